@@ -1,0 +1,9 @@
+//! Accounts: users, passwords, tokens, profiles.
+pub mod api;
+pub mod limiter;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+pub use model::{PrivateUser, PublicUser, Role};

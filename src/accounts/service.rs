@@ -1,0 +1,302 @@
+//! Account rules: who may sign in, what a profile may contain, how tokens rotate.
+use std::collections::HashMap;
+
+use super::model::*;
+use super::store::{self, RefreshUse};
+use super::tokens::{hash_token, random_token};
+use crate::app::AppState;
+use crate::clock::Ts;
+use crate::http::extract::AuthUser;
+use crate::http::{AppError, AppResult};
+use crate::media::{self, image};
+
+const BAD_LOGIN: &str = "이메일 또는 비밀번호가 맞지 않아요";
+
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
+}
+
+pub async fn verify_password(password: String, hash: String) -> bool {
+    if hash.is_empty() {
+        return false;
+    }
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        PasswordHash::new(&hash)
+            .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The role of an active account, `None` when it is deleted, suspended or unknown.
+pub async fn active_role(state: &AppState, user_id: i64) -> AppResult<Option<Role>> {
+    Ok(match store::auth_info(&state.db, user_id).await? {
+        Some((role, true)) => Some(Role::parse(&role)),
+        _ => None,
+    })
+}
+
+fn check_region(state: &AppState, problems: &mut Problems, code: Option<&str>) {
+    if let Some(code) = code {
+        match state.regions.get(code) {
+            Some(r) if r.level == 3 => {}
+            Some(_) => problems.add("region_code", "동네(읍면동)를 골라 주세요"),
+            None => problems.add("region_code", "없는 지역 코드예요"),
+        }
+    }
+}
+
+pub async fn signup(state: &AppState, input: SignupInput) -> AppResult<AuthResponse> {
+    let email = normalize_email(&input.email);
+    let nickname = input.nickname.trim().to_string();
+    let region = input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let mut p = Problems::default();
+    p.check(valid_email(&email), "email", "올바른 이메일 주소를 입력해 주세요");
+    p.check(valid_password(&input.password), "password", PASSWORD_RULE);
+    p.check(valid_nickname(&nickname), "nickname", NICKNAME_RULE);
+    check_region(state, &mut p, region);
+    p.finish()?;
+    if store::email_taken(&state.db, &email).await? {
+        return Err(AppError::Conflict("이미 가입된 이메일이에요".into()));
+    }
+    if store::nickname_taken(&state.db, &nickname, 0).await? {
+        return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()));
+    }
+    let hash = hash_password(input.password).await?;
+    let now = state.clock.now_ms();
+    let id = match store::insert_user(&state.db, &email, &hash, &nickname, region, now).await {
+        Ok(id) => id,
+        // A concurrent signup took the email or nickname between the check and the insert.
+        Err(e) if crate::db::is_conflict(&e) => {
+            return Err(AppError::Conflict("이미 가입된 이메일이나 닉네임이에요".into()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    issue_session(state, id).await
+}
+
+pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult<AuthResponse> {
+    let email = normalize_email(&input.email);
+    let now = state.clock.now_ms();
+    if state.limiter.blocked(&email, addr, now) {
+        return Err(AppError::RateLimited(
+            "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요".into(),
+        ));
+    }
+    let user = store::by_email(&state.db, &email).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_default();
+    let ok = verify_password(input.password, hash).await;
+    match user {
+        Some(u) if ok && u.deleted_at.is_none() => {
+            if u.suspended != 0 {
+                return Err(AppError::Forbidden("이용이 정지된 계정이에요".into()));
+            }
+            state.limiter.succeeded(&email);
+            issue_session(state, u.id).await
+        }
+        _ => {
+            state.limiter.failed(&email, addr, now);
+            Err(AppError::Unauthenticated(BAD_LOGIN.into()))
+        }
+    }
+}
+
+async fn new_tokens(state: &AppState, user_id: i64, family: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now_ms();
+    let refresh = random_token(32);
+    store::insert_refresh(
+        &state.db,
+        user_id,
+        family,
+        &hash_token(&refresh),
+        now,
+        now + state.config.refresh_ttl_secs * 1000,
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token: state.tokens.issue(user_id, now, state.config.access_ttl_secs),
+        refresh_token: refresh,
+        expires_in: state.config.access_ttl_secs,
+    })
+}
+
+async fn issue_session(state: &AppState, user_id: i64) -> AppResult<AuthResponse> {
+    let pair = new_tokens(state, user_id, &random_token(12)).await?;
+    Ok(AuthResponse {
+        user: private_user(state, user_id).await?,
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_in: pair.expires_in,
+    })
+}
+
+pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now_ms();
+    let invalid = || AppError::Unauthenticated("다시 로그인해 주세요".into());
+    match store::use_refresh(&state.db, &hash_token(token), now).await? {
+        RefreshUse::Fresh(user_id, family) => {
+            if active_role(state, user_id).await?.is_none() {
+                store::revoke_family(&state.db, &family, now).await?;
+                return Err(invalid());
+            }
+            new_tokens(state, user_id, &family).await
+        }
+        RefreshUse::Replayed(family) => {
+            // A rotated token came back: someone holds a copy. End that whole login.
+            tracing::warn!("refresh token replay; revoking the login");
+            store::revoke_family(&state.db, &family, now).await?;
+            Err(invalid())
+        }
+        RefreshUse::Invalid => Err(invalid()),
+    }
+}
+
+pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
+    store::revoke_by_hash(&state.db, &hash_token(token), state.clock.now_ms()).await?;
+    Ok(())
+}
+
+pub async fn private_user(state: &AppState, id: i64) -> AppResult<PrivateUser> {
+    let row = store::by_id(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let stats = store::review_stats(&state.db, &[id], state.clock.now_ms()).await?;
+    let public = to_public(state, &row, stats.get(&id).copied().unwrap_or_default());
+    Ok(PrivateUser {
+        public,
+        email: row.email,
+        role: Role::parse(&row.role),
+    })
+}
+
+pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicUser {
+    let deleted = row.deleted_at.is_some();
+    PublicUser {
+        id: row.id,
+        nickname: if deleted {
+            DELETED_NICKNAME.to_string()
+        } else {
+            row.nickname.clone()
+        },
+        avatar_url: row.avatar_key.as_deref().map(|k| state.media.url(k)),
+        bio: row.bio.clone(),
+        region: state.regions.reference(row.region_code.as_deref()),
+        score: stats.score(),
+        review_count: stats.count,
+        joined_at: Ts(row.created_at),
+        deleted,
+    }
+}
+
+/// Public profiles of many users in two queries, for lists (items, rooms, rentals, reviews).
+pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, PublicUser>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = store::by_ids(&state.db, &ids).await?;
+    let stats = store::review_stats(&state.db, &ids, state.clock.now_ms()).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                to_public(state, r, stats.get(&r.id).copied().unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
+pub async fn public_user(state: &AppState, id: i64) -> AppResult<PublicUser> {
+    public_users(state, &[id])
+        .await?
+        .remove(&id)
+        .ok_or_else(AppError::not_found)
+}
+
+pub async fn user_region(state: &AppState, id: i64) -> AppResult<Option<String>> {
+    Ok(store::by_id(&state.db, id).await?.and_then(|u| u.region_code))
+}
+
+pub async fn update_profile(state: &AppState, user: AuthUser, patch: ProfilePatch) -> AppResult<PrivateUser> {
+    let nickname = patch.nickname.as_deref().map(str::trim);
+    let region = patch
+        .region_code
+        .as_ref()
+        .map(|r| r.as_deref().map(str::trim).filter(|s| !s.is_empty()));
+    let bio = patch.bio.as_deref().map(str::trim);
+    let mut p = Problems::default();
+    if let Some(n) = nickname {
+        p.check(valid_nickname(n), "nickname", NICKNAME_RULE);
+    }
+    if let Some(r) = region {
+        check_region(state, &mut p, r);
+    }
+    if let Some(b) = bio {
+        p.check(b.chars().count() <= BIO_MAX, "bio", "소개는 300자까지 쓸 수 있어요");
+    }
+    p.finish()?;
+    if let Some(n) = nickname {
+        if store::nickname_taken(&state.db, n, user.id).await? {
+            return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()));
+        }
+    }
+    match store::update_profile(&state.db, user.id, nickname, region, bio).await {
+        Err(e) if crate::db::is_conflict(&e) => {
+            return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()))
+        }
+        other => other?,
+    }
+    private_user(state, user.id).await
+}
+
+pub async fn set_avatar(state: &AppState, user: AuthUser, data: Vec<u8>) -> AppResult<PrivateUser> {
+    let processed = tokio::task::spawn_blocking(move || image::process(&data, 512, 512))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let key = media::new_key("avatars", processed.full.ext);
+    state.media.put(&key, processed.full.bytes).await?;
+    if let Some(old) = store::set_avatar(&state.db, user.id, &key).await? {
+        state.media.delete(&old).await;
+    }
+    private_user(state, user.id).await
+}
+
+pub async fn change_password(state: &AppState, user: AuthUser, input: PasswordChange) -> AppResult<()> {
+    let row = store::by_id(&state.db, user.id).await?.ok_or_else(AppError::unauthenticated)?;
+    if !verify_password(input.current_password, row.password_hash).await {
+        return Err(AppError::field("current_password", "현재 비밀번호가 맞지 않아요"));
+    }
+    if !valid_password(&input.new_password) {
+        return Err(AppError::field("new_password", PASSWORD_RULE));
+    }
+    let hash = hash_password(input.new_password).await?;
+    store::set_password(&state.db, user.id, &hash, state.clock.now_ms()).await?;
+    Ok(())
+}
+
+pub async fn delete_account(state: &AppState, user: AuthUser, password: String) -> AppResult<()> {
+    let row = store::by_id(&state.db, user.id).await?.ok_or_else(AppError::unauthenticated)?;
+    if !verify_password(password, row.password_hash).await {
+        return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
+    }
+    store::mark_deleted(&state.db, user.id, state.clock.now_ms()).await?;
+    if let Some(key) = row.avatar_key {
+        state.media.delete(&key).await;
+    }
+    Ok(())
+}
+
+/// CLI: grant or revoke the admin role. Returns false when no such account exists.
+pub async fn set_admin(db: &crate::db::Db, email: &str, admin: bool) -> anyhow::Result<bool> {
+    let role = if admin { "admin" } else { "user" };
+    Ok(store::set_role(db, &normalize_email(email), role).await? > 0)
+}

@@ -1,0 +1,325 @@
+//! SQL for accounts. Nothing but queries.
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::model::{ReviewStats, UserRow};
+use crate::db::{placeholders, Db};
+
+const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at";
+
+/// The signing secret shared by every instance on this database; the first to start creates it.
+pub async fn signing_secret(db: &Db, candidate: &str) -> sqlx::Result<String> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING")
+        .bind(candidate)
+        .execute(&db.write)
+        .await?;
+    let row = sqlx::query("SELECT value FROM settings WHERE key = 'jwt_secret'")
+        .fetch_one(&db.write)
+        .await?;
+    row.try_get(0)
+}
+
+pub async fn insert_user(
+    db: &Db,
+    email: &str,
+    password_hash: &str,
+    nickname: &str,
+    region_code: Option<&str>,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO users (email, password_hash, nickname, region_code, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(email)
+    .bind(password_hash)
+    .bind(nickname)
+    .bind(region_code)
+    .bind(now)
+    .fetch_one(&db.write)
+    .await?;
+    row.try_get(0)
+}
+
+pub async fn by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(&db.read)
+        .await
+}
+
+pub async fn by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await
+}
+
+pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&db.read).await
+}
+
+/// Ratings others may see (visible_at passed), per subject.
+pub async fn review_stats(db: &Db, ids: &[i64], now: i64) -> sqlx::Result<HashMap<i64, ReviewStats>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT subject_id, COUNT(*), CAST(SUM(rating) AS BIGINT) FROM reviews \
+         WHERE subject_id IN ({}) AND visible_at <= $1 GROUP BY subject_id",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(now);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&db.read).await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        out.insert(
+            r.try_get::<i64, _>(0)?,
+            ReviewStats {
+                count: r.try_get(1)?,
+                sum: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// (role, active) for the auth check on every signed-in request.
+pub async fn auth_info(db: &Db, id: i64) -> sqlx::Result<Option<(String, bool)>> {
+    let row = sqlx::query("SELECT role, suspended, deleted_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?;
+    row.map(|r| {
+        let suspended: i64 = r.try_get(1)?;
+        let deleted: Option<i64> = r.try_get(2)?;
+        Ok((r.try_get(0)?, suspended == 0 && deleted.is_none()))
+    })
+    .transpose()
+}
+
+pub async fn update_profile(
+    db: &Db,
+    id: i64,
+    nickname: Option<&str>,
+    region_code: Option<Option<&str>>,
+    bio: Option<&str>,
+) -> sqlx::Result<()> {
+    if let Some(n) = nickname {
+        sqlx::query("UPDATE users SET nickname = $1 WHERE id = $2")
+            .bind(n)
+            .bind(id)
+            .execute(&db.write)
+            .await?;
+    }
+    if let Some(r) = region_code {
+        sqlx::query("UPDATE users SET region_code = $1 WHERE id = $2")
+            .bind(r)
+            .bind(id)
+            .execute(&db.write)
+            .await?;
+    }
+    if let Some(b) = bio {
+        sqlx::query("UPDATE users SET bio = $1 WHERE id = $2")
+            .bind(b)
+            .bind(id)
+            .execute(&db.write)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn nickname_taken(db: &Db, nickname: &str, except: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT id FROM users WHERE nickname = $1 AND id <> $2")
+        .bind(nickname)
+        .bind(except)
+        .fetch_optional(&db.write)
+        .await?
+        .is_some())
+}
+
+pub async fn email_taken(db: &Db, email: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&db.write)
+        .await?
+        .is_some())
+}
+
+/// Sets the avatar and returns the previous key, so its file can be removed.
+pub async fn set_avatar(db: &Db, id: i64, key: &str) -> sqlx::Result<Option<String>> {
+    let mut tx = db.write.begin().await?;
+    let old: Option<String> = sqlx::query("SELECT avatar_key FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    sqlx::query("UPDATE users SET avatar_key = $1 WHERE id = $2")
+        .bind(key)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(old)
+}
+
+/// New password and no refresh token of the user works any more.
+pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Deletion keeps the row (chat history still names it) but frees the email and nickname,
+/// drops credentials and profile, revokes tokens and takes the items out of listings.
+pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE users SET deleted_at = $1, email = $2, nickname = $3, password_hash = '', bio = '', avatar_key = NULL WHERE id = $4",
+    )
+    .bind(now)
+    .bind(format!("deleted-{id}@deleted.invalid"))
+    .bind(format!("deleted:{id}"))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE items SET listed = 0 WHERE owner_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+pub async fn set_role(db: &Db, email: &str, role: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE users SET role = $1 WHERE email = $2 AND deleted_at IS NULL")
+        .bind(role)
+        .bind(email)
+        .execute(&db.write)
+        .await?
+        .rows_affected())
+}
+
+/// Suspension blocks sign-in and token refresh and takes the user's items out of listings.
+pub async fn set_suspended(db: &Db, id: i64, suspended: bool, now: i64) -> sqlx::Result<u64> {
+    let mut tx = db.write.begin().await?;
+    let n = sqlx::query("UPDATE users SET suspended = $1 WHERE id = $2 AND deleted_at IS NULL")
+        .bind(i64::from(suspended))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("UPDATE items SET listed = $1 WHERE owner_id = $2")
+        .bind(i64::from(!suspended))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if suspended {
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+pub async fn insert_refresh(
+    db: &Db,
+    user_id: i64,
+    family: &str,
+    hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(family)
+    .bind(hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+pub enum RefreshUse {
+    /// Valid: now marked used. (user id, family)
+    Fresh(i64, String),
+    /// Already rotated: a replay. The family is returned so it can be revoked.
+    Replayed(String),
+    Invalid,
+}
+
+/// Marks the token used, atomically: of two concurrent refreshes with one token only one wins.
+pub async fn use_refresh(db: &Db, hash: &str, now: i64) -> sqlx::Result<RefreshUse> {
+    let won = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING user_id, family",
+    )
+    .bind(now)
+    .bind(hash)
+    .fetch_optional(&db.write)
+    .await?;
+    if let Some(r) = won {
+        return Ok(RefreshUse::Fresh(r.try_get(0)?, r.try_get(1)?));
+    }
+    let row = sqlx::query("SELECT family, used_at FROM refresh_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(&db.write)
+        .await?;
+    Ok(match row {
+        Some(r) if r.try_get::<Option<i64>, _>(1)?.is_some() => RefreshUse::Replayed(r.try_get(0)?),
+        _ => RefreshUse::Invalid,
+    })
+}
+
+pub async fn revoke_family(db: &Db, family: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(family)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Logout: the whole login (family) ends, so rotated descendants stop working too.
+pub async fn revoke_by_hash(db: &Db, hash: &str, now: i64) -> sqlx::Result<bool> {
+    let row = sqlx::query("SELECT family FROM refresh_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(&db.write)
+        .await?;
+    let Some(r) = row else { return Ok(false) };
+    let family: String = r.try_get(0)?;
+    revoke_family(db, &family, now).await?;
+    Ok(true)
+}

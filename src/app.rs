@@ -1,0 +1,209 @@
+//! Application state and router assembly.
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::accounts::limiter::LoginLimiter;
+use crate::accounts::tokens::{random_token, TokenKeys};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::middleware;
+use crate::media::Media;
+use crate::ops::Metrics;
+use crate::realtime::Realtime;
+use crate::regions::Regions;
+use crate::{accounts, catalog, chat, media, moderation, notifications, ops, realtime, regions, rentals, web};
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub regions: Regions,
+    pub media: Media,
+    pub tokens: TokenKeys,
+    pub clock: Clock,
+    pub limiter: LoginLimiter,
+    pub metrics: Metrics,
+    pub realtime: Realtime,
+    pub chat_writer: chat::writer::ChatWriter,
+    pub views: catalog::views::ViewCounter,
+    /// Base for absolute links (media URLs, Origin checks).
+    pub public_url: String,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn public_url(config: &Config, bound: SocketAddr) -> String {
+    if let Some(url) = config.public_url.as_deref().filter(|u| !u.is_empty()) {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = if bound.ip().is_unspecified() {
+        format!("127.0.0.1:{}", bound.port())
+    } else {
+        bound.to_string()
+    };
+    format!("http://{host}")
+}
+
+/// Connects, migrates and loads everything the server needs. `bound` is the listening address.
+pub async fn build_state(config: Config, bound: SocketAddr, clock: Clock) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    let secret = match config.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => s.to_string(),
+        None => accounts::store::signing_secret(&db, &random_token(48)).await?,
+    };
+    let public_url = public_url(&config, bound);
+    let media = Media::from_config(&config, &public_url)?;
+    let realtime = Realtime::start(config.redis_url.as_deref()).await?;
+    let chat_writer = chat::writer::ChatWriter::start(db.clone());
+    let state = AppState(Arc::new(Inner {
+        limiter: LoginLimiter::new(config.rate_limit),
+        config,
+        db,
+        regions: Regions::load(),
+        media,
+        tokens: TokenKeys::new(secret.as_bytes()),
+        clock,
+        metrics: Metrics::default(),
+        realtime,
+        chat_writer,
+        views: Default::default(),
+        public_url,
+    }));
+    state.chat_writer.attach(&state);
+    Ok(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    const IMAGE_BODY: usize = 11 * 1024 * 1024;
+    let api = Router::new()
+        .route("/auth/signup", post(accounts::api::signup))
+        .route("/auth/login", post(accounts::api::login))
+        .route("/auth/refresh", post(accounts::api::refresh))
+        .route("/auth/logout", post(accounts::api::logout))
+        .route(
+            "/me",
+            get(accounts::api::me)
+                .patch(accounts::api::patch_me)
+                .delete(accounts::api::delete_me),
+        )
+        .route(
+            "/me/avatar",
+            put(accounts::api::put_avatar).layer(DefaultBodyLimit::max(IMAGE_BODY)),
+        )
+        .route("/me/password", post(accounts::api::change_password))
+        .route("/me/bookmarks", get(catalog::api::my_bookmarks))
+        .route("/users/{id}", get(accounts::api::user))
+        .route("/users/{id}/reviews", get(accounts::api::user_reviews))
+        .route("/regions", get(regions::api::list))
+        .route("/regions/{code}", get(regions::api::get))
+        .route("/categories", get(catalog::api::categories))
+        .route("/items", get(catalog::api::list).post(catalog::api::create))
+        .route(
+            "/items/{id}",
+            get(catalog::api::detail)
+                .patch(catalog::api::update)
+                .delete(catalog::api::delete),
+        )
+        .route(
+            "/items/{id}/images",
+            post(catalog::api::add_images).layer(DefaultBodyLimit::max(10 * IMAGE_BODY + 1024 * 1024)),
+        )
+        .route(
+            "/items/{id}/images/order",
+            put(catalog::api::reorder_images),
+        )
+        .route(
+            "/items/{id}/images/{image_id}",
+            axum::routing::delete(catalog::api::delete_image),
+        )
+        .route(
+            "/items/{id}/bookmark",
+            put(catalog::api::bookmark).delete(catalog::api::unbookmark),
+        )
+        .route("/items/{id}/availability", get(rentals::api::availability))
+        .route("/items/{id}/reports", post(moderation::api::report))
+        .route("/items/{id}/chats", post(chat::api::open_room))
+        .route("/items/{id}/rentals", post(rentals::api::request))
+        .route("/rentals", get(rentals::api::list))
+        .route("/rentals/{id}", get(rentals::api::get))
+        .route("/rentals/{id}/{action}", post(rentals::api::transition))
+        .route("/chats", get(chat::api::rooms))
+        .route("/chats/{room_id}", get(chat::api::room))
+        .route(
+            "/chats/{room_id}/messages",
+            get(chat::api::messages).post(chat::api::send),
+        )
+        .route("/chats/{room_id}/read", post(chat::api::read))
+        .route("/notifications", get(notifications::api::list))
+        .route("/notifications/read", post(notifications::api::mark_read))
+        .route("/feedback", post(moderation::api::feedback))
+        .route("/admin/reports", get(moderation::api::admin_reports))
+        .route(
+            "/admin/reports/{id}/resolve",
+            post(moderation::api::admin_resolve),
+        )
+        .route("/admin/feedback", get(moderation::api::admin_feedback))
+        .route("/admin/categories", post(moderation::api::admin_create_category))
+        .route(
+            "/admin/categories/{id}",
+            axum::routing::patch(moderation::api::admin_update_category)
+                .delete(moderation::api::admin_delete_category),
+        )
+        .route("/admin/users/{id}/{action}", post(moderation::api::admin_user_action))
+        .route("/ws", get(realtime::ws::upgrade))
+        .route("/openapi.json", get(crate::ops::openapi))
+        .fallback(middleware::api_not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed);
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/media/{*key}", get(media::api::serve))
+        .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::log_requests,
+        ))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .with_state(state)
+}
+
+/// Runs the server on `listener` until `shutdown` resolves, with the background tasks.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let scheduler = rentals::scheduler::spawn(state.clone());
+    let app = router(state.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    scheduler.abort();
+    catalog::service::flush_views(&state).await;
+    state.realtime.close_all();
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Catalog: categories, items, photos, bookmarks and search.
+pub mod api;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod views;

@@ -1,0 +1,405 @@
+//! Catalog rules: who sees and edits which item, what a listing may ask for.
+use std::collections::HashMap;
+
+use super::model::*;
+use super::store;
+use crate::accounts::model::Problems;
+use crate::accounts::service as accounts;
+use crate::app::AppState;
+use crate::clock::Ts;
+use crate::http::extract::AuthUser;
+use crate::http::params::{Page, PageReq, Params};
+use crate::http::{AppError, AppResult};
+use crate::media::{self, image};
+use crate::rentals;
+
+pub async fn categories(state: &AppState) -> AppResult<Vec<Category>> {
+    Ok(store::categories(&state.db).await?)
+}
+
+pub fn summary(state: &AppState, r: &ItemRow) -> ItemSummary {
+    ItemSummary {
+        id: r.id,
+        section: Section::parse(&r.section),
+        title: r.title.clone(),
+        price: r.price,
+        price_unit: r.price_unit.as_deref().and_then(PriceUnit::parse),
+        deposit: r.deposit,
+        category: Category {
+            id: r.category_id,
+            slug: r.category_slug.clone(),
+            name: r.category_name.clone(),
+        },
+        region: state
+            .regions
+            .reference(Some(&r.region_code))
+            .unwrap_or_else(|| crate::regions::RegionRef {
+                code: r.region_code.clone(),
+                name: String::new(),
+            }),
+        thumbnail_url: r.thumb_key.as_deref().map(|k| state.media.url(k)),
+        status: r.status(),
+        bookmark_count: r.bookmark_count,
+        chat_count: r.chat_count,
+        created_at: Ts(r.created_at),
+        owner_id: r.owner_id,
+    }
+}
+
+fn may_see(r: &ItemRow, viewer: Option<AuthUser>) -> bool {
+    let privileged = viewer.is_some_and(|v| v.id == r.owner_id || v.is_admin());
+    privileged || (r.hidden == 0 && r.listed != 0)
+}
+
+/// The item if the viewer may see it; hidden, unlisted and deleted items are 404 to others.
+pub async fn visible_item(state: &AppState, viewer: Option<AuthUser>, id: i64) -> AppResult<ItemRow> {
+    match store::item(&state.db, id).await? {
+        Some(r) if may_see(&r, viewer) => Ok(r),
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// The item if `user` owns it: 404 when unseen, 403 when seen but not theirs.
+async fn owned_item(state: &AppState, user: AuthUser, id: i64) -> AppResult<ItemRow> {
+    let r = visible_item(state, Some(user), id).await?;
+    if r.owner_id != user.id {
+        return Err(AppError::forbidden());
+    }
+    Ok(r)
+}
+
+/// Summaries for items referenced elsewhere (rooms, rentals), keyed by id; deleted ones included.
+pub async fn summaries_by_ids(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, ItemSummary>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = store::items_by_ids(&state.db, &ids).await?;
+    Ok(rows.iter().map(|r| (r.id, summary(state, r))).collect())
+}
+
+pub async fn item_row(state: &AppState, id: i64) -> AppResult<Option<ItemRow>> {
+    Ok(store::item(&state.db, id).await?)
+}
+
+pub async fn list(state: &AppState, viewer: Option<AuthUser>, p: &Params) -> AppResult<Page<ItemSummary>> {
+    let page = p.page()?;
+    let q = list_query(state, viewer, p, page).await?;
+    let (rows, total) = store::list(&state.db, &q).await?;
+    Ok(Page::new(rows.iter().map(|r| summary(state, r)).collect(), page, total))
+}
+
+pub async fn list_query(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    p: &Params,
+    page: PageReq,
+) -> AppResult<ListQuery> {
+    let section = p
+        .one_of("section", &["lend", "borrow"])?
+        .map(Section::parse);
+    let category_id = match p.str("category") {
+        None => None,
+        Some(c) => match c.parse::<i64>() {
+            Ok(id) if store::category_exists(&state.db, id).await? => Some(id),
+            Ok(_) => return Err(AppError::field("category", "없는 카테고리예요")),
+            Err(_) => match store::category_by_slug(&state.db, c).await? {
+                Some(cat) => Some(cat.id),
+                None => return Err(AppError::field("category", "없는 카테고리예요")),
+            },
+        },
+    };
+    let radius = p.int("radius_km", RADIUS_MIN_KM, RADIUS_MAX_KM)?;
+    let (mut region_codes, mut region_prefix) = (None, None);
+    match p.str("region") {
+        Some(code) => {
+            let region = state
+                .regions
+                .get(code)
+                .ok_or_else(|| AppError::field("region", "없는 지역 코드예요"))?;
+            match (radius, region.level) {
+                (Some(km), _) => {
+                    let codes = state.regions.within(code, km as f64);
+                    region_codes = Some(codes.into_iter().map(|r| r.code.clone()).collect());
+                }
+                (None, 3) => region_codes = Some(vec![region.code.clone()]),
+                (None, 2) => region_prefix = Some(region.code[..5].to_string()),
+                (None, _) => region_prefix = Some(region.code[..2].to_string()),
+            }
+        }
+        None if radius.is_some() => return Err(AppError::field("region", "radius_km에는 region이 필요해요")),
+        None => {}
+    }
+    let min_price = p.int("min_price", 0, PRICE_MAX)?;
+    let max_price = p.int("max_price", 0, PRICE_MAX)?;
+    let status = match p.one_of("status", &["available", "rented", "hidden", "any"])? {
+        None | Some("available") => StatusFilter::Available,
+        Some("rented") => StatusFilter::Rented,
+        Some("hidden") => StatusFilter::Hidden,
+        _ => StatusFilter::Any,
+    };
+    let owner_id = p.int("owner", 1, i64::MAX)?;
+    let sort = match p.one_of("sort", &["recent", "price_asc", "price_desc", "popular"])? {
+        None | Some("recent") => Sort::Recent,
+        Some("price_asc") => Sort::PriceAsc,
+        Some("price_desc") => Sort::PriceDesc,
+        _ => Sort::Popular,
+    };
+    let mut words: Vec<String> = p
+        .str("q")
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|w| w.chars().take(40).collect())
+        .collect();
+    words.dedup();
+    words.truncate(8);
+    Ok(ListQuery {
+        section,
+        category_id,
+        words,
+        region_codes,
+        region_prefix,
+        min_price,
+        max_price,
+        status,
+        owner_id,
+        sort,
+        viewer: viewer.map(|v| v.id),
+        viewer_is_admin: viewer.is_some_and(|v| v.is_admin()),
+        limit: page.per_page,
+        offset: page.offset(),
+    })
+}
+
+fn check_fields(state: &AppState, f: &ItemFields, p: &mut Problems) {
+    let title_len = f.title.chars().count();
+    p.check(
+        (TITLE_MIN..=TITLE_MAX).contains(&title_len),
+        "title",
+        "제목은 2–40자로 써 주세요",
+    );
+    p.check(
+        f.description.chars().count() <= DESCRIPTION_MAX,
+        "description",
+        "설명은 2000자까지 쓸 수 있어요",
+    );
+    if let Some(price) = f.price {
+        p.check((0..=PRICE_MAX).contains(&price), "price", "가격은 0–10,000,000원이에요");
+        p.check(f.price_unit.is_some(), "price_unit", "가격 단위를 골라 주세요");
+    } else {
+        p.check(f.price_unit.is_none(), "price", "단위가 있으면 가격도 필요해요");
+    }
+    p.check((0..=DEPOSIT_MAX).contains(&f.deposit), "deposit", "보증금은 0–10,000,000원이에요");
+    match state.regions.get(&f.region_code) {
+        Some(r) if r.level == 3 => {}
+        _ => p.add("region_code", "동네(읍면동)를 골라 주세요"),
+    }
+}
+
+pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResult<ItemDetail> {
+    let region_code = match input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(r) => r.to_string(),
+        None => accounts::user_region(state, user.id).await?.unwrap_or_default(),
+    };
+    let fields = ItemFields {
+        section: input.section,
+        category_id: input.category_id,
+        title: input.title.trim().to_string(),
+        description: input.description.trim().to_string(),
+        price: input.price,
+        price_unit: input.price_unit,
+        deposit: input.deposit.unwrap_or(0),
+        region_code,
+        hidden: false,
+    };
+    let mut p = Problems::default();
+    check_fields(state, &fields, &mut p);
+    if !store::category_exists(&state.db, fields.category_id).await? {
+        p.add("category_id", "없는 카테고리예요");
+    }
+    p.finish()?;
+    let id = store::insert_item(&state.db, user.id, &fields, state.clock.now_ms()).await?;
+    detail(state, Some(user), id, false).await
+}
+
+/// The detail page data in a fixed number of queries; counts a view unless it is the owner's.
+pub async fn detail(state: &AppState, viewer: Option<AuthUser>, id: i64, count_view: bool) -> AppResult<ItemDetail> {
+    let row = visible_item(state, viewer, id).await?;
+    if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
+        state.views.hit(id);
+    }
+    let images = store::images(&state.db, id).await?;
+    let owner = accounts::public_user(state, row.owner_id).await?;
+    let bookmarked = match viewer {
+        Some(v) => store::is_bookmarked(&state.db, v.id, id).await?,
+        None => false,
+    };
+    let booked = rentals::service::booked_from_now(state, id).await?;
+    let reviews = rentals::service::reviews_of_item(state, id, viewer).await?;
+    Ok(ItemDetail {
+        summary: summary(state, &row),
+        description: row.description.clone(),
+        images: images.iter().map(|i| image_json(state, i)).collect(),
+        owner,
+        bookmarked,
+        view_count: row.view_count + state.views.pending(id),
+        booked,
+        reviews,
+    })
+}
+
+fn image_json(state: &AppState, i: &ImageRow) -> Image {
+    Image {
+        id: i.id,
+        url: state.media.url(&i.key),
+        thumbnail_url: state.media.url(&i.thumb_key),
+    }
+}
+
+pub async fn update(state: &AppState, user: AuthUser, id: i64, patch: ItemPatch) -> AppResult<ItemDetail> {
+    let row = owned_item(state, user, id).await?;
+    let mut f = ItemFields {
+        section: patch.section.unwrap_or(Section::parse(&row.section)),
+        category_id: patch.category_id.unwrap_or(row.category_id),
+        title: patch.title.map(|t| t.trim().to_string()).unwrap_or(row.title.clone()),
+        description: patch
+            .description
+            .map(|d| d.trim().to_string())
+            .unwrap_or(row.description.clone()),
+        price: patch.price.unwrap_or(row.price),
+        price_unit: patch
+            .price_unit
+            .unwrap_or(row.price_unit.as_deref().and_then(PriceUnit::parse)),
+        deposit: patch.deposit.map(|d| d.unwrap_or(0)).unwrap_or(row.deposit),
+        region_code: patch.region_code.unwrap_or(row.region_code.clone()),
+        hidden: row.hidden != 0,
+    };
+    // Clearing the price clears its unit too: "가격 협의".
+    if patch.price == Some(None) && patch.price_unit.is_none() {
+        f.price_unit = None;
+    }
+    let mut p = Problems::default();
+    match patch.status {
+        Some(ItemStatus::Hidden) => f.hidden = true,
+        Some(ItemStatus::Available) => f.hidden = false,
+        Some(ItemStatus::Rented) => p.add("status", "available 또는 hidden만 고를 수 있어요"),
+        None => {}
+    }
+    check_fields(state, &f, &mut p);
+    if f.category_id != row.category_id && !store::category_exists(&state.db, f.category_id).await? {
+        p.add("category_id", "없는 카테고리예요");
+    }
+    p.finish()?;
+    store::update_item(&state.db, id, &f, state.clock.now_ms()).await?;
+    detail(state, Some(user), id, false).await
+}
+
+pub async fn delete(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> {
+    let row = visible_item(state, Some(user), id).await?;
+    if row.owner_id != user.id && !user.is_admin() {
+        return Err(AppError::forbidden());
+    }
+    store::soft_delete(&state.db, id, state.clock.now_ms()).await?;
+    Ok(())
+}
+
+/// Moderation hides an item whoever owns it.
+pub async fn hide_by_moderator(state: &AppState, id: i64) -> AppResult<()> {
+    store::set_hidden(&state.db, id, true, state.clock.now_ms()).await?;
+    Ok(())
+}
+
+pub async fn add_images(state: &AppState, user: AuthUser, id: i64, files: Vec<Vec<u8>>) -> AppResult<Vec<Image>> {
+    owned_item(state, user, id).await?;
+    let existing = store::images(&state.db, id).await?.len();
+    if existing + files.len() > MAX_IMAGES {
+        return Err(AppError::field("image", "사진은 물품당 10장까지 올릴 수 있어요"));
+    }
+    // Decoding and encoding are CPU work: off the async runtime, one file after another.
+    let processed = tokio::task::spawn_blocking(move || {
+        files
+            .iter()
+            .map(|f| image::process(f, image::FULL_SIDE, image::THUMB_SIDE))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let mut keys = Vec::new();
+    for p in processed {
+        let key = media::new_key("items", p.full.ext);
+        let thumb = media::new_key("items", p.thumb.ext);
+        state.media.put(&key, p.full.bytes).await?;
+        state.media.put(&thumb, p.thumb.bytes).await?;
+        keys.push((key, thumb));
+    }
+    let ids = store::add_images(&state.db, id, &keys, state.clock.now_ms()).await?;
+    Ok(ids
+        .into_iter()
+        .zip(keys)
+        .map(|(id, (key, thumb))| Image {
+            id,
+            url: state.media.url(&key),
+            thumbnail_url: state.media.url(&thumb),
+        })
+        .collect())
+}
+
+pub async fn delete_image(state: &AppState, user: AuthUser, id: i64, image_id: i64) -> AppResult<()> {
+    owned_item(state, user, id).await?;
+    let removed = store::delete_image(&state.db, id, image_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    state.media.delete(&removed.key).await;
+    state.media.delete(&removed.thumb_key).await;
+    Ok(())
+}
+
+pub async fn reorder_images(state: &AppState, user: AuthUser, id: i64, ids: Vec<i64>) -> AppResult<Vec<Image>> {
+    owned_item(state, user, id).await?;
+    let current = store::images(&state.db, id).await?;
+    let mut want = ids.clone();
+    want.sort_unstable();
+    let mut have: Vec<i64> = current.iter().map(|i| i.id).collect();
+    have.sort_unstable();
+    if want != have {
+        return Err(AppError::field("ids", "이 물품의 사진 id를 모두 한 번씩 보내 주세요"));
+    }
+    store::reorder_images(&state.db, id, &ids).await?;
+    let images = store::images(&state.db, id).await?;
+    Ok(images.iter().map(|i| image_json(state, i)).collect())
+}
+
+pub async fn set_bookmark(state: &AppState, user: AuthUser, id: i64, on: bool) -> AppResult<BookmarkState> {
+    visible_item(state, Some(user), id).await?;
+    let count = store::set_bookmark(&state.db, user.id, id, on, state.clock.now_ms()).await?;
+    Ok(BookmarkState {
+        bookmarked: on,
+        bookmark_count: count,
+    })
+}
+
+pub async fn my_bookmarks(state: &AppState, user: AuthUser, page: PageReq) -> AppResult<Page<ItemSummary>> {
+    let (ids, total) = store::bookmarked_ids(&state.db, user.id, page.per_page, page.offset()).await?;
+    let mut by_id = summaries_by_ids(state, &ids).await?;
+    let items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    Ok(Page::new(items, page, total))
+}
+
+pub async fn note_new_chat(state: &AppState, item: i64) -> AppResult<()> {
+    Ok(store::add_chat_count(&state.db, item).await?)
+}
+
+pub async fn set_rented(state: &AppState, item: i64, rented: bool) -> AppResult<()> {
+    Ok(store::set_rented(&state.db, item, rented).await?)
+}
+
+/// Writes buffered view counts; on failure they stay buffered for the next flush.
+pub async fn flush_views(state: &AppState) {
+    let views = state.views.take();
+    if views.is_empty() {
+        return;
+    }
+    if let Err(e) = store::add_views(&state.db, &views).await {
+        tracing::warn!(error = %e, "could not store view counts; will retry");
+        state.views.restore(views);
+    }
+}

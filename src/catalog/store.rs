@@ -1,0 +1,392 @@
+//! SQL for the catalog.
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::model::*;
+use crate::db::{placeholders, Arg, Db, Filter};
+
+const ITEM_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS category_slug, c.name AS category_name, \
+    i.title, i.description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
+    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at";
+
+pub async fn categories(db: &Db) -> sqlx::Result<Vec<Category>> {
+    sqlx::query_as("SELECT id, slug, name FROM categories ORDER BY sort_order, id")
+        .fetch_all(&db.read)
+        .await
+}
+
+pub async fn category_by_slug(db: &Db, slug: &str) -> sqlx::Result<Option<Category>> {
+    sqlx::query_as("SELECT id, slug, name FROM categories WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(&db.read)
+        .await
+}
+
+pub async fn category_exists(db: &Db, id: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT id FROM categories WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?
+        .is_some())
+}
+
+pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+    )
+    .bind(owner)
+    .bind(f.section.as_str())
+    .bind(f.category_id)
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.price)
+    .bind(f.price_unit.map(|u| u.as_str()))
+    .bind(f.deposit)
+    .bind(&f.region_code)
+    .bind(i64::from(f.hidden))
+    .bind(now)
+    .fetch_one(&db.write)
+    .await?;
+    row.try_get(0)
+}
+
+pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE items SET section = $1, category_id = $2, title = $3, description = $4, price = $5, price_unit = $6, \
+         deposit = $7, region_code = $8, hidden = $9, updated_at = $10 WHERE id = $11",
+    )
+    .bind(f.section.as_str())
+    .bind(f.category_id)
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.price)
+    .bind(f.price_unit.map(|u| u.as_str()))
+    .bind(f.deposit)
+    .bind(&f.region_code)
+    .bind(i64::from(f.hidden))
+    .bind(now)
+    .bind(id)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+pub async fn soft_delete(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET deleted_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_hidden(db: &Db, id: i64, hidden: bool, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET hidden = $1, updated_at = $2 WHERE id = $3")
+        .bind(i64::from(hidden))
+        .bind(now)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// One item (deleted ones excluded), read from the writer when freshness matters.
+pub async fn item(db: &Db, id: i64) -> sqlx::Result<Option<ItemRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE i.id = $1 AND i.deleted_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await
+}
+
+pub async fn items_by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ItemRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE i.id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&db.read).await
+}
+
+fn list_filter(db: &Db, q: &ListQuery) -> Filter {
+    let mut f = Filter::default();
+    f.push("i.deleted_at IS NULL", vec![]);
+    let viewer = q.viewer.unwrap_or(0);
+    match q.status {
+        StatusFilter::Available => f.push("i.listed = 1 AND i.hidden = 0 AND i.rented = 0", vec![]),
+        StatusFilter::Rented => f.push("i.listed = 1 AND i.hidden = 0 AND i.rented = 1", vec![]),
+        StatusFilter::Hidden if q.viewer_is_admin => f.push("i.hidden = 1", vec![]),
+        StatusFilter::Hidden => f.push("i.hidden = 1 AND i.owner_id = ?", vec![Arg::Int(viewer)]),
+        StatusFilter::Any if q.viewer_is_admin => {}
+        StatusFilter::Any => f.push(
+            "((i.listed = 1 AND i.hidden = 0) OR i.owner_id = ?)",
+            vec![Arg::Int(viewer)],
+        ),
+    }
+    if let Some(s) = q.section {
+        f.push("i.section = ?", vec![Arg::Text(s.as_str().into())]);
+    }
+    if let Some(c) = q.category_id {
+        f.push("i.category_id = ?", vec![Arg::Int(c)]);
+    }
+    if let Some(o) = q.owner_id {
+        f.push("i.owner_id = ?", vec![Arg::Int(o)]);
+    }
+    if let Some(codes) = &q.region_codes {
+        // Codes come from the bundled region table (digits only), never from the request.
+        let list = codes
+            .iter()
+            .filter(|c| c.chars().all(|ch| ch.is_ascii_digit()))
+            .map(|c| format!("'{c}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        f.push(&format!("i.region_code IN ({})", if list.is_empty() { "''".into() } else { list }), vec![]);
+    }
+    if let Some(prefix) = &q.region_prefix {
+        let mut upper = prefix.clone();
+        upper.push(':'); // ':' sorts right after '9'
+        f.push(
+            "i.region_code >= ? AND i.region_code < ?",
+            vec![Arg::Text(prefix.clone()), Arg::Text(upper)],
+        );
+    }
+    if let Some(min) = q.min_price {
+        f.push("i.price >= ?", vec![Arg::Int(min)]);
+    }
+    if let Some(max) = q.max_price {
+        f.push("i.price <= ?", vec![Arg::Int(max)]);
+    }
+    db.push_text_search(&mut f, &q.words);
+    f
+}
+
+/// A page of items and the total count: two queries whatever the filters.
+pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
+    let f = list_filter(db, q);
+    let order = match q.sort {
+        Sort::Recent => "i.id DESC",
+        Sort::PriceAsc => "(i.price IS NULL), i.price ASC, i.id DESC",
+        Sort::PriceDesc => "(i.price IS NULL), i.price DESC, i.id DESC",
+        Sort::Popular => "(i.bookmark_count + i.chat_count) DESC, i.id DESC",
+    };
+    let n = f.next();
+    let sql = format!(
+        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        f.sql(),
+        n,
+        n + 1
+    );
+    let rows: Vec<ItemRow> = f
+        .bind_as(sqlx::query_as(&sql))
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(&db.read)
+        .await?;
+    let count_sql = format!("SELECT COUNT(*) FROM items i WHERE {}", f.sql());
+    let total: i64 = f
+        .bind(sqlx::query(&count_sql))
+        .fetch_one(&db.read)
+        .await?
+        .try_get(0)?;
+    Ok((rows, total))
+}
+
+/// The SQL of the listing query, for EXPLAIN in the benchmark notes.
+pub fn list_sql_for_explain(db: &Db, q: &ListQuery) -> (String, Vec<Arg>) {
+    let f = list_filter(db, q);
+    (
+        format!(
+            "SELECT i.id FROM items i JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY i.id DESC LIMIT 12",
+            f.sql()
+        ),
+        f.args.clone(),
+    )
+}
+
+pub async fn images(db: &Db, item_id: i64) -> sqlx::Result<Vec<ImageRow>> {
+    sqlx::query_as(
+        "SELECT id, item_id, position, key, thumb_key FROM item_images WHERE item_id = $1 ORDER BY position, id",
+    )
+    .bind(item_id)
+    .fetch_all(&db.read)
+    .await
+}
+
+pub async fn add_images(db: &Db, item_id: i64, keys: &[(String, String)], now: i64) -> sqlx::Result<Vec<i64>> {
+    let mut tx = db.write.begin().await?;
+    let next: i64 = sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 FROM item_images WHERE item_id = $1")
+        .bind(item_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let mut ids = Vec::new();
+    for (i, (key, thumb)) in keys.iter().enumerate() {
+        let row = sqlx::query(
+            "INSERT INTO item_images (item_id, position, key, thumb_key, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(item_id)
+        .bind(next + i as i64)
+        .bind(key)
+        .bind(thumb)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        ids.push(row.try_get(0)?);
+    }
+    sync_thumb(&mut tx, item_id).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// The item's summary thumbnail is its first image's.
+async fn sync_thumb(tx: &mut sqlx::Transaction<'_, sqlx::Any>, item_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE items SET thumb_key = (SELECT thumb_key FROM item_images WHERE item_id = $1 ORDER BY position, id LIMIT 1) WHERE id = $1",
+    )
+    .bind(item_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_image(db: &Db, item_id: i64, image_id: i64) -> sqlx::Result<Option<ImageRow>> {
+    let mut tx = db.write.begin().await?;
+    let row: Option<ImageRow> = sqlx::query_as(
+        "SELECT id, item_id, position, key, thumb_key FROM item_images WHERE id = $1 AND item_id = $2",
+    )
+    .bind(image_id)
+    .bind(item_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if row.is_some() {
+        sqlx::query("DELETE FROM item_images WHERE id = $1")
+            .bind(image_id)
+            .execute(&mut *tx)
+            .await?;
+        sync_thumb(&mut tx, item_id).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn reorder_images(db: &Db, item_id: i64, ids: &[i64]) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    for (pos, id) in ids.iter().enumerate() {
+        sqlx::query("UPDATE item_images SET position = $1 WHERE id = $2 AND item_id = $3")
+            .bind(pos as i64)
+            .bind(*id)
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sync_thumb(&mut tx, item_id).await?;
+    tx.commit().await
+}
+
+pub async fn is_bookmarked(db: &Db, user: i64, item: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM bookmarks WHERE user_id = $1 AND item_id = $2")
+        .bind(user)
+        .bind(item)
+        .fetch_optional(&db.read)
+        .await?
+        .is_some())
+}
+
+/// Adds or removes a bookmark and keeps the item's counter in step; idempotent either way.
+pub async fn set_bookmark(db: &Db, user: i64, item: i64, on: bool, now: i64) -> sqlx::Result<i64> {
+    let mut tx = db.write.begin().await?;
+    let changed = if on {
+        sqlx::query("INSERT INTO bookmarks (user_id, item_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(user)
+            .bind(item)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        sqlx::query("DELETE FROM bookmarks WHERE user_id = $1 AND item_id = $2")
+            .bind(user)
+            .bind(item)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    };
+    if changed > 0 {
+        let delta: i64 = if on { 1 } else { -1 };
+        sqlx::query("UPDATE items SET bookmark_count = bookmark_count + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(item)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let count: i64 = sqlx::query("SELECT bookmark_count FROM items WHERE id = $1")
+        .bind(item)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// A page of the user's bookmarked item ids, newest bookmark first, and the total.
+pub async fn bookmarked_ids(db: &Db, user: i64, limit: i64, offset: i64) -> sqlx::Result<(Vec<i64>, i64)> {
+    let visible = "b.item_id = i.id AND i.deleted_at IS NULL AND i.listed = 1 AND i.hidden = 0";
+    let rows = sqlx::query(&format!(
+        "SELECT b.item_id FROM bookmarks b JOIN items i ON {visible} WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.item_id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(user)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.read)
+    .await?;
+    let total: i64 = sqlx::query(&format!(
+        "SELECT COUNT(*) FROM bookmarks b JOIN items i ON {visible} WHERE b.user_id = $1"
+    ))
+    .bind(user)
+    .fetch_one(&db.read)
+    .await?
+    .try_get(0)?;
+    Ok((rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?, total))
+}
+
+/// Adds buffered detail views to the stored counters in one transaction.
+pub async fn add_views(db: &Db, views: &HashMap<i64, i64>) -> sqlx::Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write.begin().await?;
+    for (id, n) in views {
+        sqlx::query("UPDATE items SET view_count = view_count + $1 WHERE id = $2")
+            .bind(*n)
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn add_chat_count(db: &Db, item: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET chat_count = chat_count + 1 WHERE id = $1")
+        .bind(item)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_rented(db: &Db, item: i64, rented: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET rented = $1 WHERE id = $2")
+        .bind(i64::from(rented))
+        .bind(item)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}

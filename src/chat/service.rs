@@ -1,0 +1,249 @@
+//! Chat rules: who may open, read and write a room; how messages reach people.
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::model::*;
+use super::store;
+use crate::accounts::service as accounts;
+use crate::app::AppState;
+use crate::catalog::service as catalog;
+use crate::clock::Ts;
+use crate::http::extract::AuthUser;
+use crate::http::params::Params;
+use crate::http::{AppError, AppResult};
+use crate::notifications;
+
+/// Opens the caller's room about an item (or returns the existing one).
+pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppResult<(Room, bool)> {
+    let item = catalog::visible_item(state, Some(user), item_id).await?;
+    if item.owner_id == user.id {
+        return Err(AppError::field("item_id", "내 물품에는 채팅을 열 수 없어요"));
+    }
+    let (room, created) =
+        store::open_room(&state.db, item_id, item.owner_id, user.id, state.clock.now_ms()).await?;
+    if created {
+        catalog::note_new_chat(state, item_id).await?;
+    }
+    Ok((build_room(state, user.id, &room).await?, created))
+}
+
+/// The room if the user is in it: 404 when it does not exist, 403 for anyone else.
+pub async fn member_room(state: &AppState, user: i64, room_id: i64) -> AppResult<RoomRow> {
+    let room = store::room(&state.db, room_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !room.has(user) {
+        return Err(AppError::Forbidden("이 채팅방의 참여자가 아니에요".into()));
+    }
+    Ok(room)
+}
+
+async fn build_room(state: &AppState, user: i64, room: &RoomRow) -> AppResult<Room> {
+    let mut items = catalog::summaries_by_ids(state, &[room.item_id]).await?;
+    let mut users = accounts::public_users(state, &[room.other(user)]).await?;
+    let last = match room.last_message_id {
+        Some(id) => store::message(&state.db, id).await?,
+        None => None,
+    };
+    let unread = store::unread_in(&state.db, room, user).await?;
+    Ok(Room {
+        id: room.id,
+        item: items.remove(&room.item_id).ok_or_else(AppError::not_found)?,
+        other_user: users.remove(&room.other(user)).ok_or_else(AppError::not_found)?,
+        last_message: last.as_ref().map(Message::from),
+        unread_count: unread,
+        created_at: Ts(room.created_at),
+        other_last_read_id: room.last_read(room.other(user)),
+        my_last_read_id: room.last_read(user),
+    })
+}
+
+pub async fn room(state: &AppState, user: AuthUser, room_id: i64) -> AppResult<Room> {
+    let room = member_room(state, user.id, room_id).await?;
+    build_room(state, user.id, &room).await
+}
+
+/// The caller's rooms in four queries, however many there are.
+pub async fn rooms(state: &AppState, user: AuthUser) -> AppResult<Vec<Room>> {
+    let rows = store::rooms_of(&state.db, user.id).await?;
+    let item_ids: Vec<i64> = rows.iter().map(|(r, _, _)| r.item_id).collect();
+    let user_ids: Vec<i64> = rows.iter().map(|(r, _, _)| r.other(user.id)).collect();
+    let items = catalog::summaries_by_ids(state, &item_ids).await?;
+    let users = accounts::public_users(state, &user_ids).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(r, m, unread)| {
+            Some(Room {
+                id: r.id,
+                item: items.get(&r.item_id)?.clone(),
+                other_user: users.get(&r.other(user.id))?.clone(),
+                last_message: m.as_ref().map(Message::from),
+                unread_count: *unread,
+                created_at: Ts(r.created_at),
+                other_last_read_id: r.last_read(r.other(user.id)),
+                my_last_read_id: r.last_read(user.id),
+            })
+        })
+        .collect())
+}
+
+pub async fn history(state: &AppState, user: AuthUser, room_id: i64, p: &Params) -> AppResult<History> {
+    member_room(state, user.id, room_id).await?;
+    let before = p.int("before", 0, i64::MAX)?;
+    let after = p.int("after", 0, i64::MAX)?;
+    let limit = p.int("limit", 1, LIMIT_MAX)?.unwrap_or(LIMIT_DEFAULT);
+    let mut rows = store::history(&state.db, room_id, before, after, limit).await?;
+    let has_more = rows.len() as i64 > limit;
+    if has_more {
+        // The extra row is the one furthest from the cursor.
+        if after.is_some() {
+            rows.pop();
+        } else {
+            rows.remove(0);
+        }
+    }
+    Ok(History {
+        messages: rows.iter().map(Message::from).collect(),
+        has_more,
+    })
+}
+
+pub fn check_body(body: &str) -> AppResult<String> {
+    let body = body.trim();
+    let n = body.chars().count();
+    if n == 0 || n > BODY_MAX {
+        return Err(AppError::field("body", "메시지는 1–1000자로 보내 주세요"));
+    }
+    Ok(body.to_string())
+}
+
+pub fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {
+    NewMessage {
+        room_id: room.id,
+        item_id: room.item_id,
+        participants: [room.owner_id, room.inquirer_id],
+        sender_id: Some(sender),
+        kind: "text",
+        body,
+        event_type: None,
+        rental_id: None,
+    }
+}
+
+/// Stores a message through the group-commit writer and returns it once committed.
+pub async fn store_message(state: &AppState, msg: NewMessage) -> AppResult<Message> {
+    let rx = state.chat_writer.submit(msg).await;
+    match rx.await {
+        Ok(Ok(row)) => Ok(Message::from(&row)),
+        Ok(Err(e)) => Err(AppError::Internal(anyhow::anyhow!(e))),
+        Err(_) => Err(AppError::Internal(anyhow::anyhow!("chat writer dropped the message"))),
+    }
+}
+
+pub async fn send(state: &AppState, user: AuthUser, room_id: i64, body: &str) -> AppResult<Message> {
+    let body = check_body(body)?;
+    let room = member_room(state, user.id, room_id).await?;
+    store_message(state, text_message(&room, user.id, body)).await
+}
+
+pub async fn read(state: &AppState, user: i64, room_id: i64, last_read_id: i64) -> AppResult<()> {
+    if last_read_id < 0 {
+        return Err(AppError::field("last_read_id", "0 이상이어야 해요"));
+    }
+    let room = member_room(state, user, room_id).await?;
+    let now_read = store::mark_read(&state.db, &room, user, last_read_id).await?;
+    notifications::service::room_read(state, user, room_id).await?;
+    state
+        .realtime
+        .send(
+            &[room.owner_id, room.inquirer_id],
+            &json!({"type": "read", "room_id": room_id, "user_id": user, "last_read_id": now_read}),
+        )
+        .await;
+    Ok(())
+}
+
+/// Posts a system line about a rental into the room of its two parties (created if needed).
+pub async fn post_system(
+    state: &AppState,
+    item_id: i64,
+    owner_id: i64,
+    other_id: i64,
+    event_type: &str,
+    rental_id: i64,
+    body: String,
+) -> AppResult<Message> {
+    let (room, created) =
+        store::open_room(&state.db, item_id, owner_id, other_id, state.clock.now_ms()).await?;
+    if created {
+        catalog::note_new_chat(state, item_id).await?;
+    }
+    store_message(
+        state,
+        NewMessage {
+            room_id: room.id,
+            item_id,
+            participants: [room.owner_id, room.inquirer_id],
+            sender_id: None,
+            kind: "system",
+            body,
+            event_type: Some(event_type.to_string()),
+            rental_id: Some(rental_id),
+        },
+    )
+    .await
+}
+
+/// After a batch commits: deliver each message to both participants, then let notifications
+/// collapse the batch into one unread notification per room and recipient.
+pub async fn after_commit(state: &AppState, done: Vec<(NewMessage, MessageRow)>) {
+    for (msg, row) in &done {
+        state
+            .realtime
+            .send(
+                &msg.participants,
+                &json!({"type": "message", "message": Message::from(row)}),
+            )
+            .await;
+    }
+    state
+        .metrics
+        .messages_sent
+        .fetch_add(done.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    // Text messages notify the other participant; system messages notify through their own event.
+    let mut latest: HashMap<(i64, i64), (&NewMessage, &MessageRow)> = HashMap::new();
+    for (msg, row) in &done {
+        if let Some(sender) = msg.sender_id {
+            for &p in &msg.participants {
+                if p != sender {
+                    latest.insert((p, msg.room_id), (msg, row));
+                }
+            }
+        }
+    }
+    if latest.is_empty() {
+        return;
+    }
+    let senders: Vec<i64> = latest.values().filter_map(|(m, _)| m.sender_id).collect();
+    let names = accounts::public_users(state, &senders).await.unwrap_or_default();
+    let notes: Vec<notifications::model::ChatNote> = latest
+        .into_iter()
+        .map(|((user, room), (msg, row))| {
+            let sender = msg.sender_id.unwrap_or(0);
+            notifications::model::ChatNote {
+                user_id: user,
+                room_id: room,
+                title: names
+                    .get(&sender)
+                    .map(|u| format!("{}님의 메시지", u.nickname))
+                    .unwrap_or_else(|| "새 메시지".into()),
+                body: row.body.chars().take(80).collect(),
+                link: format!("/chats/{room}"),
+            }
+        })
+        .collect();
+    if let Err(e) = notifications::service::chat_batch(state, notes).await {
+        tracing::warn!(error = ?e, "chat notifications failed");
+    }
+}

@@ -1,0 +1,214 @@
+//! SQL for chat.
+use sqlx::Row;
+
+use super::model::*;
+use crate::db::Db;
+
+const ROOM_COLS: &str = "r.id, r.item_id, r.owner_id, r.inquirer_id, r.owner_last_read_id, r.inquirer_last_read_id, r.last_message_id, r.last_activity_at, r.created_at";
+const MSG_COLS: &str = "id, room_id, sender_id, kind, body, event_type, rental_id, created_at";
+
+pub async fn room(db: &Db, id: i64) -> sqlx::Result<Option<RoomRow>> {
+    sqlx::query_as(&format!("SELECT {ROOM_COLS} FROM chat_rooms r WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await
+}
+
+pub async fn room_for(db: &Db, item: i64, inquirer: i64) -> sqlx::Result<Option<RoomRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ROOM_COLS} FROM chat_rooms r WHERE r.item_id = $1 AND r.inquirer_id = $2"
+    ))
+    .bind(item)
+    .bind(inquirer)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// Creates the room unless it exists; returns it and whether it is new.
+pub async fn open_room(db: &Db, item: i64, owner: i64, inquirer: i64, now: i64) -> sqlx::Result<(RoomRow, bool)> {
+    let inserted = sqlx::query(
+        "INSERT INTO chat_rooms (item_id, owner_id, inquirer_id, last_activity_at, created_at) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (item_id, inquirer_id) DO NOTHING",
+    )
+    .bind(item)
+    .bind(owner)
+    .bind(inquirer)
+    .bind(now)
+    .execute(&db.write)
+    .await?
+    .rows_affected()
+        > 0;
+    let room = room_for(db, item, inquirer)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok((room, inserted))
+}
+
+/// Rooms of a user, most recent activity first, each with its last message and unread count.
+pub async fn rooms_of(db: &Db, user: i64) -> sqlx::Result<Vec<(RoomRow, Option<MessageRow>, i64)>> {
+    let sql = format!(
+        "SELECT {ROOM_COLS}, m.id AS m_id, m.sender_id AS m_sender, m.kind AS m_kind, m.body AS m_body, \
+         m.event_type AS m_event, m.rental_id AS m_rental, m.created_at AS m_created, \
+         (SELECT COUNT(*) FROM messages u WHERE u.room_id = r.id \
+            AND u.id > (CASE WHEN r.owner_id = $1 THEN r.owner_last_read_id ELSE r.inquirer_last_read_id END) \
+            AND (u.sender_id IS NULL OR u.sender_id <> $1)) AS unread \
+         FROM chat_rooms r LEFT JOIN messages m ON m.id = r.last_message_id \
+         WHERE r.owner_id = $1 OR r.inquirer_id = $1 \
+         ORDER BY r.last_activity_at DESC, r.id DESC LIMIT 500"
+    );
+    let rows = sqlx::query(&sql).bind(user).fetch_all(&db.read).await?;
+    rows.iter()
+        .map(|r| {
+            let room = RoomRow {
+                id: r.try_get("id")?,
+                item_id: r.try_get("item_id")?,
+                owner_id: r.try_get("owner_id")?,
+                inquirer_id: r.try_get("inquirer_id")?,
+                owner_last_read_id: r.try_get("owner_last_read_id")?,
+                inquirer_last_read_id: r.try_get("inquirer_last_read_id")?,
+                last_message_id: r.try_get("last_message_id")?,
+                last_activity_at: r.try_get("last_activity_at")?,
+                created_at: r.try_get("created_at")?,
+            };
+            let msg = match r.try_get::<Option<i64>, _>("m_id")? {
+                Some(id) => Some(MessageRow {
+                    id,
+                    room_id: room.id,
+                    sender_id: r.try_get("m_sender")?,
+                    kind: r.try_get("m_kind")?,
+                    body: r.try_get("m_body")?,
+                    event_type: r.try_get("m_event")?,
+                    rental_id: r.try_get("m_rental")?,
+                    created_at: r.try_get("m_created")?,
+                }),
+                None => None,
+            };
+            Ok((room, msg, r.try_get("unread")?))
+        })
+        .collect()
+}
+
+pub async fn unread_in(db: &Db, room: &RoomRow, user: i64) -> sqlx::Result<i64> {
+    sqlx::query(
+        "SELECT COUNT(*) FROM messages WHERE room_id = $1 AND id > $2 AND (sender_id IS NULL OR sender_id <> $3)",
+    )
+    .bind(room.id)
+    .bind(room.last_read(user))
+    .bind(user)
+    .fetch_one(&db.read)
+    .await?
+    .try_get(0)
+}
+
+pub async fn message(db: &Db, id: i64) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as(&format!("SELECT {MSG_COLS} FROM messages WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await
+}
+
+/// `limit + 1` rows in the cursor's direction, so the caller can tell whether there is more.
+pub async fn history(
+    db: &Db,
+    room: i64,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
+    let (cond, order, cursor) = match (before, after) {
+        (_, Some(a)) => ("AND id > $2", "ASC", a),
+        (Some(b), None) => ("AND id < $2", "DESC", b),
+        (None, None) => ("AND $2 = $2", "DESC", 0),
+    };
+    let mut rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE room_id = $1 {cond} ORDER BY id {order} LIMIT $3"
+    ))
+    .bind(room)
+    .bind(cursor)
+    .bind(limit + 1)
+    .fetch_all(&db.read)
+    .await?;
+    if order == "DESC" {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Stores a batch in one transaction (group commit), in order. Each message also moves the
+/// room's activity, and counts as read by its sender.
+pub async fn insert_batch(db: &Db, batch: &[NewMessage], now: i64) -> sqlx::Result<Vec<MessageRow>> {
+    let mut tx = db.write.begin().await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for m in batch {
+        let id: i64 = sqlx::query(
+            "INSERT INTO messages (room_id, sender_id, kind, body, event_type, rental_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(m.room_id)
+        .bind(m.sender_id)
+        .bind(m.kind)
+        .bind(&m.body)
+        .bind(m.event_type.as_deref())
+        .bind(m.rental_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        out.push(MessageRow {
+            id,
+            room_id: m.room_id,
+            sender_id: m.sender_id,
+            kind: m.kind.to_string(),
+            body: m.body.clone(),
+            event_type: m.event_type.clone(),
+            rental_id: m.rental_id,
+            created_at: now,
+        });
+    }
+    // One room update per room in the batch, with its newest message.
+    let mut last: Vec<(i64, i64, Option<i64>)> = Vec::new();
+    for m in &out {
+        match last.iter_mut().find(|(room, _, _)| *room == m.room_id) {
+            Some(entry) => {
+                entry.1 = m.id;
+                entry.2 = m.sender_id;
+            }
+            None => last.push((m.room_id, m.id, m.sender_id)),
+        }
+    }
+    for (room, id, sender) in last {
+        sqlx::query(
+            "UPDATE chat_rooms SET last_message_id = $1, last_activity_at = $2, \
+             owner_last_read_id = CASE WHEN owner_id = $3 THEN $1 ELSE owner_last_read_id END, \
+             inquirer_last_read_id = CASE WHEN inquirer_id = $3 THEN $1 ELSE inquirer_last_read_id END \
+             WHERE id = $4",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(sender.unwrap_or(0))
+        .bind(room)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Moves the user's read mark forward (never back, never past the last message).
+pub async fn mark_read(db: &Db, room: &RoomRow, user: i64, last_read_id: i64) -> sqlx::Result<i64> {
+    let col = if room.owner_id == user {
+        "owner_last_read_id"
+    } else {
+        "inquirer_last_read_id"
+    };
+    let row = sqlx::query(&format!(
+        "UPDATE chat_rooms SET {col} = CASE WHEN {col} > $1 THEN {col} \
+         ELSE (CASE WHEN $1 > COALESCE(last_message_id, 0) THEN COALESCE(last_message_id, 0) ELSE $1 END) END \
+         WHERE id = $2 RETURNING {col}"
+    ))
+    .bind(last_read_id)
+    .bind(room.id)
+    .fetch_one(&db.write)
+    .await?;
+    row.try_get(0)
+}

@@ -1,0 +1,104 @@
+//! Group commit for chat: one task owns message inserts, takes everything queued, stores it in
+//! one transaction, then answers each sender. Nothing is acknowledged before its commit.
+//! Delivery and notifications run in a second stage so the next batch can commit meanwhile.
+use std::sync::{Arc, OnceLock, Weak};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::{MessageRow, NewMessage};
+use crate::app::{AppState, Inner};
+use crate::db::Db;
+
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<MessageRow, String>>;
+
+#[derive(Clone)]
+pub struct ChatWriter {
+    tx: mpsc::Sender<(NewMessage, Reply)>,
+    state: Arc<OnceLock<Weak<Inner>>>,
+}
+
+impl ChatWriter {
+    pub fn start(db: Db) -> ChatWriter {
+        let (tx, rx) = mpsc::channel(8192);
+        let state: Arc<OnceLock<Weak<Inner>>> = Arc::new(OnceLock::new());
+        let (after_tx, after_rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(db, rx, after_tx, state.clone()));
+        tokio::spawn(after_commit_loop(after_rx, state.clone()));
+        ChatWriter { tx, state }
+    }
+
+    /// Connects the writer to the application once the state exists (the state owns the writer).
+    pub fn attach(&self, state: &AppState) {
+        let _ = self.state.set(Arc::downgrade(&state.0));
+    }
+
+    /// Queues a message. Awaiting the receiver yields the stored row after its commit; the
+    /// queue order is the storage order, so a sender that queues in order is stored in order.
+    pub async fn submit(&self, msg: NewMessage) -> oneshot::Receiver<Result<MessageRow, String>> {
+        let (reply, rx) = oneshot::channel();
+        if let Err(mpsc::error::SendError((_, reply))) = self.tx.send((msg, reply)).await {
+            let _ = reply.send(Err("chat writer stopped".into()));
+        }
+        rx
+    }
+}
+
+fn clock_now(state: &OnceLock<Weak<Inner>>) -> i64 {
+    match state.get().and_then(Weak::upgrade) {
+        Some(inner) => inner.clock.now_ms(),
+        None => crate::clock::Clock::default().now_ms(),
+    }
+}
+
+async fn write_loop(
+    db: Db,
+    mut rx: mpsc::Receiver<(NewMessage, Reply)>,
+    after: mpsc::UnboundedSender<Vec<(NewMessage, MessageRow)>>,
+    state: Arc<OnceLock<Weak<Inner>>>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let msgs: Vec<NewMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
+        match super::store::insert_batch(&db, &msgs, clock_now(&state)).await {
+            Ok(rows) => {
+                let mut done = Vec::with_capacity(rows.len());
+                for ((msg, reply), row) in batch.drain(..).zip(rows) {
+                    let _ = reply.send(Ok(row.clone()));
+                    done.push((msg, row));
+                }
+                let _ = after.send(done);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "chat batch failed");
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn after_commit_loop(
+    mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
+    state: Arc<OnceLock<Weak<Inner>>>,
+) {
+    while let Some(mut done) = rx.recv().await {
+        // Coalesce whatever else is already waiting: fewer notification writes under load.
+        while let Ok(more) = rx.try_recv() {
+            done.extend(more);
+        }
+        let Some(inner) = state.get().and_then(Weak::upgrade) else {
+            continue;
+        };
+        super::service::after_commit(&AppState(inner), done).await;
+    }
+}

@@ -1,0 +1,75 @@
+//! Time source. Production reads the system clock; tests shift it to drive time-dependent rules.
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub fn now_ms(&self) -> i64 {
+        let real = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        real + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this clock forward (tests only; production never calls it).
+    pub fn advance_ms(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}
+
+pub const MINUTE_MS: i64 = 60_000;
+pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A UTC timestamp stored as epoch milliseconds and written as RFC 3339 on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    pub fn to_rfc3339(self) -> String {
+        format_ms(self.0)
+    }
+}
+
+pub fn format_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let frac = ms.rem_euclid(1000);
+    let dt = OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let base = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    if frac == 0 {
+        format!("{base}Z")
+    } else {
+        format!("{base}.{frac:03}Z")
+    }
+}
+
+/// Parses an RFC 3339 timestamp (any offset) into epoch milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let dt = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
+    Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_ms(self.0))
+    }
+}
+
+pub fn opt_ts(ms: Option<i64>) -> Option<Ts> {
+    ms.map(Ts)
+}

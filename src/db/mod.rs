@@ -1,0 +1,244 @@
+//! Database pools for SQLite and PostgreSQL behind sqlx `Any`, so every query is written once.
+//! Backend-specific SQL (search, locking details) lives here and nowhere else.
+mod migrate;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Two pools: on SQLite one writer connection (SQLite has a single writer anyway, and a single
+/// connection avoids busy-retry storms) and a pool of readers; on PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Db {
+    pub read: AnyPool,
+    pub write: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:");
+        };
+        let opts = AnyConnectOptions::from_str(url)?;
+        let db = match backend {
+            Backend::Sqlite => {
+                let write = sqlite_pool(1, &opts).await?;
+                // WAL is a property of the file; set it once on the writer before readers connect.
+                write.execute("PRAGMA journal_mode=WAL").await?;
+                let read = sqlite_pool(8, &opts).await?;
+                Db {
+                    read,
+                    write,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
+            }
+        };
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        migrate::run(self).await
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    /// Case-insensitive substring match of `expr` against a bound pattern.
+    pub fn ilike(&self, expr: &str, param: &str) -> String {
+        match self.backend {
+            // SQLite's LIKE is case-insensitive for ASCII already.
+            Backend::Sqlite => format!("{expr} LIKE {param} ESCAPE '\\'"),
+            Backend::Postgres => format!("{expr} ILIKE {param} ESCAPE '\\'"),
+        }
+    }
+}
+
+async fn sqlite_pool(max: u32, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA foreign_keys=ON").await?;
+                conn.execute("PRAGMA busy_timeout=10000").await?;
+                // With WAL, NORMAL still survives a process crash (kill -9); only power loss can
+                // drop the last transactions.
+                conn.execute("PRAGMA synchronous=NORMAL").await?;
+                Ok(())
+            })
+        })
+        .connect_with(opts.clone())
+        .await?)
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally inside a LIKE pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// True when the error is a unique/exclusion constraint violation.
+pub fn is_conflict(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(e) => {
+            matches!(e.code().as_deref(), Some("23505") | Some("23P01") | Some("2067") | Some("1555"))
+                || e.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// `$start, $start+1, …` for an IN list of `n` bound values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A bound value for queries assembled at run time (filters).
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Builds a WHERE clause and its arguments together, so placeholders always match.
+#[derive(Default, Debug, Clone)]
+pub struct Filter {
+    pub clauses: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Adds a clause; each `?` in it becomes the next `$n` placeholder bound to the next arg.
+    pub fn push(&mut self, clause: &str, args: Vec<Arg>) {
+        let mut out = String::with_capacity(clause.len() + 8);
+        let mut it = args.into_iter();
+        for c in clause.chars() {
+            if c == '?' {
+                let arg = it.next().expect("one arg per placeholder");
+                self.args.push(arg);
+                out.push_str(&format!("${}", self.args.len()));
+            } else {
+                out.push(c);
+            }
+        }
+        self.clauses.push(out);
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            "1 = 1".to_string()
+        } else {
+            self.clauses.join(" AND ")
+        }
+    }
+
+    /// The next placeholder number after the filter's own.
+    pub fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+
+    pub fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.as_str()),
+            };
+        }
+        q
+    }
+
+    pub fn bind_as<'q, O>(
+        &'q self,
+        mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.as_str()),
+            };
+        }
+        q
+    }
+}
+
+impl Db {
+    /// Adds "the item's title or description contains every word" to `f`, using the engine's
+    /// index: FTS5 trigram on SQLite (words of 3+ characters), pg_trgm GIN on PostgreSQL.
+    pub fn push_text_search(&self, f: &mut Filter, words: &[String]) {
+        match self.backend {
+            Backend::Sqlite => {
+                let long: Vec<&String> = words.iter().filter(|w| w.chars().count() >= 3).collect();
+                if !long.is_empty() {
+                    // Each word is a quoted FTS5 string: operators and quotes inside are literal.
+                    let expr = long
+                        .iter()
+                        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    f.push(
+                        "i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
+                        vec![Arg::Text(expr)],
+                    );
+                }
+                // Trigrams need 3 characters; shorter words (드릴) fall back to LIKE on the rows
+                // the other filters leave.
+                for w in words.iter().filter(|w| w.chars().count() < 3) {
+                    let pat = format!("%{}%", like_escape(w));
+                    f.push(
+                        "(i.title LIKE ? ESCAPE '\\' OR i.description LIKE ? ESCAPE '\\')",
+                        vec![Arg::Text(pat.clone()), Arg::Text(pat)],
+                    );
+                }
+            }
+            Backend::Postgres => {
+                for w in words {
+                    let pat = format!("%{}%", like_escape(w));
+                    f.push(
+                        "(i.title || ' ' || i.description) ILIKE ? ESCAPE '\\'",
+                        vec![Arg::Text(pat)],
+                    );
+                }
+            }
+        }
+    }
+}

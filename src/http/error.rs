@@ -1,0 +1,129 @@
+//! One error type for the whole server, rendered as the contract's error JSON.
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A 400 naming one field.
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        let problem = problem.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), problem.clone());
+        AppError::Validation {
+            message: format!("{field}: {problem}"),
+            fields,
+        }
+    }
+
+    pub fn validation(message: impl Into<String>, fields: BTreeMap<String, String>) -> Self {
+        AppError::Validation {
+            message: message.into(),
+            fields,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        AppError::NotFound("찾을 수 없어요".into())
+    }
+
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("권한이 없어요".into())
+    }
+
+    pub fn unauthenticated() -> Self {
+        AppError::Unauthenticated("로그인이 필요해요".into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "validation_failed",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::RateLimited(_) => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let message = match self {
+            AppError::Internal(_) => "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요".to_string(),
+            other => other.to_string(),
+        };
+        let mut err = json!({"code": self.code(), "message": message});
+        if let AppError::Validation { fields, .. } = self {
+            err["fields"] = json!(fields);
+        }
+        json!({ "error": err })
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let mut resp = (self.status(), axum::Json(self.body())).into_response();
+        if matches!(self, AppError::RateLimited(_)) {
+            resp.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("60"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,202 @@
+//! Extractors that turn every malformed input into the contract's 400, and find the caller.
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use serde::de::DeserializeOwned;
+
+use crate::accounts::{self, Role};
+use crate::app::AppState;
+use crate::http::AppError;
+
+pub const ACCESS_COOKIE: &str = "egd_access";
+pub const CSRF_COOKIE: &str = "egd_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// JSON body parsed strictly: bad syntax, wrong types, missing fields and unknown enum values are
+/// 400 `validation_failed` naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge("요청이 너무 커요".into())
+            } else {
+                AppError::field("body", "본문을 읽을 수 없어요")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let text = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        &b"{}"[..]
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let msg = inner.to_string();
+        let (field, problem) = if inner.is_syntax() || inner.is_eof() {
+            ("body".to_string(), "JSON 형식이 올바르지 않아요".to_string())
+        } else if let Some(rest) = msg.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or("");
+            let field = if path == "." || path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            };
+            (field, "required".to_string())
+        } else {
+            let field = if path == "." || path.is_empty() {
+                "body".to_string()
+            } else {
+                path
+            };
+            // Drop serde's position suffix; keep what was wrong.
+            let problem = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            (field, problem)
+        };
+        let mut fields = BTreeMap::new();
+        fields.insert(field.clone(), problem.clone());
+        AppError::validation(format!("{field}: {problem}"), fields)
+    })
+}
+
+/// The signed-in caller. Rejects with 401 when there is no valid token or the account is gone.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthUser {
+    pub id: i64,
+    pub role: Role,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// The caller when signed in, or `None` for anonymous requests.
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match authenticate(parts, state).await? {
+            Some(user) => Ok(user),
+            None => Err(AppError::unauthenticated()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(MaybeUser(authenticate(parts, state).await?))
+    }
+}
+
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+fn query_token(parts: &Parts) -> Option<String> {
+    let q = parts.uri.query()?;
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>, AppError> {
+    let (token, from_cookie) = if let Some(t) = bearer(parts) {
+        (t.to_string(), false)
+    } else if parts.uri.path() == "/api/v1/ws" && query_token(parts).is_some() {
+        (query_token(parts).unwrap_or_default(), false)
+    } else if let Some(t) = cookie(parts, ACCESS_COOKIE) {
+        (t.to_string(), true)
+    } else {
+        return Ok(None);
+    };
+    let Some(user_id) = state.tokens.verify(&token, state.clock.now_ms()) else {
+        return Err(AppError::Unauthenticated(
+            "로그인이 만료되었어요. 다시 로그인해 주세요".into(),
+        ));
+    };
+    if from_cookie && !csrf_ok(parts, state) {
+        return Err(AppError::Forbidden("CSRF 검사에 실패했어요".into()));
+    }
+    match accounts::service::active_role(state, user_id).await? {
+        Some(role) => Ok(Some(AuthUser { id: user_id, role })),
+        None => Err(AppError::unauthenticated()),
+    }
+}
+
+/// Cookie-authenticated requests that change state need a matching Origin or the double-submit token.
+pub fn csrf_ok(parts: &Parts, state: &AppState) -> bool {
+    if matches!(
+        parts.method,
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) && parts.uri.path() != "/api/v1/ws"
+    {
+        return true;
+    }
+    if let (Some(header_token), Some(cookie_token)) = (
+        parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
+        cookie(parts, CSRF_COOKIE),
+    ) {
+        if !cookie_token.is_empty() && header_token == cookie_token {
+            return true;
+        }
+    }
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .unwrap_or("");
+    Some(origin_host) == host || state.public_url.trim_end_matches('/') == origin
+}
+
+/// Path parameters; anything that does not parse (a non-numeric id) is a 404, like a missing row.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| AppError::not_found())
+    }
+}

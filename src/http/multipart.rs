@@ -1,0 +1,39 @@
+//! Reads image fields from a multipart body with the contract's errors.
+use axum::extract::multipart::{Multipart, MultipartError};
+use axum::http::StatusCode;
+
+use crate::http::AppError;
+use crate::media::image::MAX_BYTES;
+
+fn multipart_error(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge("파일이 너무 커요".into())
+    } else {
+        AppError::field("image", "multipart 본문을 읽을 수 없어요")
+    }
+}
+
+/// All fields named `image` (at most `max`), each at most 10 MB.
+pub async fn images(mut mp: Multipart, max: usize) -> Result<Vec<Vec<u8>>, AppError> {
+    let mut out = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("image") {
+            continue;
+        }
+        if out.len() == max {
+            return Err(AppError::field("image", format!("이미지는 {max}장까지 올릴 수 있어요")));
+        }
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        if bytes.len() > MAX_BYTES {
+            return Err(AppError::PayloadTooLarge("이미지는 10MB까지 올릴 수 있어요".into()));
+        }
+        if bytes.is_empty() {
+            return Err(AppError::field("image", "빈 파일이에요"));
+        }
+        out.push(bytes.to_vec());
+    }
+    if out.is_empty() {
+        return Err(AppError::field("image", "required"));
+    }
+    Ok(out)
+}

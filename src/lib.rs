@@ -1,0 +1,19 @@
+//! egodaeyeo (이거대여): a neighbourhood peer-to-peer rental marketplace.
+pub mod accounts;
+pub mod app;
+pub mod catalog;
+pub mod chat;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod events;
+pub mod http;
+pub mod media;
+pub mod moderation;
+pub mod notifications;
+pub mod ops;
+pub mod realtime;
+pub mod regions;
+pub mod rentals;
+pub mod seed;
+pub mod web;

@@ -1,0 +1,136 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use egodaeyeo::{accounts, app, clock::Clock, config::Config, db::Db, seed};
+
+#[derive(Parser)]
+#[command(name = "egodaeyeo", version, about = "이거대여: neighbourhood rental marketplace")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Where the SQLite database and media files live.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; SQLite in the data dir when unset.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default command).
+    Serve {
+        #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+        bind: SocketAddr,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Grant or revoke the admin role.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Fill the database with a lively demo neighbourhood (idempotent).
+    SeedDemo,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    Grant { email: String },
+    Revoke { email: String },
+}
+
+fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn config(cli: &Cli, bind: SocketAddr) -> Config {
+    let mut c = Config::for_data_dir(cli.data_dir.clone());
+    c.bind = bind;
+    c.database_url = cli.database_url.clone();
+    c.redis_url = env_opt("REDIS_URL");
+    c.media_url = env_opt("MEDIA_URL");
+    c.jwt_secret = env_opt("JWT_SECRET");
+    c.public_url = env_opt("PUBLIC_URL");
+    c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
+    c
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,egodaeyeo=info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match &cli.command {
+        None => serve(&cli, "127.0.0.1:8000".parse()?).await,
+        Some(Command::Serve { bind }) => serve(&cli, *bind).await,
+        Some(Command::Migrate) => {
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            std::fs::create_dir_all(&cfg.data_dir)?;
+            let db = Db::connect(&cfg.database_url()).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Admin { action }) => {
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            std::fs::create_dir_all(&cfg.data_dir)?;
+            let db = Db::connect(&cfg.database_url()).await?;
+            db.migrate().await?;
+            let (email, grant) = match action {
+                AdminAction::Grant { email } => (email, true),
+                AdminAction::Revoke { email } => (email, false),
+            };
+            if accounts::service::set_admin(&db, email, grant).await? {
+                println!("{} {email}", if grant { "granted admin to" } else { "revoked admin from" });
+                Ok(())
+            } else {
+                anyhow::bail!("no account with email {email}")
+            }
+        }
+        Some(Command::SeedDemo) => {
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            let state = app::build_state(cfg, "127.0.0.1:8000".parse()?, Clock::default()).await?;
+            let report = seed::run(&state).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(cli: &Cli, bind: SocketAddr) -> anyhow::Result<()> {
+    let cfg = config(cli, bind);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let bound = listener.local_addr()?;
+    let state = app::build_state(cfg, bound, Clock::default()).await?;
+    tracing::info!(
+        "egodaeyeo listening on http://{bound} ({:?}, realtime: {})",
+        state.db.backend,
+        state.realtime.kind()
+    );
+    app::serve(state, listener, shutdown_signal()).await
+}

@@ -1,0 +1,5 @@
+//! Moderation: reports, feedback, and the admin routes.
+pub mod api;
+pub mod model;
+pub mod service;
+pub mod store;

@@ -1,0 +1,131 @@
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{opt_ts, Ts};
+
+pub const DETAIL_MAX: usize = 500;
+pub const FEEDBACK_TITLE_MAX: usize = 70;
+pub const FEEDBACK_CONTENT_MAX: usize = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    ProhibitedItem,
+    NotARental,
+    ProfessionalSeller,
+    Fraud,
+    Other,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::ProhibitedItem => "prohibited_item",
+            Reason::NotARental => "not_a_rental",
+            Reason::ProfessionalSeller => "professional_seller",
+            Reason::Fraud => "fraud",
+            Reason::Other => "other",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    pub reason: Reason,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub item_id: i64,
+    pub reason: String,
+    pub detail: String,
+    pub status: String,
+    pub action: Option<String>,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub item_id: i64,
+    pub item_title: Option<String>,
+    pub owner_id: Option<i64>,
+    pub reason: String,
+    pub detail: String,
+    pub status: String,
+    pub action: Option<String>,
+    pub created_at: Ts,
+    pub resolved_at: Option<Ts>,
+}
+
+impl Report {
+    pub fn from_row(r: &ReportRow, item: Option<(&str, i64)>) -> Report {
+        Report {
+            id: r.id,
+            reporter_id: r.reporter_id,
+            item_id: r.item_id,
+            item_title: item.map(|(t, _)| t.to_string()),
+            owner_id: item.map(|(_, o)| o),
+            reason: r.reason.clone(),
+            detail: r.detail.clone(),
+            status: r.status.clone(),
+            action: r.action.clone(),
+            created_at: Ts(r.created_at),
+            resolved_at: opt_ts(r.resolved_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackInput {
+    pub title: String,
+    pub content: String,
+}
+
+#[derive(Serialize, sqlx::FromRow)]
+pub struct FeedbackRow {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub title: String,
+    pub content: String,
+    #[serde(skip)]
+    pub created_at: i64,
+}
+
+#[derive(Serialize)]
+pub struct Feedback {
+    #[serde(flatten)]
+    pub row: FeedbackRow,
+    pub created_at: Ts,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveAction {
+    Dismiss,
+    HideItem,
+    SuspendUser,
+}
+
+#[derive(Deserialize)]
+pub struct ResolveInput {
+    pub action: ResolveAction,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub sort_order: Option<i64>,
+}

@@ -1,0 +1,5 @@
+//! Notifications: stored, listed, marked read, pushed live.
+pub mod api;
+pub mod model;
+pub mod service;
+pub mod store;

@@ -1,0 +1,74 @@
+//! Notification rules: what is stored, what is pushed, what counts as read.
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::model::*;
+use super::store;
+use crate::app::AppState;
+use crate::http::extract::AuthUser;
+use crate::http::params::PageReq;
+use crate::http::{AppError, AppResult};
+
+async fn push(state: &AppState, row: &NotificationRow, unread: i64) {
+    state
+        .realtime
+        .send(
+            &[row.user_id],
+            &json!({"type": "notification", "notification": Notification::from(row), "unread_count": unread}),
+        )
+        .await;
+}
+
+/// Stores a notification and pushes it to the user's sockets.
+pub async fn notify(state: &AppState, n: NewNotification) -> AppResult<()> {
+    let row = store::insert(&state.db, &n, state.clock.now_ms()).await?;
+    let unread = store::unread_count(&state.db, n.user_id).await?;
+    push(state, &row, unread).await;
+    Ok(())
+}
+
+pub async fn chat_batch(state: &AppState, notes: Vec<ChatNote>) -> AppResult<()> {
+    let rows = store::upsert_chat(&state.db, &notes, state.clock.now_ms()).await?;
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for r in &rows {
+        if !counts.contains_key(&r.user_id) {
+            counts.insert(r.user_id, store::unread_count(&state.db, r.user_id).await?);
+        }
+        push(state, r, counts[&r.user_id]).await;
+    }
+    Ok(())
+}
+
+/// Reading a room also reads its chat notification.
+pub async fn room_read(state: &AppState, user: i64, room: i64) -> AppResult<()> {
+    store::mark_room(&state.db, user, room, state.clock.now_ms()).await?;
+    Ok(())
+}
+
+pub async fn list(state: &AppState, user: AuthUser, unread_only: bool, page: PageReq) -> AppResult<NotificationPage> {
+    let (rows, total) = store::list(&state.db, user.id, unread_only, page.per_page, page.offset()).await?;
+    let unread_count = store::unread_count(&state.db, user.id).await?;
+    Ok(NotificationPage {
+        items: rows.iter().map(Notification::from).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total,
+        unread_count,
+    })
+}
+
+pub async fn mark_read(state: &AppState, user: AuthUser, input: MarkRead) -> AppResult<()> {
+    let now = state.clock.now_ms();
+    match (input.all, input.ids) {
+        (Some(true), _) => store::mark_all(&state.db, user.id, now).await?,
+        (_, Some(ids)) => {
+            if ids.len() > 500 {
+                return Err(AppError::field("ids", "한 번에 500개까지 읽음 처리할 수 있어요"));
+            }
+            store::mark_ids(&state.db, user.id, &ids, now).await?
+        }
+        _ => return Err(AppError::field("ids", "ids 또는 all: true가 필요해요")),
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The WebSocket protocol of api.md: one socket per client carries chat, reads, notifications.
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::time::{interval, timeout, Instant};
+
+use crate::app::AppState;
+use crate::chat::model::{Message, MessageRow, RoomRow};
+use crate::chat::service as chat;
+use crate::http::extract::AuthUser;
+use crate::http::AppError;
+
+/// Client frames are small (a 1000-character message is at most ~4 KB of JSON).
+pub const MAX_FRAME: usize = 8 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(25);
+const DEAD_AFTER: Duration = Duration::from_secs(60);
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn upgrade(State(state): State<AppState>, user: AuthUser, ws: WebSocketUpgrade) -> Response {
+    // Small buffers keep an idle socket cheap; frames larger than 64 KiB end the connection.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
+        .on_upgrade(move |socket| run(state, user, socket))
+}
+
+type Pending = futures_util::future::BoxFuture<'static, (Value, Result<Result<MessageRow, String>, oneshot::error::RecvError>)>;
+
+struct Session {
+    state: AppState,
+    user: i64,
+    /// Rooms this user is verified to be in: participants never change, so this stays true.
+    rooms: HashMap<i64, RoomRow>,
+    acks: FuturesOrdered<Pending>,
+}
+
+async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
+    let (conn_id, mut rx) = state.realtime.hub.register(user.id);
+    state.metrics.ws_open.fetch_add(1, Ordering::Relaxed);
+    let (mut sink, mut stream) = socket.split();
+    let mut session = Session {
+        state: state.clone(),
+        user: user.id,
+        rooms: HashMap::new(),
+        acks: FuturesOrdered::new(),
+    };
+    let mut heartbeat = interval(PING_EVERY);
+    heartbeat.tick().await;
+    let mut last_seen = Instant::now();
+    loop {
+        let out: Option<String> = tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(msg)) => {
+                    last_seen = Instant::now();
+                    match msg {
+                        WsMessage::Text(t) => session.handle(t.as_str()).await,
+                        WsMessage::Binary(_) => Some(error_frame("validation_failed", &Value::Null, "텍스트 JSON 프레임만 받아요")),
+                        WsMessage::Close(_) => break,
+                        _ => None,
+                    }
+                }
+                _ => break,
+            },
+            frame = rx.recv() => match frame {
+                Some(f) => Some(f.to_string()),
+                // The hub dropped us: we fell behind. The client reconnects and catches up.
+                None => break,
+            },
+            Some((client_id, result)) = session.acks.next(), if !session.acks.is_empty() => {
+                Some(match result {
+                    Ok(Ok(row)) => json!({"type": "ack", "client_id": client_id, "message": Message::from(&row)}).to_string(),
+                    _ => error_frame("internal", &client_id, "메시지를 저장하지 못했어요"),
+                })
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() > DEAD_AFTER {
+                    break;
+                }
+                if timeout(SEND_TIMEOUT, sink.send(WsMessage::Ping(Default::default()))).await.map_or(true, |r| r.is_err()) {
+                    break;
+                }
+                None
+            }
+        };
+        if let Some(text) = out {
+            match timeout(SEND_TIMEOUT, sink.send(WsMessage::Text(text.into()))).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    }
+    // Acks still owed: the messages are stored (or not) either way; the client catches up.
+    state.realtime.hub.unregister(user.id, conn_id);
+    state.metrics.ws_open.fetch_sub(1, Ordering::Relaxed);
+    let _ = sink.close().await;
+}
+
+fn error_frame(code: &str, client_id: &Value, message: &str) -> String {
+    json!({"type": "error", "code": code, "client_id": client_id, "message": message}).to_string()
+}
+
+fn app_error_frame(e: &AppError, client_id: &Value) -> String {
+    let message = match e {
+        AppError::Internal(_) => "서버에 문제가 생겼어요".to_string(),
+        other => other.to_string(),
+    };
+    error_frame(e.code(), client_id, &message)
+}
+
+impl Session {
+    async fn handle(&mut self, text: &str) -> Option<String> {
+        if text.len() > MAX_FRAME {
+            return Some(error_frame("payload_too_large", &Value::Null, "프레임이 너무 커요"));
+        }
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            return Some(error_frame("validation_failed", &Value::Null, "JSON 형식이 올바르지 않아요"));
+        };
+        let client_id = frame.get("client_id").cloned().unwrap_or(Value::Null);
+        match frame.get("type").and_then(Value::as_str) {
+            Some("ping") => Some(json!({"type": "pong"}).to_string()),
+            Some("send") => self.send(&frame, client_id).await,
+            Some("read") => {
+                let (Some(room_id), Some(last)) = (
+                    frame.get("room_id").and_then(Value::as_i64),
+                    frame.get("last_read_id").and_then(Value::as_i64),
+                ) else {
+                    return Some(error_frame("validation_failed", &client_id, "room_id와 last_read_id가 필요해요"));
+                };
+                match chat::read(&self.state, self.user, room_id, last).await {
+                    Ok(()) => None,
+                    Err(e) => Some(app_error_frame(&e, &client_id)),
+                }
+            }
+            _ => Some(error_frame("validation_failed", &client_id, "알 수 없는 type이에요")),
+        }
+    }
+
+    async fn send(&mut self, frame: &Value, client_id: Value) -> Option<String> {
+        let Some(room_id) = frame.get("room_id").and_then(Value::as_i64) else {
+            return Some(error_frame("validation_failed", &client_id, "room_id가 필요해요"));
+        };
+        let Some(body) = frame.get("body").and_then(Value::as_str) else {
+            return Some(error_frame("validation_failed", &client_id, "body가 필요해요"));
+        };
+        let body = match chat::check_body(body) {
+            Ok(b) => b,
+            Err(e) => return Some(app_error_frame(&e, &client_id)),
+        };
+        let room = match self.rooms.get(&room_id) {
+            Some(r) => r.clone(),
+            None => match chat::member_room(&self.state, self.user, room_id).await {
+                Ok(r) => {
+                    self.rooms.insert(room_id, r.clone());
+                    r
+                }
+                Err(e) => return Some(app_error_frame(&e, &client_id)),
+            },
+        };
+        // Queue now, acknowledge later: the writer keeps this socket's order, and the ack
+        // follows its commit.
+        let rx = self
+            .state
+            .chat_writer
+            .submit(chat::text_message(&room, self.user, body))
+            .await;
+        self.acks.push_back(Box::pin(async move { (client_id, rx.await) }));
+        None
+    }
+}

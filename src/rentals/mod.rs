@@ -1,0 +1,7 @@
+//! Rentals: requests, decisions, the calendar, returns, reviews, and the scheduler that moves
+//! them on with time.
+pub mod api;
+pub mod model;
+pub mod scheduler;
+pub mod service;
+pub mod store;

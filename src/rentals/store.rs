@@ -1,0 +1,297 @@
+//! SQL for rentals and reviews.
+use sqlx::Row;
+
+use super::model::*;
+use crate::db::{Arg, Db, Filter};
+
+const COLS: &str = "id, item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, decided_at, returned_at";
+const REVIEW_COLS: &str = "id, rental_id, item_id, author_id, subject_id, rating, content, created_at, visible_at";
+
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<RentalRow>> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.write)
+        .await
+}
+
+pub enum Insert {
+    Done(RentalRow),
+    Overlaps,
+    AlreadyRequested,
+}
+
+/// Inserts a request unless it overlaps an accepted period or the requester has one open.
+pub async fn insert(db: &Db, r: &RentalRow) -> sqlx::Result<Insert> {
+    let mut tx = db.write.begin().await?;
+    if overlaps(&mut tx, r.item_id, r.start_at, r.end_at, 0).await? {
+        return Ok(Insert::Overlaps);
+    }
+    let res = sqlx::query_as(&format!(
+        "INSERT INTO rentals (item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8) RETURNING {COLS}"
+    ))
+    .bind(r.item_id)
+    .bind(r.lender_id)
+    .bind(r.borrower_id)
+    .bind(r.requested_by)
+    .bind(r.start_at)
+    .bind(r.end_at)
+    .bind(r.total_price)
+    .bind(r.created_at)
+    .fetch_one(&mut *tx)
+    .await;
+    match res {
+        Ok(row) => {
+            tx.commit().await?;
+            Ok(Insert::Done(row))
+        }
+        Err(e) if crate::db::is_conflict(&e) => Ok(Insert::AlreadyRequested),
+        Err(e) => Err(e),
+    }
+}
+
+async fn overlaps(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    item: i64,
+    start: i64,
+    end: i64,
+    except: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "SELECT id FROM rentals WHERE item_id = $1 AND status = 'accepted' AND start_at < $2 AND end_at > $3 AND id <> $4 LIMIT 1",
+    )
+    .bind(item)
+    .bind(end)
+    .bind(start)
+    .bind(except)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
+pub enum Accept {
+    Done(RentalRow),
+    Overlaps,
+    NotRequested,
+}
+
+/// Accepts under a lock on the item row: concurrent accepts of one item run one after the
+/// other (PostgreSQL row lock; SQLite's single writer), so the overlap check cannot race.
+/// PostgreSQL's exclusion constraint backs this up.
+pub async fn accept(db: &Db, id: i64, item: i64, now: i64) -> sqlx::Result<Accept> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query("UPDATE items SET updated_at = updated_at WHERE id = $1")
+        .bind(item)
+        .execute(&mut *tx)
+        .await?;
+    let row: Option<RentalRow> = sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row.filter(|r| r.status == "requested") else {
+        return Ok(Accept::NotRequested);
+    };
+    if overlaps(&mut tx, item, row.start_at, row.end_at, id).await? {
+        return Ok(Accept::Overlaps);
+    }
+    let res = sqlx::query_as(&format!(
+        "UPDATE rentals SET status = 'accepted', decided_at = $1 WHERE id = $2 AND status = 'requested' RETURNING {COLS}"
+    ))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await;
+    match res {
+        Ok(Some(row)) => {
+            tx.commit().await?;
+            Ok(Accept::Done(row))
+        }
+        Ok(None) => Ok(Accept::NotRequested),
+        Err(e) if crate::db::is_conflict(&e) => Ok(Accept::Overlaps),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves `from` → `to` atomically; `None` when the rental was no longer in `from`.
+pub async fn transition(
+    db: &Db,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: i64,
+    extra_cond: &str,
+) -> sqlx::Result<Option<RentalRow>> {
+    let returned = if to == "returned" { ", returned_at = $1" } else { "" };
+    let decided = if from == "requested" { ", decided_at = $1" } else { "" };
+    sqlx::query_as(&format!(
+        "UPDATE rentals SET status = $2{returned}{decided} WHERE id = $3 AND status = $4 {extra_cond} RETURNING {COLS}"
+    ))
+    .bind(now)
+    .bind(to)
+    .bind(id)
+    .bind(from)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// True while an accepted rental of the item has started and is not returned (overdue too).
+pub async fn item_in_use(db: &Db, item: i64, now: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT id FROM rentals WHERE item_id = $1 AND status = 'accepted' AND start_at <= $2 LIMIT 1")
+        .bind(item)
+        .bind(now)
+        .fetch_optional(&db.write)
+        .await?
+        .is_some())
+}
+
+pub async fn accepted_between(db: &Db, item: i64, from: i64, to: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT start_at, end_at FROM rentals WHERE item_id = $1 AND status = 'accepted' AND end_at > $2 AND start_at < $3 ORDER BY start_at",
+    )
+    .bind(item)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+pub async fn list(
+    db: &Db,
+    user: i64,
+    role: &str,
+    statuses: &[&str],
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<RentalRow>, i64)> {
+    let mut f = Filter::default();
+    match role {
+        "lender" => f.push("lender_id = ?", vec![Arg::Int(user)]),
+        "borrower" => f.push("borrower_id = ?", vec![Arg::Int(user)]),
+        _ => f.push("(lender_id = ? OR borrower_id = ?)", vec![Arg::Int(user), Arg::Int(user)]),
+    }
+    if !statuses.is_empty() {
+        let marks = vec!["?"; statuses.len()].join(", ");
+        f.push(
+            &format!("status IN ({marks})"),
+            statuses.iter().map(|s| Arg::Text(s.to_string())).collect(),
+        );
+    }
+    let n = f.next();
+    let sql = format!(
+        "SELECT {COLS} FROM rentals WHERE {} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        f.sql(),
+        n,
+        n + 1
+    );
+    let rows = f
+        .bind_as(sqlx::query_as(&sql))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.read)
+        .await?;
+    let total = f
+        .bind(sqlx::query(&format!("SELECT COUNT(*) FROM rentals WHERE {}", f.sql())))
+        .fetch_one(&db.read)
+        .await?
+        .try_get(0)?;
+    Ok((rows, total))
+}
+
+/// Claims scheduler work atomically: only the instance whose UPDATE changes the row acts on it.
+pub async fn claim(db: &Db, set: &str, cond: &str, now: i64) -> sqlx::Result<Vec<RentalRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE rentals SET {set} WHERE {cond} RETURNING {COLS}"
+    ))
+    .bind(now)
+    .fetch_all(&db.write)
+    .await
+}
+
+pub async fn insert_review(db: &Db, r: &ReviewRow) -> sqlx::Result<Option<ReviewRow>> {
+    let mut tx = db.write.begin().await?;
+    let res = sqlx::query_as::<_, ReviewRow>(&format!(
+        "INSERT INTO reviews (rental_id, item_id, author_id, subject_id, rating, content, created_at, visible_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {REVIEW_COLS}"
+    ))
+    .bind(r.rental_id)
+    .bind(r.item_id)
+    .bind(r.author_id)
+    .bind(r.subject_id)
+    .bind(r.rating)
+    .bind(&r.content)
+    .bind(r.created_at)
+    .bind(r.visible_at)
+    .fetch_one(&mut *tx)
+    .await;
+    let mut row = match res {
+        Ok(row) => row,
+        Err(e) if crate::db::is_conflict(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // Both sides have spoken: both reviews become visible now.
+    let both: i64 = sqlx::query("SELECT COUNT(*) FROM reviews WHERE rental_id = $1")
+        .bind(r.rental_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if both == 2 {
+        sqlx::query("UPDATE reviews SET visible_at = $1 WHERE rental_id = $2 AND visible_at > $1")
+            .bind(r.created_at)
+            .bind(r.rental_id)
+            .execute(&mut *tx)
+            .await?;
+        row.visible_at = row.visible_at.min(r.created_at);
+    }
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+pub async fn reviews_about_user(
+    db: &Db,
+    subject: i64,
+    viewer: i64,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<ReviewRow>, i64)> {
+    let cond = "subject_id = $1 AND (visible_at <= $2 OR author_id = $3)";
+    let rows = sqlx::query_as(&format!(
+        "SELECT {REVIEW_COLS} FROM reviews WHERE {cond} ORDER BY id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(subject)
+    .bind(now)
+    .bind(viewer)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.read)
+    .await?;
+    let total = sqlx::query(&format!("SELECT COUNT(*) FROM reviews WHERE {cond}"))
+        .bind(subject)
+        .bind(now)
+        .bind(viewer)
+        .fetch_one(&db.read)
+        .await?
+        .try_get(0)?;
+    Ok((rows, total))
+}
+
+pub async fn reviews_about_item(db: &Db, item: i64, viewer: i64, now: i64) -> sqlx::Result<Vec<ReviewRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {REVIEW_COLS} FROM reviews WHERE item_id = $1 AND (visible_at <= $2 OR author_id = $3) ORDER BY id DESC LIMIT 20"
+    ))
+    .bind(item)
+    .bind(now)
+    .bind(viewer)
+    .fetch_all(&db.read)
+    .await
+}
+
+pub async fn reviews_of_rental(db: &Db, rental: i64) -> sqlx::Result<Vec<ReviewRow>> {
+    sqlx::query_as(&format!("SELECT {REVIEW_COLS} FROM reviews WHERE rental_id = $1"))
+        .bind(rental)
+        .fetch_all(&db.read)
+        .await
+}

@@ -1,0 +1,8 @@
+//! Server-rendered pages and embedded static assets.
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
