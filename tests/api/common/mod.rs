@@ -1,0 +1,320 @@
+//! Test harness: spawns the real server in-process on a random port with a fresh data dir and,
+//! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use egodaeyeo::app::{self, AppState};
+use egodaeyeo::clock::Clock;
+use egodaeyeo::config::Config;
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message as WsMsg;
+
+pub const PASSWORD: &str = "passw0rd!";
+pub const SEOGYO: &str = "1144066000"; // 서울 마포구 서교동
+pub const HAPJEONG: &str = "1144068000"; // 서울 마포구 합정동
+pub const HAEUNDAE: &str = "2635051000"; // 부산 해운대구 우1동
+
+pub struct TestApp {
+    pub addr: String,
+    pub api: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct User {
+    pub id: i64,
+    pub token: String,
+    pub refresh: String,
+    pub email: String,
+    pub nickname: String,
+}
+
+fn rand_suffix() -> String {
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+/// A fresh PostgreSQL database on the `TEST_DATABASE_URL` server, or `None` for SQLite.
+pub async fn fresh_database() -> Option<String> {
+    let base = std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())?;
+    let name = format!("egt_{}", rand_suffix());
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = fresh_database().await;
+        Self::spawn_with(db, None, |_| {}).await
+    }
+
+    /// Spawns an instance with a given database (shared by several instances in one test).
+    pub async fn spawn_with(
+        database_url: Option<String>,
+        redis_url: Option<String>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let data_dir = std::env::temp_dir().join(format!("egd-test-{}", rand_suffix()));
+        let mut config = Config::for_data_dir(data_dir.clone());
+        config.database_url = database_url.clone();
+        config.redis_url = redis_url;
+        config.scheduler_interval_secs = 3600; // tests drive the scheduler themselves
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let bound = listener.local_addr().expect("addr");
+        let state = app::build_state(config, bound, Clock::default())
+            .await
+            .expect("build state");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        let task = tokio::spawn(async move {
+            app::serve(s, listener, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        let addr = format!("http://{bound}");
+        TestApp {
+            api: format!("{addr}/api/v1"),
+            addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            state,
+            data_dir,
+            database_url,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else if path.starts_with("/api/") || !path.starts_with('/') || path.starts_with("/healthz") || path.starts_with("/readyz") || path.starts_with("/metrics") || path.starts_with("/media") {
+            format!("{}{}", self.addr, path)
+        } else {
+            format!("{}{}", self.api, path)
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, json)
+    }
+
+    /// Sends raw bytes as the body (malformed JSON tests).
+    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, body: &'static str) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let json = resp.json().await.unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, body).await
+    }
+
+    /// Uploads files as multipart `image` fields.
+    pub async fn upload(&self, method: Method, path: &str, token: &str, files: Vec<Vec<u8>>) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (i, f) in files.into_iter().enumerate() {
+            form = form.part("image", reqwest::multipart::Part::bytes(f).file_name(format!("f{i}.bin")));
+        }
+        let resp = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn signup_in(&self, nickname: &str, region: &str) -> User {
+        let email = format!("{}@example.com", nickname.to_lowercase());
+        let (s, b) = self
+            .post(
+                "/auth/signup",
+                None,
+                json!({"email": email, "password": PASSWORD, "nickname": nickname, "region_code": region}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "signup {nickname}: {b}");
+        User {
+            id: b["user"]["id"].as_i64().unwrap(),
+            token: b["access_token"].as_str().unwrap().to_string(),
+            refresh: b["refresh_token"].as_str().unwrap().to_string(),
+            email,
+            nickname: nickname.to_string(),
+        }
+    }
+
+    pub async fn signup(&self, nickname: &str) -> User {
+        self.signup_in(nickname, SEOGYO).await
+    }
+
+    /// Makes a user an admin the way an operator would (the CLI's service function).
+    pub async fn make_admin(&self, user: &User) {
+        assert!(egodaeyeo::accounts::service::set_admin(&self.state.db, &user.email, true)
+            .await
+            .unwrap());
+    }
+
+    pub async fn create_item(&self, user: &User, body: Value) -> Value {
+        let mut b = json!({"section": "lend", "category_id": 4, "title": "전동드릴", "description": "보쉬 충전 드릴", "price": 5000, "price_unit": "day"});
+        if let (Some(base), Some(over)) = (b.as_object_mut(), body.as_object()) {
+            for (k, v) in over {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let (s, item) = self.post("/items", Some(&user.token), b).await;
+        assert_eq!(s, StatusCode::CREATED, "create item: {item}");
+        item
+    }
+
+    pub async fn ws(&self, token: &str) -> Ws {
+        let url = format!("{}/api/v1/ws?token={token}", self.addr.replace("http://", "ws://"));
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        Ws { stream }
+    }
+}
+
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        self.stream.send(WsMsg::Text(v.to_string().into())).await.expect("ws send");
+    }
+    pub async fn send_text(&mut self, t: &str) {
+        self.stream.send(WsMsg::Text(t.to_string().into())).await.expect("ws send");
+    }
+    /// The next JSON frame, or `None` after `ms` milliseconds of silence.
+    pub async fn next_within(&mut self, ms: u64) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await.ok()??;
+            match msg.ok()? {
+                WsMsg::Text(t) => return serde_json::from_str(&t).ok(),
+                WsMsg::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+    pub async fn next(&mut self) -> Value {
+        self.next_within(5000).await.expect("a frame within 5 s")
+    }
+    /// Skips frames until one of this type arrives.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let f = self.next().await;
+            if f["type"] == kind {
+                return f;
+            }
+        }
+    }
+}
+
+/// A small valid JPEG made on the fly.
+pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 120]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(w, h, |x, _| image::Rgba([200, (x % 255) as u8, 10, 128]));
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
+
+/// A JPEG carrying an EXIF segment with a GPS marker string, as phones write them.
+pub fn jpeg_with_exif() -> Vec<u8> {
+    let plain = jpeg(64, 48);
+    let mut payload = b"Exif\0\0MM\0*\0\0\0\x08\0\0GPSLatitude 37.5549 SECRET-LOCATION".to_vec();
+    payload.truncate(payload.len());
+    let len = (payload.len() + 2) as u16;
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+pub fn iso(ms: i64) -> String {
+    egodaeyeo::clock::format_ms(ms)
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real server on a random port, over real HTTP and WebSocket, on SQLite
+//! (default) or PostgreSQL (`TEST_DATABASE_URL`).
+mod common;
+
+mod accounts;
+mod catalog;
