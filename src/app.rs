@@ -33,6 +33,7 @@ pub struct Inner {
     pub realtime: Realtime,
     pub chat_writer: chat::writer::ChatWriter,
     pub views: catalog::views::ViewCounter,
+    pub cache: catalog::cache::CatalogCache,
     /// Base for absolute links (media URLs, Origin checks).
     pub public_url: String,
 }
@@ -84,6 +85,7 @@ pub async fn build_state(config: Config, bound: SocketAddr, clock: Clock) -> any
         realtime,
         chat_writer,
         views: Default::default(),
+        cache: Default::default(),
         public_url,
     }));
     state.chat_writer.attach(&state);
@@ -179,6 +181,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/media/{*key}", get(media::api::serve))
         .merge(web::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::invalidate_on_write,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::log_requests,

@@ -1,6 +1,7 @@
 //! JSON handlers for the catalog.
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
 
 use super::model::*;
@@ -17,9 +18,11 @@ pub async fn categories(State(state): State<AppState>) -> AppResult<Json<Vec<Cat
 pub async fn list(
     State(state): State<AppState>,
     viewer: MaybeUser,
+    uri: axum::http::Uri,
     params: Params,
-) -> AppResult<Json<Page<ItemSummary>>> {
-    Ok(Json(service::list(&state, viewer.0, &params).await?))
+) -> AppResult<axum::response::Response> {
+    let body = service::list_json(&state, viewer.0, &params, uri.query().unwrap_or("")).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 pub async fn create(
@@ -35,7 +38,7 @@ pub async fn detail(
     viewer: MaybeUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ItemDetail>> {
-    Ok(Json(service::detail(&state, viewer.0, id, true).await?))
+    Ok(Json(service::detail_for_viewer(&state, viewer.0, id).await?))
 }
 
 pub async fn update(

@@ -1,5 +1,6 @@
 //! Catalog: categories, items, photos, bookmarks and search.
 pub mod api;
+pub mod cache;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -88,6 +88,25 @@ pub async fn list(state: &AppState, viewer: Option<AuthUser>, p: &Params) -> App
     Ok(Page::new(rows.iter().map(|r| summary(state, r)).collect(), page, total))
 }
 
+/// The listing as JSON bytes, served from the micro-cache when the result does not depend on
+/// who asks (public statuses).
+pub async fn list_json(state: &AppState, viewer: Option<AuthUser>, p: &Params, raw_query: &str) -> AppResult<bytes::Bytes> {
+    let public = matches!(p.str("status"), None | Some("available") | Some("rented"));
+    let now = state.clock.now_ms();
+    if public {
+        if let Some(hit) = state.cache.list(raw_query, now) {
+            return Ok(hit);
+        }
+    }
+    let generation = state.cache.generation();
+    let page = list(state, viewer, p).await?;
+    let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
+    if public {
+        state.cache.put_list(raw_query.to_string(), generation, now, body.clone());
+    }
+    Ok(body)
+}
+
 pub async fn list_query(
     state: &AppState,
     viewer: Option<AuthUser>,
@@ -219,6 +238,28 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
     p.finish()?;
     let id = store::insert_item(&state.db, user.id, &fields, state.clock.now_ms()).await?;
     detail(state, Some(user), id, false).await
+}
+
+/// The detail as an anonymous visitor sees it comes from the micro-cache when possible (only
+/// publicly visible items); signed-in callers get their own `bookmarked` and own pending reviews,
+/// so they always read fresh. The live view count is filled in either way.
+pub async fn detail_for_viewer(state: &AppState, viewer: Option<AuthUser>, id: i64) -> AppResult<ItemDetail> {
+    if viewer.is_some() {
+        return detail(state, viewer, id, true).await;
+    }
+    let now = state.clock.now_ms();
+    if let Some(cached) = state.cache.detail(id, now) {
+        state.views.hit(id);
+        let mut d = (*cached).clone();
+        d.view_count += state.views.pending(id);
+        return Ok(d);
+    }
+    let generation = state.cache.generation();
+    let d = detail(state, None, id, true).await?;
+    let mut shared = d.clone();
+    shared.view_count -= state.views.pending(id);
+    state.cache.put_detail(id, generation, now, std::sync::Arc::new(shared));
+    Ok(d)
 }
 
 /// The detail page data in a fixed number of queries; counts a view unless it is the owner's.
@@ -389,7 +430,9 @@ pub async fn note_new_chat(state: &AppState, item: i64) -> AppResult<()> {
 }
 
 pub async fn set_rented(state: &AppState, item: i64, rented: bool) -> AppResult<()> {
-    Ok(store::set_rented(&state.db, item, rented).await?)
+    store::set_rented(&state.db, item, rented).await?;
+    state.cache.bump();
+    Ok(())
 }
 
 /// Writes buffered view counts; on failure they stay buffered for the next flush.
@@ -402,4 +445,5 @@ pub async fn flush_views(state: &AppState) {
         tracing::warn!(error = %e, "could not store view counts; will retry");
         state.views.restore(views);
     }
+    state.cache.bump();
 }

@@ -54,3 +54,17 @@ pub async fn method_not_allowed() -> Response {
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
+
+/// Any state-changing request may change what listings show: drop the catalog micro-cache.
+pub async fn invalidate_on_write(State(state): State<crate::app::AppState>, req: Request, next: Next) -> Response {
+    let writes = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    if writes {
+        state.cache.bump();
+    }
+    let resp = next.run(req).await;
+    if writes {
+        // Bump again after the write: a read that ran meanwhile may have cached the old state.
+        state.cache.bump();
+    }
+    resp
+}
