@@ -202,6 +202,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let scheduler = rentals::scheduler::spawn(state.clone());
     let app = router(state.clone());
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open sockets would hold the graceful shutdown forever: end them first; clients
+        // reconnect to another instance and catch up.
+        closing.realtime.close_all();
+    };
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -210,6 +217,5 @@ pub async fn serve(
     .await?;
     scheduler.abort();
     catalog::service::flush_views(&state).await;
-    state.realtime.close_all();
     Ok(())
 }

@@ -143,11 +143,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
 fn photo(rng: &mut StdRng, n: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     let a = [rng.gen_range(90..230u8), rng.gen_range(90..230u8), rng.gen_range(90..230u8)];
     let b = [rng.gen_range(30..200u8), rng.gen_range(30..200u8), rng.gen_range(30..200u8)];
-    let size = 480u32;
+    let size = 360u32;
     let (cx, cy, r) = (
-        rng.gen_range(160..320) as i64,
-        rng.gen_range(160..320) as i64,
-        rng.gen_range(60..140) as i64,
+        rng.gen_range(120..240) as i64,
+        rng.gen_range(120..240) as i64,
+        rng.gen_range(45..105) as i64,
     );
     let img = ImageBuffer::from_fn(size, size, |x, y| {
         let t = (x + y) as f32 / (2 * size) as f32;
@@ -169,6 +169,6 @@ fn photo(rng: &mut StdRng, n: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut Cursor::new(&mut out), 80).encode_image(img)?;
         Ok(out)
     };
-    let thumb = image::imageops::resize(&img, 240, 240, image::imageops::FilterType::Triangle);
+    let thumb = image::imageops::resize(&img, 200, 200, image::imageops::FilterType::Triangle);
     Ok((encode(&img)?, encode(&thumb)?))
 }

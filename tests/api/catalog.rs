@@ -453,3 +453,31 @@ async fn admin_manages_categories() {
     assert_eq!(s, StatusCode::CONFLICT, "in use");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn demo_seed_is_idempotent_and_searchable_by_korean_word_and_radius() {
+    let app = TestApp::spawn().await;
+    let first = egodaeyeo::seed::run(&app.state).await.unwrap();
+    assert!(first.starts_with("seeded"), "{first}");
+    let again = egodaeyeo::seed::run(&app.state).await.unwrap();
+    assert!(again.contains("nothing to do"), "{again}");
+    let (_, all) = app.get("/items?per_page=1", None).await;
+    let total = all["total"].as_i64().unwrap();
+    assert!(total >= 250, "a few hundred items: {total}");
+    let (_, drills) = app.get("/items?q=%EB%93%9C%EB%A6%B4&per_page=100", None).await; // 드릴
+    let found = drills["items"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(found.iter().any(|i| i["title"].as_str().unwrap().contains("전동드릴")));
+    for i in found {
+        let (_, d) = app.get(&format!("/items/{}", i["id"]), None).await;
+        let text = format!("{} {}", d["title"], d["description"]);
+        assert!(text.contains("드릴"), "every hit contains 드릴: {text}");
+    }
+    let (_, near) = app.get(&format!("/items?region={SEOGYO}&radius_km=5&per_page=1"), None).await;
+    assert_eq!(near["total"].as_i64().unwrap(), total, "the demo 동네 lie within 5 km of 서교동");
+    let (_, far) = app.get(&format!("/items?region={HAEUNDAE}&radius_km=5"), None).await;
+    assert_eq!(far["total"], 0);
+    let (s, login) = app.post("/auth/login", None, json!({"email": "demo01@egodaeyeo.test", "password": "demo1234"})).await;
+    assert_eq!(s, StatusCode::OK, "{login}");
+    app.stop().await;
+}
