@@ -24,11 +24,17 @@ pub struct RedisBroker {
     ready: Arc<AtomicBool>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// What travels on the channel: the users to reach and the frame, already serialized.
+#[derive(Serialize)]
 struct Envelope<'a> {
-    u: Vec<i64>,
-    #[serde(borrow)]
+    u: &'a [i64],
     f: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Received {
+    u: Vec<i64>,
+    f: String,
 }
 
 impl Broker {
@@ -62,10 +68,7 @@ impl Broker {
         match self {
             Broker::Local => hub.deliver(users, &frame),
             Broker::Redis(r) => {
-                let payload = serde_json::to_string(&Envelope {
-                    u: users.to_vec(),
-                    f: &frame,
-                })
+                let payload = serde_json::to_string(&Envelope { u: users, f: &frame })
                 .expect("envelope serializes");
                 let mut conn = r.conn.clone();
                 let sent: redis::RedisResult<i64> = if r.ready.load(Ordering::Relaxed) {
@@ -97,7 +100,7 @@ async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, ready: Arc<AtomicB
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
                         let Ok(payload) = msg.get_payload::<String>() else { continue };
-                        match serde_json::from_str::<Envelope>(&payload) {
+                        match serde_json::from_str::<Received>(&payload) {
                             Ok(env) => hub.deliver(&env.u, &Arc::from(env.f)),
                             Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),
                         }
