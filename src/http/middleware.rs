@@ -24,7 +24,7 @@ pub async fn log_requests(State(state): State<crate::app::AppState>, req: Reques
     if status >= 500 {
         tracing::warn!(request_id = id, %method, %path, status, latency_ms = ms, "request");
     } else {
-        tracing::debug!(request_id = id, %method, %path, status, latency_ms = ms, "request");
+        tracing::info!(request_id = id, %method, %path, status, latency_ms = ms, "request");
     }
     if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
         resp.headers_mut().insert("x-request-id", v);
