@@ -19,7 +19,9 @@ use crate::media::Media;
 use crate::ops::Metrics;
 use crate::realtime::Realtime;
 use crate::regions::Regions;
-use crate::{accounts, catalog, chat, media, moderation, notifications, ops, realtime, regions, rentals, web};
+use crate::{
+    accounts, catalog, chat, media, moderation, notifications, ops, realtime, regions, rentals, web,
+};
 
 pub struct Inner {
     pub config: Config,
@@ -61,7 +63,11 @@ fn public_url(config: &Config, bound: SocketAddr) -> String {
 }
 
 /// Connects, migrates and loads everything the server needs. `bound` is the listening address.
-pub async fn build_state(config: Config, bound: SocketAddr, clock: Clock) -> anyhow::Result<AppState> {
+pub async fn build_state(
+    config: Config,
+    bound: SocketAddr,
+    clock: Clock,
+) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
@@ -125,7 +131,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/items/{id}/images",
-            post(catalog::api::add_images).layer(DefaultBodyLimit::max(10 * IMAGE_BODY + 1024 * 1024)),
+            post(catalog::api::add_images)
+                .layer(DefaultBodyLimit::max(10 * IMAGE_BODY + 1024 * 1024)),
         )
         .route(
             "/items/{id}/images/order",
@@ -162,13 +169,19 @@ pub fn router(state: AppState) -> Router {
             post(moderation::api::admin_resolve),
         )
         .route("/admin/feedback", get(moderation::api::admin_feedback))
-        .route("/admin/categories", post(moderation::api::admin_create_category))
+        .route(
+            "/admin/categories",
+            post(moderation::api::admin_create_category),
+        )
         .route(
             "/admin/categories/{id}",
             axum::routing::patch(moderation::api::admin_update_category)
                 .delete(moderation::api::admin_delete_category),
         )
-        .route("/admin/users/{id}/{action}", post(moderation::api::admin_user_action))
+        .route(
+            "/admin/users/{id}/{action}",
+            post(moderation::api::admin_user_action),
+        )
         .route("/ws", get(realtime::ws::upgrade))
         .route("/openapi.json", get(crate::ops::openapi))
         .fallback(middleware::api_not_found)

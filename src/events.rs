@@ -12,7 +12,10 @@ pub enum DomainEvent {
         actor: Option<i64>,
     },
     /// A time-based reminder: notifications only.
-    Reminder { kind: &'static str, rental: RentalRow },
+    Reminder {
+        kind: &'static str,
+        rental: RentalRow,
+    },
 }
 
 impl DomainEvent {
@@ -59,7 +62,11 @@ fn recipients(kind: &str, r: &RentalRow, actor: Option<i64>) -> Vec<i64> {
 
 pub async fn publish(state: &AppState, event: DomainEvent) {
     let (kind, rental, actor, post_in_chat) = match &event {
-        DomainEvent::Rental { kind, rental, actor } => (*kind, rental, *actor, true),
+        DomainEvent::Rental {
+            kind,
+            rental,
+            actor,
+        } => (*kind, rental, *actor, true),
         DomainEvent::Reminder { kind, rental } => (*kind, rental, None, false),
     };
     let text = system_text(kind);
@@ -70,11 +77,25 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             rental.lender_id
         };
         let other = rental.other(owner);
-        if let Err(e) = chat::service::post_system(state, rental.item_id, owner, other, kind, rental.id, text.to_string()).await {
+        if let Err(e) = chat::service::post_system(
+            state,
+            rental.item_id,
+            owner,
+            other,
+            kind,
+            rental.id,
+            text.to_string(),
+        )
+        .await
+        {
             tracing::warn!(error = ?e, kind, "could not post the rental event to chat");
         }
     }
-    let note_kind = if kind == "rental_reviewed" { "review_received" } else { kind };
+    let note_kind = if kind == "rental_reviewed" {
+        "review_received"
+    } else {
+        kind
+    };
     let title = match note_kind {
         "review_received" => "새 후기가 도착했어요",
         other => system_text(other),

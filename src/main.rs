@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use egodaeyeo::{accounts, app, clock::Clock, config::Config, db::Db, seed};
 
 #[derive(Parser)]
-#[command(name = "egodaeyeo", version, about = "이거대여: neighbourhood rental marketplace")]
+#[command(
+    name = "egodaeyeo",
+    version,
+    about = "이거대여: neighbourhood rental marketplace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -104,7 +108,14 @@ async fn main() -> anyhow::Result<()> {
                 AdminAction::Revoke { email } => (email, false),
             };
             if accounts::service::set_admin(&db, email, grant).await? {
-                println!("{} {email}", if grant { "granted admin to" } else { "revoked admin from" });
+                println!(
+                    "{} {email}",
+                    if grant {
+                        "granted admin to"
+                    } else {
+                        "revoked admin from"
+                    }
+                );
                 Ok(())
             } else {
                 anyhow::bail!("no account with email {email}")

@@ -51,7 +51,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     out.push_str("# HELP egd_ws_connections Open WebSocket connections on this instance.\n");
     out.push_str("# TYPE egd_ws_connections gauge\n");
-    out.push_str(&format!("egd_ws_connections {}\n", m.ws_open.load(Ordering::Relaxed)));
+    out.push_str(&format!(
+        "egd_ws_connections {}\n",
+        m.ws_open.load(Ordering::Relaxed)
+    ));
     out.push_str("# HELP egd_chat_messages_total Chat messages stored by this instance.\n");
     out.push_str("# TYPE egd_chat_messages_total counter\n");
     out.push_str(&format!(
@@ -74,7 +77,12 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/me", "The caller's private profile", "200"),
     ("patch", "/me", "Edit nickname, neighbourhood, bio", "200"),
     ("delete", "/me", "Delete the account", "204"),
-    ("put", "/me/avatar", "Upload an avatar (multipart `image`)", "200"),
+    (
+        "put",
+        "/me/avatar",
+        "Upload an avatar (multipart `image`)",
+        "200",
+    ),
     ("post", "/me/password", "Change password", "204"),
     ("get", "/me/bookmarks", "Bookmarked items", "200"),
     ("get", "/users/{id}", "Public profile", "200"),
@@ -87,14 +95,34 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/items/{id}", "Item detail", "200"),
     ("patch", "/items/{id}", "Edit an item", "200"),
     ("delete", "/items/{id}", "Delete an item", "204"),
-    ("post", "/items/{id}/images", "Add photos (multipart `image`)", "201"),
-    ("delete", "/items/{id}/images/{image_id}", "Delete a photo", "204"),
+    (
+        "post",
+        "/items/{id}/images",
+        "Add photos (multipart `image`)",
+        "201",
+    ),
+    (
+        "delete",
+        "/items/{id}/images/{image_id}",
+        "Delete a photo",
+        "204",
+    ),
     ("put", "/items/{id}/images/order", "Reorder photos", "200"),
     ("put", "/items/{id}/bookmark", "Bookmark", "200"),
     ("delete", "/items/{id}/bookmark", "Remove bookmark", "200"),
-    ("get", "/items/{id}/availability", "Accepted periods in a window", "200"),
+    (
+        "get",
+        "/items/{id}/availability",
+        "Accepted periods in a window",
+        "200",
+    ),
     ("post", "/items/{id}/reports", "Report an item", "201"),
-    ("post", "/items/{id}/chats", "Open the chat about an item", "201"),
+    (
+        "post",
+        "/items/{id}/chats",
+        "Open the chat about an item",
+        "201",
+    ),
     ("post", "/items/{id}/rentals", "Request a rental", "201"),
     ("get", "/rentals", "The caller's rentals", "200"),
     ("get", "/rentals/{id}", "One rental", "200"),
@@ -102,24 +130,74 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/rentals/{id}/reject", "Reject a request", "200"),
     ("post", "/rentals/{id}/cancel", "Cancel", "200"),
     ("post", "/rentals/{id}/return", "Confirm the return", "200"),
-    ("post", "/rentals/{id}/reviews", "Review the other party", "201"),
+    (
+        "post",
+        "/rentals/{id}/reviews",
+        "Review the other party",
+        "201",
+    ),
     ("get", "/chats", "The caller's rooms", "200"),
     ("get", "/chats/{room_id}", "One room", "200"),
-    ("get", "/chats/{room_id}/messages", "Message history (cursors)", "200"),
+    (
+        "get",
+        "/chats/{room_id}/messages",
+        "Message history (cursors)",
+        "200",
+    ),
     ("post", "/chats/{room_id}/messages", "Send a message", "201"),
     ("post", "/chats/{room_id}/read", "Mark read", "204"),
     ("get", "/notifications", "Notifications", "200"),
-    ("post", "/notifications/read", "Mark notifications read", "204"),
+    (
+        "post",
+        "/notifications/read",
+        "Mark notifications read",
+        "204",
+    ),
     ("post", "/feedback", "Send feedback", "201"),
     ("get", "/admin/reports", "Reports queue (admin)", "200"),
-    ("post", "/admin/reports/{id}/resolve", "Resolve a report (admin)", "200"),
+    (
+        "post",
+        "/admin/reports/{id}/resolve",
+        "Resolve a report (admin)",
+        "200",
+    ),
     ("get", "/admin/feedback", "Feedback inbox (admin)", "200"),
-    ("post", "/admin/categories", "Create a category (admin)", "201"),
-    ("patch", "/admin/categories/{id}", "Edit a category (admin)", "200"),
-    ("delete", "/admin/categories/{id}", "Delete a category (admin)", "204"),
-    ("post", "/admin/users/{id}/suspend", "Suspend a user (admin)", "204"),
-    ("post", "/admin/users/{id}/unsuspend", "Unsuspend a user (admin)", "204"),
-    ("get", "/ws", "WebSocket upgrade (see api.md for frames)", "101"),
+    (
+        "post",
+        "/admin/categories",
+        "Create a category (admin)",
+        "201",
+    ),
+    (
+        "patch",
+        "/admin/categories/{id}",
+        "Edit a category (admin)",
+        "200",
+    ),
+    (
+        "delete",
+        "/admin/categories/{id}",
+        "Delete a category (admin)",
+        "204",
+    ),
+    (
+        "post",
+        "/admin/users/{id}/suspend",
+        "Suspend a user (admin)",
+        "204",
+    ),
+    (
+        "post",
+        "/admin/users/{id}/unsuspend",
+        "Unsuspend a user (admin)",
+        "204",
+    ),
+    (
+        "get",
+        "/ws",
+        "WebSocket upgrade (see api.md for frames)",
+        "101",
+    ),
     ("get", "/openapi.json", "This document", "200"),
 ];
 

@@ -17,7 +17,10 @@ pub async fn signup(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<SignupInput>,
 ) -> AppResult<(StatusCode, Json<AuthResponse>)> {
-    Ok((StatusCode::CREATED, Json(service::signup(&state, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::signup(&state, input).await?),
+    ))
 }
 
 pub async fn login(
@@ -25,7 +28,9 @@ pub async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> AppResult<Json<AuthResponse>> {
-    Ok(Json(service::login(&state, input, &addr.ip().to_string()).await?))
+    Ok(Json(
+        service::login(&state, input, &addr.ip().to_string()).await?,
+    ))
 }
 
 pub async fn refresh(
@@ -83,7 +88,10 @@ pub async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn user(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> AppResult<Json<PublicUser>> {
+pub async fn user(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<PublicUser>> {
     Ok(Json(service::public_user(&state, id).await?))
 }
 

@@ -51,7 +51,10 @@ impl LoginLimiter {
 
     pub fn succeeded(&self, email: &str) {
         if self.enabled {
-            self.hits.lock().expect("limiter lock").remove(&format!("e:{email}"));
+            self.hits
+                .lock()
+                .expect("limiter lock")
+                .remove(&format!("e:{email}"));
         }
     }
 }

@@ -32,7 +32,11 @@ pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
-            .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -60,9 +64,17 @@ fn check_region(state: &AppState, problems: &mut Problems, code: Option<&str>) {
 pub async fn signup(state: &AppState, input: SignupInput) -> AppResult<AuthResponse> {
     let email = normalize_email(&input.email);
     let nickname = input.nickname.trim().to_string();
-    let region = input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let region = input
+        .region_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let mut p = Problems::default();
-    p.check(valid_email(&email), "email", "올바른 이메일 주소를 입력해 주세요");
+    p.check(
+        valid_email(&email),
+        "email",
+        "올바른 이메일 주소를 입력해 주세요",
+    );
     p.check(valid_password(&input.password), "password", PASSWORD_RULE);
     p.check(valid_nickname(&nickname), "nickname", NICKNAME_RULE);
     check_region(state, &mut p, region);
@@ -79,7 +91,9 @@ pub async fn signup(state: &AppState, input: SignupInput) -> AppResult<AuthRespo
         Ok(id) => id,
         // A concurrent signup took the email or nickname between the check and the insert.
         Err(e) if crate::db::is_conflict(&e) => {
-            return Err(AppError::Conflict("이미 가입된 이메일이나 닉네임이에요".into()))
+            return Err(AppError::Conflict(
+                "이미 가입된 이메일이나 닉네임이에요".into(),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -95,7 +109,10 @@ pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult
         ));
     }
     let user = store::by_email(&state.db, &email).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_default();
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_default();
     let ok = verify_password(input.password, hash).await;
     match user {
         Some(u) if ok && u.deleted_at.is_none() => {
@@ -125,7 +142,9 @@ async fn new_tokens(state: &AppState, user_id: i64, family: &str) -> AppResult<T
     )
     .await?;
     Ok(TokenPair {
-        access_token: state.tokens.issue(user_id, now, state.config.access_ttl_secs),
+        access_token: state
+            .tokens
+            .issue(user_id, now, state.config.access_ttl_secs),
         refresh_token: refresh,
         expires_in: state.config.access_ttl_secs,
     })
@@ -168,7 +187,9 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
 }
 
 pub async fn private_user(state: &AppState, id: i64) -> AppResult<PrivateUser> {
-    let row = store::by_id(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let row = store::by_id(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let stats = store::review_stats(&state.db, &[id], state.clock.now_ms()).await?;
     let public = to_public(state, &row, stats.get(&id).copied().unwrap_or_default());
     Ok(PrivateUser {
@@ -223,10 +244,16 @@ pub async fn public_user(state: &AppState, id: i64) -> AppResult<PublicUser> {
 }
 
 pub async fn user_region(state: &AppState, id: i64) -> AppResult<Option<String>> {
-    Ok(store::by_id(&state.db, id).await?.and_then(|u| u.region_code))
+    Ok(store::by_id(&state.db, id)
+        .await?
+        .and_then(|u| u.region_code))
 }
 
-pub async fn update_profile(state: &AppState, user: AuthUser, patch: ProfilePatch) -> AppResult<PrivateUser> {
+pub async fn update_profile(
+    state: &AppState,
+    user: AuthUser,
+    patch: ProfilePatch,
+) -> AppResult<PrivateUser> {
     let nickname = patch.nickname.as_deref().map(str::trim);
     let region = patch
         .region_code
@@ -241,7 +268,11 @@ pub async fn update_profile(state: &AppState, user: AuthUser, patch: ProfilePatc
         check_region(state, &mut p, r);
     }
     if let Some(b) = bio {
-        p.check(b.chars().count() <= BIO_MAX, "bio", "소개는 300자까지 쓸 수 있어요");
+        p.check(
+            b.chars().count() <= BIO_MAX,
+            "bio",
+            "소개는 300자까지 쓸 수 있어요",
+        );
     }
     p.finish()?;
     if let Some(n) = nickname {
@@ -270,10 +301,19 @@ pub async fn set_avatar(state: &AppState, user: AuthUser, data: Vec<u8>) -> AppR
     private_user(state, user.id).await
 }
 
-pub async fn change_password(state: &AppState, user: AuthUser, input: PasswordChange) -> AppResult<()> {
-    let row = store::by_id(&state.db, user.id).await?.ok_or_else(AppError::unauthenticated)?;
+pub async fn change_password(
+    state: &AppState,
+    user: AuthUser,
+    input: PasswordChange,
+) -> AppResult<()> {
+    let row = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
     if !verify_password(input.current_password, row.password_hash).await {
-        return Err(AppError::field("current_password", "현재 비밀번호가 맞지 않아요"));
+        return Err(AppError::field(
+            "current_password",
+            "현재 비밀번호가 맞지 않아요",
+        ));
     }
     if !valid_password(&input.new_password) {
         return Err(AppError::field("new_password", PASSWORD_RULE));
@@ -284,7 +324,9 @@ pub async fn change_password(state: &AppState, user: AuthUser, input: PasswordCh
 }
 
 pub async fn delete_account(state: &AppState, user: AuthUser, password: String) -> AppResult<()> {
-    let row = store::by_id(&state.db, user.id).await?.ok_or_else(AppError::unauthenticated)?;
+    let row = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
     if !verify_password(password, row.password_hash).await {
         return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
     }

@@ -10,10 +10,12 @@ const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, a
 
 /// The signing secret shared by every instance on this database; the first to start creates it.
 pub async fn signing_secret(db: &Db, candidate: &str) -> sqlx::Result<String> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING")
-        .bind(candidate)
-        .execute(&db.write)
-        .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(candidate)
+    .execute(&db.write)
+    .await?;
     let row = sqlx::query("SELECT value FROM settings WHERE key = 'jwt_secret'")
         .fetch_one(&db.write)
         .await?;
@@ -71,7 +73,11 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<UserRow>> {
 }
 
 /// Ratings others may see (visible_at passed), per subject.
-pub async fn review_stats(db: &Db, ids: &[i64], now: i64) -> sqlx::Result<HashMap<i64, ReviewStats>> {
+pub async fn review_stats(
+    db: &Db,
+    ids: &[i64],
+    now: i64,
+) -> sqlx::Result<HashMap<i64, ReviewStats>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -144,12 +150,14 @@ pub async fn update_profile(
 }
 
 pub async fn nickname_taken(db: &Db, nickname: &str, except: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query("SELECT id FROM users WHERE nickname = $1 AND id <> $2")
-        .bind(nickname)
-        .bind(except)
-        .fetch_optional(&db.write)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT id FROM users WHERE nickname = $1 AND id <> $2")
+            .bind(nickname)
+            .bind(except)
+            .fetch_optional(&db.write)
+            .await?
+            .is_some(),
+    )
 }
 
 pub async fn email_taken(db: &Db, email: &str) -> sqlx::Result<bool> {
@@ -185,11 +193,13 @@ pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> sqlx::Resul
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
@@ -206,11 +216,13 @@ pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE items SET listed = 0 WHERE owner_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -219,12 +231,14 @@ pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
 }
 
 pub async fn set_role(db: &Db, email: &str, role: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE users SET role = $1 WHERE email = $2 AND deleted_at IS NULL")
-        .bind(role)
-        .bind(email)
-        .execute(&db.write)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("UPDATE users SET role = $1 WHERE email = $2 AND deleted_at IS NULL")
+            .bind(role)
+            .bind(email)
+            .execute(&db.write)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Suspension blocks sign-in and token refresh and takes the user's items out of listings.
@@ -242,11 +256,13 @@ pub async fn set_suspended(db: &Db, id: i64, suspended: bool, now: i64) -> sqlx:
         .execute(&mut *tx)
         .await?;
     if suspended {
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(n)
@@ -304,11 +320,13 @@ pub async fn use_refresh(db: &Db, hash: &str, now: i64) -> sqlx::Result<RefreshU
 }
 
 pub async fn revoke_family(db: &Db, family: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(family)
-        .execute(&db.write)
-        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family)
+    .execute(&db.write)
+    .await?;
     Ok(())
 }
 

@@ -22,7 +22,11 @@ pub async fn list(
     params: Params,
 ) -> AppResult<axum::response::Response> {
     let body = service::list_json(&state, viewer.0, &params, uri.query().unwrap_or("")).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 pub async fn create(
@@ -30,7 +34,10 @@ pub async fn create(
     user: AuthUser,
     ApiJson(input): ApiJson<NewItem>,
 ) -> AppResult<(StatusCode, Json<ItemDetail>)> {
-    Ok((StatusCode::CREATED, Json(service::create(&state, user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create(&state, user, input).await?),
+    ))
 }
 
 pub async fn detail(
@@ -38,7 +45,9 @@ pub async fn detail(
     viewer: MaybeUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ItemDetail>> {
-    Ok(Json(service::detail_for_viewer(&state, viewer.0, id).await?))
+    Ok(Json(
+        service::detail_for_viewer(&state, viewer.0, id).await?,
+    ))
 }
 
 pub async fn update(
@@ -66,7 +75,10 @@ pub async fn add_images(
     mp: Multipart,
 ) -> AppResult<(StatusCode, Json<Vec<Image>>)> {
     let files = multipart::images(mp, MAX_IMAGES).await?;
-    Ok((StatusCode::CREATED, Json(service::add_images(&state, user, id, files).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::add_images(&state, user, id, files).await?),
+    ))
 }
 
 pub async fn delete_image(
@@ -84,7 +96,9 @@ pub async fn reorder_images(
     ApiPath(id): ApiPath<i64>,
     ApiJson(order): ApiJson<ImageOrder>,
 ) -> AppResult<Json<Vec<Image>>> {
-    Ok(Json(service::reorder_images(&state, user, id, order.ids).await?))
+    Ok(Json(
+        service::reorder_images(&state, user, id, order.ids).await?,
+    ))
 }
 
 pub async fn bookmark(
@@ -108,5 +122,7 @@ pub async fn my_bookmarks(
     user: AuthUser,
     params: Params,
 ) -> AppResult<Json<Page<ItemSummary>>> {
-    Ok(Json(service::my_bookmarks(&state, user, params.page()?).await?))
+    Ok(Json(
+        service::my_bookmarks(&state, user, params.page()?).await?,
+    ))
 }

@@ -34,15 +34,29 @@ fn lookup<K: std::hash::Hash + Eq, T: Clone>(
 ) -> Option<T> {
     let map = map.lock().expect("cache lock");
     let e = map.get(key)?;
-    (e.generation == generation && now - e.made_at < TTL_MS && now >= e.made_at).then(|| e.value.clone())
+    (e.generation == generation && now - e.made_at < TTL_MS && now >= e.made_at)
+        .then(|| e.value.clone())
 }
 
-fn store<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Entry<T>>>, key: K, generation: u64, now: i64, value: T) {
+fn store<K: std::hash::Hash + Eq, T>(
+    map: &Mutex<HashMap<K, Entry<T>>>,
+    key: K,
+    generation: u64,
+    now: i64,
+    value: T,
+) {
     let mut map = map.lock().expect("cache lock");
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }
-    map.insert(key, Entry { generation, made_at: now, value });
+    map.insert(
+        key,
+        Entry {
+            generation,
+            made_at: now,
+            value,
+        },
+    );
 }
 
 impl CatalogCache {

@@ -52,7 +52,11 @@ fn may_see(r: &ItemRow, viewer: Option<AuthUser>) -> bool {
 }
 
 /// The item if the viewer may see it; hidden, unlisted and deleted items are 404 to others.
-pub async fn visible_item(state: &AppState, viewer: Option<AuthUser>, id: i64) -> AppResult<ItemRow> {
+pub async fn visible_item(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    id: i64,
+) -> AppResult<ItemRow> {
     match store::item(&state.db, id).await? {
         Some(r) if may_see(&r, viewer) => Ok(r),
         _ => Err(AppError::not_found()),
@@ -69,7 +73,10 @@ async fn owned_item(state: &AppState, user: AuthUser, id: i64) -> AppResult<Item
 }
 
 /// Summaries for items referenced elsewhere (rooms, rentals), keyed by id; deleted ones included.
-pub async fn summaries_by_ids(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, ItemSummary>> {
+pub async fn summaries_by_ids(
+    state: &AppState,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, ItemSummary>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -81,16 +88,29 @@ pub async fn item_row(state: &AppState, id: i64) -> AppResult<Option<ItemRow>> {
     Ok(store::item(&state.db, id).await?)
 }
 
-pub async fn list(state: &AppState, viewer: Option<AuthUser>, p: &Params) -> AppResult<Page<ItemSummary>> {
+pub async fn list(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    p: &Params,
+) -> AppResult<Page<ItemSummary>> {
     let page = p.page()?;
     let q = list_query(state, viewer, p, page).await?;
     let (rows, total) = store::list(&state.db, &q).await?;
-    Ok(Page::new(rows.iter().map(|r| summary(state, r)).collect(), page, total))
+    Ok(Page::new(
+        rows.iter().map(|r| summary(state, r)).collect(),
+        page,
+        total,
+    ))
 }
 
 /// The listing as JSON bytes, served from the micro-cache when the result does not depend on
 /// who asks (public statuses).
-pub async fn list_json(state: &AppState, viewer: Option<AuthUser>, p: &Params, raw_query: &str) -> AppResult<bytes::Bytes> {
+pub async fn list_json(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    p: &Params,
+    raw_query: &str,
+) -> AppResult<bytes::Bytes> {
     let public = matches!(p.str("status"), None | Some("available") | Some("rented"));
     let now = state.clock.now_ms();
     if public {
@@ -100,9 +120,12 @@ pub async fn list_json(state: &AppState, viewer: Option<AuthUser>, p: &Params, r
     }
     let generation = state.cache.generation();
     let page = list(state, viewer, p).await?;
-    let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
+    let body =
+        bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
     if public {
-        state.cache.put_list(raw_query.to_string(), generation, now, body.clone());
+        state
+            .cache
+            .put_list(raw_query.to_string(), generation, now, body.clone());
     }
     Ok(body)
 }
@@ -145,7 +168,9 @@ pub async fn list_query(
                 (None, _) => region_prefix = Some(region.code[..2].to_string()),
             }
         }
-        None if radius.is_some() => return Err(AppError::field("region", "radius_km에는 region이 필요해요")),
+        None if radius.is_some() => {
+            return Err(AppError::field("region", "radius_km에는 region이 필요해요"))
+        }
         None => {}
     }
     let min_price = p.int("min_price", 0, PRICE_MAX)?;
@@ -202,12 +227,28 @@ fn check_fields(state: &AppState, f: &ItemFields, p: &mut Problems) {
         "설명은 2000자까지 쓸 수 있어요",
     );
     if let Some(price) = f.price {
-        p.check((0..=PRICE_MAX).contains(&price), "price", "가격은 0–10,000,000원이에요");
-        p.check(f.price_unit.is_some(), "price_unit", "가격 단위를 골라 주세요");
+        p.check(
+            (0..=PRICE_MAX).contains(&price),
+            "price",
+            "가격은 0–10,000,000원이에요",
+        );
+        p.check(
+            f.price_unit.is_some(),
+            "price_unit",
+            "가격 단위를 골라 주세요",
+        );
     } else {
-        p.check(f.price_unit.is_none(), "price", "단위가 있으면 가격도 필요해요");
+        p.check(
+            f.price_unit.is_none(),
+            "price",
+            "단위가 있으면 가격도 필요해요",
+        );
     }
-    p.check((0..=DEPOSIT_MAX).contains(&f.deposit), "deposit", "보증금은 0–10,000,000원이에요");
+    p.check(
+        (0..=DEPOSIT_MAX).contains(&f.deposit),
+        "deposit",
+        "보증금은 0–10,000,000원이에요",
+    );
     match state.regions.get(&f.region_code) {
         Some(r) if r.level == 3 => {}
         _ => p.add("region_code", "동네(읍면동)를 골라 주세요"),
@@ -215,9 +256,16 @@ fn check_fields(state: &AppState, f: &ItemFields, p: &mut Problems) {
 }
 
 pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResult<ItemDetail> {
-    let region_code = match input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let region_code = match input
+        .region_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(r) => r.to_string(),
-        None => accounts::user_region(state, user.id).await?.unwrap_or_default(),
+        None => accounts::user_region(state, user.id)
+            .await?
+            .unwrap_or_default(),
     };
     let fields = ItemFields {
         section: input.section,
@@ -243,7 +291,11 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
 /// The detail as an anonymous visitor sees it comes from the micro-cache when possible (only
 /// publicly visible items); signed-in callers get their own `bookmarked` and own pending reviews,
 /// so they always read fresh. The live view count is filled in either way.
-pub async fn detail_for_viewer(state: &AppState, viewer: Option<AuthUser>, id: i64) -> AppResult<ItemDetail> {
+pub async fn detail_for_viewer(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    id: i64,
+) -> AppResult<ItemDetail> {
     if viewer.is_some() {
         return detail(state, viewer, id, true).await;
     }
@@ -258,12 +310,19 @@ pub async fn detail_for_viewer(state: &AppState, viewer: Option<AuthUser>, id: i
     let d = detail(state, None, id, true).await?;
     let mut shared = d.clone();
     shared.view_count -= state.views.pending(id);
-    state.cache.put_detail(id, generation, now, std::sync::Arc::new(shared));
+    state
+        .cache
+        .put_detail(id, generation, now, std::sync::Arc::new(shared));
     Ok(d)
 }
 
 /// The detail page data in a fixed number of queries; counts a view unless it is the owner's.
-pub async fn detail(state: &AppState, viewer: Option<AuthUser>, id: i64, count_view: bool) -> AppResult<ItemDetail> {
+pub async fn detail(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    id: i64,
+    count_view: bool,
+) -> AppResult<ItemDetail> {
     let row = visible_item(state, viewer, id).await?;
     if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
         state.views.hit(id);
@@ -296,12 +355,20 @@ fn image_json(state: &AppState, i: &ImageRow) -> Image {
     }
 }
 
-pub async fn update(state: &AppState, user: AuthUser, id: i64, patch: ItemPatch) -> AppResult<ItemDetail> {
+pub async fn update(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    patch: ItemPatch,
+) -> AppResult<ItemDetail> {
     let row = owned_item(state, user, id).await?;
     let mut f = ItemFields {
         section: patch.section.unwrap_or(Section::parse(&row.section)),
         category_id: patch.category_id.unwrap_or(row.category_id),
-        title: patch.title.map(|t| t.trim().to_string()).unwrap_or(row.title.clone()),
+        title: patch
+            .title
+            .map(|t| t.trim().to_string())
+            .unwrap_or(row.title.clone()),
         description: patch
             .description
             .map(|d| d.trim().to_string())
@@ -326,7 +393,8 @@ pub async fn update(state: &AppState, user: AuthUser, id: i64, patch: ItemPatch)
         None => {}
     }
     check_fields(state, &f, &mut p);
-    if f.category_id != row.category_id && !store::category_exists(&state.db, f.category_id).await? {
+    if f.category_id != row.category_id && !store::category_exists(&state.db, f.category_id).await?
+    {
         p.add("category_id", "없는 카테고리예요");
     }
     p.finish()?;
@@ -349,11 +417,19 @@ pub async fn hide_by_moderator(state: &AppState, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn add_images(state: &AppState, user: AuthUser, id: i64, files: Vec<Vec<u8>>) -> AppResult<Vec<Image>> {
+pub async fn add_images(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    files: Vec<Vec<u8>>,
+) -> AppResult<Vec<Image>> {
     owned_item(state, user, id).await?;
     let existing = store::images(&state.db, id).await?.len();
     if existing + files.len() > MAX_IMAGES {
-        return Err(AppError::field("image", "사진은 물품당 10장까지 올릴 수 있어요"));
+        return Err(AppError::field(
+            "image",
+            "사진은 물품당 10장까지 올릴 수 있어요",
+        ));
     }
     // Decoding and encoding are CPU work: off the async runtime, one file after another.
     let processed = tokio::task::spawn_blocking(move || {
@@ -384,7 +460,12 @@ pub async fn add_images(state: &AppState, user: AuthUser, id: i64, files: Vec<Ve
         .collect())
 }
 
-pub async fn delete_image(state: &AppState, user: AuthUser, id: i64, image_id: i64) -> AppResult<()> {
+pub async fn delete_image(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    image_id: i64,
+) -> AppResult<()> {
     owned_item(state, user, id).await?;
     let removed = store::delete_image(&state.db, id, image_id)
         .await?
@@ -394,7 +475,12 @@ pub async fn delete_image(state: &AppState, user: AuthUser, id: i64, image_id: i
     Ok(())
 }
 
-pub async fn reorder_images(state: &AppState, user: AuthUser, id: i64, ids: Vec<i64>) -> AppResult<Vec<Image>> {
+pub async fn reorder_images(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    ids: Vec<i64>,
+) -> AppResult<Vec<Image>> {
     owned_item(state, user, id).await?;
     let current = store::images(&state.db, id).await?;
     let mut want = ids.clone();
@@ -402,14 +488,22 @@ pub async fn reorder_images(state: &AppState, user: AuthUser, id: i64, ids: Vec<
     let mut have: Vec<i64> = current.iter().map(|i| i.id).collect();
     have.sort_unstable();
     if want != have {
-        return Err(AppError::field("ids", "이 물품의 사진 id를 모두 한 번씩 보내 주세요"));
+        return Err(AppError::field(
+            "ids",
+            "이 물품의 사진 id를 모두 한 번씩 보내 주세요",
+        ));
     }
     store::reorder_images(&state.db, id, &ids).await?;
     let images = store::images(&state.db, id).await?;
     Ok(images.iter().map(|i| image_json(state, i)).collect())
 }
 
-pub async fn set_bookmark(state: &AppState, user: AuthUser, id: i64, on: bool) -> AppResult<BookmarkState> {
+pub async fn set_bookmark(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    on: bool,
+) -> AppResult<BookmarkState> {
     visible_item(state, Some(user), id).await?;
     let count = store::set_bookmark(&state.db, user.id, id, on, state.clock.now_ms()).await?;
     Ok(BookmarkState {
@@ -418,8 +512,13 @@ pub async fn set_bookmark(state: &AppState, user: AuthUser, id: i64, on: bool) -
     })
 }
 
-pub async fn my_bookmarks(state: &AppState, user: AuthUser, page: PageReq) -> AppResult<Page<ItemSummary>> {
-    let (ids, total) = store::bookmarked_ids(&state.db, user.id, page.per_page, page.offset()).await?;
+pub async fn my_bookmarks(
+    state: &AppState,
+    user: AuthUser,
+    page: PageReq,
+) -> AppResult<Page<ItemSummary>> {
+    let (ids, total) =
+        store::bookmarked_ids(&state.db, user.id, page.per_page, page.offset()).await?;
     let mut by_id = summaries_by_ids(state, &ids).await?;
     let items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
     Ok(Page::new(items, page, total))

@@ -149,7 +149,13 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
             .map(|c| format!("'{c}'"))
             .collect::<Vec<_>>()
             .join(",");
-        f.push(&format!("i.region_code IN ({})", if list.is_empty() { "''".into() } else { list }), vec![]);
+        f.push(
+            &format!(
+                "i.region_code IN ({})",
+                if list.is_empty() { "''".into() } else { list }
+            ),
+            vec![],
+        );
     }
     if let Some(prefix) = &q.region_prefix {
         let mut upper = prefix.clone();
@@ -221,13 +227,19 @@ pub async fn images(db: &Db, item_id: i64) -> sqlx::Result<Vec<ImageRow>> {
     .await
 }
 
-pub async fn add_images(db: &Db, item_id: i64, keys: &[(String, String)], now: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn add_images(
+    db: &Db,
+    item_id: i64,
+    keys: &[(String, String)],
+    now: i64,
+) -> sqlx::Result<Vec<i64>> {
     let mut tx = db.write.begin().await?;
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 FROM item_images WHERE item_id = $1")
-        .bind(item_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 FROM item_images WHERE item_id = $1")
+            .bind(item_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
     let mut ids = Vec::new();
     for (i, (key, thumb)) in keys.iter().enumerate() {
         let row = sqlx::query(
@@ -293,12 +305,14 @@ pub async fn reorder_images(db: &Db, item_id: i64, ids: &[i64]) -> sqlx::Result<
 }
 
 pub async fn is_bookmarked(db: &Db, user: i64, item: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query("SELECT 1 FROM bookmarks WHERE user_id = $1 AND item_id = $2")
-        .bind(user)
-        .bind(item)
-        .fetch_optional(&db.read)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 FROM bookmarks WHERE user_id = $1 AND item_id = $2")
+            .bind(user)
+            .bind(item)
+            .fetch_optional(&db.read)
+            .await?
+            .is_some(),
+    )
 }
 
 /// Adds or removes a bookmark and keeps the item's counter in step; idempotent either way.
@@ -338,7 +352,12 @@ pub async fn set_bookmark(db: &Db, user: i64, item: i64, on: bool, now: i64) -> 
 }
 
 /// A page of the user's bookmarked item ids, newest bookmark first, and the total.
-pub async fn bookmarked_ids(db: &Db, user: i64, limit: i64, offset: i64) -> sqlx::Result<(Vec<i64>, i64)> {
+pub async fn bookmarked_ids(
+    db: &Db,
+    user: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<i64>, i64)> {
     let visible = "b.item_id = i.id AND i.deleted_at IS NULL AND i.listed = 1 AND i.hidden = 0";
     let rows = sqlx::query(&format!(
         "SELECT b.item_id FROM bookmarks b JOIN items i ON {visible} WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.item_id DESC LIMIT $2 OFFSET $3"
@@ -355,7 +374,12 @@ pub async fn bookmarked_ids(db: &Db, user: i64, limit: i64, offset: i64) -> sqlx
     .fetch_one(&db.read)
     .await?
     .try_get(0)?;
-    Ok((rows.iter().map(|r| r.try_get(0)).collect::<sqlx::Result<_>>()?, total))
+    Ok((
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<sqlx::Result<_>>()?,
+        total,
+    ))
 }
 
 /// Adds buffered detail views to the stored counters in one transaction.

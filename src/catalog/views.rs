@@ -10,7 +10,12 @@ pub struct ViewCounter {
 
 impl ViewCounter {
     pub fn hit(&self, item: i64) {
-        *self.pending.lock().expect("views lock").entry(item).or_default() += 1;
+        *self
+            .pending
+            .lock()
+            .expect("views lock")
+            .entry(item)
+            .or_default() += 1;
     }
 
     pub fn pending(&self, item: i64) -> i64 {

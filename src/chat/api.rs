@@ -16,7 +16,11 @@ pub async fn open_room(
     ApiPath(item_id): ApiPath<i64>,
 ) -> AppResult<(StatusCode, Json<Room>)> {
     let (room, created) = service::open_room(&state, user, item_id).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(room)))
 }
 
@@ -38,7 +42,9 @@ pub async fn messages(
     ApiPath(room_id): ApiPath<i64>,
     params: Params,
 ) -> AppResult<Json<History>> {
-    Ok(Json(service::history(&state, user, room_id, &params).await?))
+    Ok(Json(
+        service::history(&state, user, room_id, &params).await?,
+    ))
 }
 
 pub async fn send(

@@ -18,10 +18,19 @@ use crate::notifications;
 pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppResult<(Room, bool)> {
     let item = catalog::visible_item(state, Some(user), item_id).await?;
     if item.owner_id == user.id {
-        return Err(AppError::field("item_id", "내 물품에는 채팅을 열 수 없어요"));
+        return Err(AppError::field(
+            "item_id",
+            "내 물품에는 채팅을 열 수 없어요",
+        ));
     }
-    let (room, created) =
-        store::open_room(&state.db, item_id, item.owner_id, user.id, state.clock.now_ms()).await?;
+    let (room, created) = store::open_room(
+        &state.db,
+        item_id,
+        item.owner_id,
+        user.id,
+        state.clock.now_ms(),
+    )
+    .await?;
     if created {
         catalog::note_new_chat(state, item_id).await?;
     }
@@ -49,8 +58,12 @@ async fn build_room(state: &AppState, user: i64, room: &RoomRow) -> AppResult<Ro
     let unread = store::unread_in(&state.db, room, user).await?;
     Ok(Room {
         id: room.id,
-        item: items.remove(&room.item_id).ok_or_else(AppError::not_found)?,
-        other_user: users.remove(&room.other(user)).ok_or_else(AppError::not_found)?,
+        item: items
+            .remove(&room.item_id)
+            .ok_or_else(AppError::not_found)?,
+        other_user: users
+            .remove(&room.other(user))
+            .ok_or_else(AppError::not_found)?,
         last_message: last.as_ref().map(Message::from),
         unread_count: unread,
         created_at: Ts(room.created_at),
@@ -88,7 +101,12 @@ pub async fn rooms(state: &AppState, user: AuthUser) -> AppResult<Vec<Room>> {
         .collect())
 }
 
-pub async fn history(state: &AppState, user: AuthUser, room_id: i64, p: &Params) -> AppResult<History> {
+pub async fn history(
+    state: &AppState,
+    user: AuthUser,
+    room_id: i64,
+    p: &Params,
+) -> AppResult<History> {
     member_room(state, user.id, room_id).await?;
     let before = p.int("before", 0, i64::MAX)?;
     let after = p.int("after", 0, i64::MAX)?;
@@ -137,11 +155,18 @@ pub async fn store_message(state: &AppState, msg: NewMessage) -> AppResult<Messa
     match rx.await {
         Ok(Ok(row)) => Ok(Message::from(&row)),
         Ok(Err(e)) => Err(AppError::Internal(anyhow::anyhow!(e))),
-        Err(_) => Err(AppError::Internal(anyhow::anyhow!("chat writer dropped the message"))),
+        Err(_) => Err(AppError::Internal(anyhow::anyhow!(
+            "chat writer dropped the message"
+        ))),
     }
 }
 
-pub async fn send(state: &AppState, user: AuthUser, room_id: i64, body: &str) -> AppResult<Message> {
+pub async fn send(
+    state: &AppState,
+    user: AuthUser,
+    room_id: i64,
+    body: &str,
+) -> AppResult<Message> {
     let body = check_body(body)?;
     let room = member_room(state, user.id, room_id).await?;
     store_message(state, text_message(&room, user.id, body)).await
@@ -226,7 +251,9 @@ pub async fn after_commit(state: &AppState, done: Vec<(NewMessage, MessageRow)>)
         return;
     }
     let senders: Vec<i64> = latest.values().filter_map(|(m, _)| m.sender_id).collect();
-    let names = accounts::public_users(state, &senders).await.unwrap_or_default();
+    let names = accounts::public_users(state, &senders)
+        .await
+        .unwrap_or_default();
     let notes: Vec<notifications::model::ChatNote> = latest
         .into_iter()
         .map(|((user, room), (msg, row))| {

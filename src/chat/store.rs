@@ -8,10 +8,12 @@ const ROOM_COLS: &str = "r.id, r.item_id, r.owner_id, r.inquirer_id, r.owner_las
 const MSG_COLS: &str = "id, room_id, sender_id, kind, body, event_type, rental_id, created_at";
 
 pub async fn room(db: &Db, id: i64) -> sqlx::Result<Option<RoomRow>> {
-    sqlx::query_as(&format!("SELECT {ROOM_COLS} FROM chat_rooms r WHERE r.id = $1"))
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {ROOM_COLS} FROM chat_rooms r WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await
 }
 
 pub async fn room_for(db: &Db, item: i64, inquirer: i64) -> sqlx::Result<Option<RoomRow>> {
@@ -25,7 +27,13 @@ pub async fn room_for(db: &Db, item: i64, inquirer: i64) -> sqlx::Result<Option<
 }
 
 /// Creates the room unless it exists; returns it and whether it is new.
-pub async fn open_room(db: &Db, item: i64, owner: i64, inquirer: i64, now: i64) -> sqlx::Result<(RoomRow, bool)> {
+pub async fn open_room(
+    db: &Db,
+    item: i64,
+    owner: i64,
+    inquirer: i64,
+    now: i64,
+) -> sqlx::Result<(RoomRow, bool)> {
     let inserted = sqlx::query(
         "INSERT INTO chat_rooms (item_id, owner_id, inquirer_id, last_activity_at, created_at) VALUES ($1, $2, $3, $4, $4) \
          ON CONFLICT (item_id, inquirer_id) DO NOTHING",
@@ -136,7 +144,11 @@ pub async fn history(
 
 /// Stores a batch in one transaction (group commit), in order. Each message also moves the
 /// room's activity, and counts as read by its sender.
-pub async fn insert_batch(db: &Db, batch: &[NewMessage], now: i64) -> sqlx::Result<Vec<MessageRow>> {
+pub async fn insert_batch(
+    db: &Db,
+    batch: &[NewMessage],
+    now: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(batch.len());
     for m in batch {

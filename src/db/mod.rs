@@ -115,8 +115,10 @@ pub fn like_escape(s: &str) -> String {
 pub fn is_conflict(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(e) => {
-            matches!(e.code().as_deref(), Some("23505") | Some("23P01") | Some("2067") | Some("1555"))
-                || e.message().contains("UNIQUE constraint failed")
+            matches!(
+                e.code().as_deref(),
+                Some("23505") | Some("23P01") | Some("2067") | Some("1555")
+            ) || e.message().contains("UNIQUE constraint failed")
         }
         _ => false,
     }

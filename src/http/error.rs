@@ -97,7 +97,9 @@ impl AppError {
 
     pub fn body(&self) -> serde_json::Value {
         let message = match self {
-            AppError::Internal(_) => "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요".to_string(),
+            AppError::Internal(_) => {
+                "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요".to_string()
+            }
             other => other.to_string(),
         };
         let mut err = json!({"code": self.code(), "message": message});

@@ -46,7 +46,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = err.into_inner();
         let msg = inner.to_string();
         let (field, problem) = if inner.is_syntax() || inner.is_eof() {
-            ("body".to_string(), "JSON 형식이 올바르지 않아요".to_string())
+            (
+                "body".to_string(),
+                "JSON 형식이 올바르지 않아요".to_string(),
+            )
         } else if let Some(rest) = msg.strip_prefix("missing field `") {
             let name = rest.split('`').next().unwrap_or("");
             let field = if path == "." || path.is_empty() {
@@ -121,7 +124,17 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// The full request path: inside the nested `/api/v1` router `parts.uri` has the prefix stripped.
+fn request_path(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |o| o.0.path())
 }
 
 fn query_token(parts: &Parts) -> Option<String> {
@@ -134,7 +147,7 @@ fn query_token(parts: &Parts) -> Option<String> {
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>, AppError> {
     let (token, from_cookie) = if let Some(t) = bearer(parts) {
         (t.to_string(), false)
-    } else if parts.uri.path() == "/api/v1/ws" && query_token(parts).is_some() {
+    } else if request_path(parts) == "/api/v1/ws" && query_token(parts).is_some() {
         (query_token(parts).unwrap_or_default(), false)
     } else if let Some(t) = cookie(parts, ACCESS_COOKIE) {
         (t.to_string(), true)
@@ -157,10 +170,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser
 
 /// Cookie-authenticated requests that change state need a matching Origin or the double-submit token.
 pub fn csrf_ok(parts: &Parts, state: &AppState) -> bool {
-    if matches!(
-        parts.method,
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) && parts.uri.path() != "/api/v1/ws"
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && request_path(parts) != "/api/v1/ws"
     {
         return true;
     }
@@ -172,10 +183,17 @@ pub fn csrf_ok(parts: &Parts, state: &AppState) -> bool {
             return true;
         }
     }
-    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
     let origin_host = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))

@@ -12,7 +12,11 @@ use crate::http::AppError;
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
 
 /// One log line per request: id, method, path, status, latency. Never the query or headers.
-pub async fn log_requests(State(state): State<crate::app::AppState>, req: Request, next: Next) -> Response {
+pub async fn log_requests(
+    State(state): State<crate::app::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let id = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -35,7 +39,10 @@ pub async fn log_requests(State(state): State<crate::app::AppState>, req: Reques
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
@@ -56,8 +63,15 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Any state-changing request may change what listings show: drop the catalog micro-cache.
-pub async fn invalidate_on_write(State(state): State<crate::app::AppState>, req: Request, next: Next) -> Response {
-    let writes = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+pub async fn invalidate_on_write(
+    State(state): State<crate::app::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
     if writes {
         state.cache.bump();
     }

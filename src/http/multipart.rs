@@ -21,11 +21,16 @@ pub async fn images(mut mp: Multipart, max: usize) -> Result<Vec<Vec<u8>>, AppEr
             continue;
         }
         if out.len() == max {
-            return Err(AppError::field("image", format!("이미지는 {max}장까지 올릴 수 있어요")));
+            return Err(AppError::field(
+                "image",
+                format!("이미지는 {max}장까지 올릴 수 있어요"),
+            ));
         }
         let bytes = field.bytes().await.map_err(multipart_error)?;
         if bytes.len() > MAX_BYTES {
-            return Err(AppError::PayloadTooLarge("이미지는 10MB까지 올릴 수 있어요".into()));
+            return Err(AppError::PayloadTooLarge(
+                "이미지는 10MB까지 올릴 수 있어요".into(),
+            ));
         }
         if bytes.is_empty() {
             return Err(AppError::field("image", "빈 파일이에요"));

@@ -43,10 +43,7 @@ impl PageReq {
 impl Params {
     /// A non-empty value, or `None` when absent or empty.
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
     pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, AppError> {
@@ -88,7 +85,9 @@ impl Params {
     pub fn page(&self) -> Result<PageReq, AppError> {
         Ok(PageReq {
             page: self.int("page", 1, 1_000_000)?.unwrap_or(1),
-            per_page: self.int("per_page", 1, MAX_PER_PAGE)?.unwrap_or(DEFAULT_PER_PAGE),
+            per_page: self
+                .int("per_page", 1, MAX_PER_PAGE)?
+                .unwrap_or(DEFAULT_PER_PAGE),
         })
     }
 }

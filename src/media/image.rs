@@ -37,7 +37,9 @@ pub fn content_type(key: &str) -> &'static str {
 
 pub fn process(data: &[u8], full_side: u32, thumb_side: u32) -> Result<Processed, AppError> {
     if data.len() > MAX_BYTES {
-        return Err(AppError::PayloadTooLarge("이미지는 10MB까지 올릴 수 있어요".into()));
+        return Err(AppError::PayloadTooLarge(
+            "이미지는 10MB까지 올릴 수 있어요".into(),
+        ));
     }
     let format = image::guess_format(data).ok();
     if !matches!(
@@ -61,7 +63,9 @@ pub fn process(data: &[u8], full_side: u32, thumb_side: u32) -> Result<Processed
         return Err(AppError::field("image", "이미지를 읽을 수 없어요"));
     }
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(AppError::PayloadTooLarge("이미지 해상도가 너무 커요".into()));
+        return Err(AppError::PayloadTooLarge(
+            "이미지 해상도가 너무 커요".into(),
+        ));
     }
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
@@ -75,7 +79,9 @@ pub fn process(data: &[u8], full_side: u32, thumb_side: u32) -> Result<Processed
 
 fn decode_error(e: image::ImageError) -> AppError {
     match e {
-        image::ImageError::Limits(_) => AppError::PayloadTooLarge("이미지 해상도가 너무 커요".into()),
+        image::ImageError::Limits(_) => {
+            AppError::PayloadTooLarge("이미지 해상도가 너무 커요".into())
+        }
         _ => AppError::field("image", "이미지를 읽을 수 없어요"),
     }
 }
@@ -94,12 +100,18 @@ fn encode(img: &DynamicImage) -> Result<Encoded, AppError> {
     if img.color().has_alpha() {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .map_err(|e| AppError::Internal(e.into()))?;
-        Ok(Encoded { bytes: out, ext: "png" })
+        Ok(Encoded {
+            bytes: out,
+            ext: "png",
+        })
     } else {
         let rgb = img.to_rgb8();
         JpegEncoder::new_with_quality(&mut out, 85)
             .encode_image(&rgb)
             .map_err(|e| AppError::Internal(e.into()))?;
-        Ok(Encoded { bytes: out, ext: "jpg" })
+        Ok(Encoded {
+            bytes: out,
+            ext: "jpg",
+        })
     }
 }

@@ -28,7 +28,10 @@ impl Media {
                 if prefix.is_empty() {
                     Arc::new(s3)
                 } else {
-                    Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.trim_matches('/')))
+                    Arc::new(object_store::prefix::PrefixStore::new(
+                        s3,
+                        prefix.trim_matches('/'),
+                    ))
                 }
             }
             Some(url) if !url.is_empty() => {

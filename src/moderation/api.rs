@@ -17,7 +17,10 @@ pub async fn report(
     ApiPath(item_id): ApiPath<i64>,
     ApiJson(input): ApiJson<ReportInput>,
 ) -> AppResult<(StatusCode, Json<Report>)> {
-    Ok((StatusCode::CREATED, Json(service::report(&state, user, item_id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::report(&state, user, item_id, input).await?),
+    ))
 }
 
 pub async fn feedback(
@@ -25,12 +28,23 @@ pub async fn feedback(
     user: AuthUser,
     ApiJson(input): ApiJson<FeedbackInput>,
 ) -> AppResult<(StatusCode, Json<Feedback>)> {
-    Ok((StatusCode::CREATED, Json(service::feedback(&state, user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::feedback(&state, user, input).await?),
+    ))
 }
 
-pub async fn admin_reports(State(state): State<AppState>, user: AuthUser, params: Params) -> AppResult<Json<Page<Report>>> {
-    let status = params.one_of("status", &["open", "resolved"])?.unwrap_or("open");
-    Ok(Json(service::reports(&state, user, status, params.page()?).await?))
+pub async fn admin_reports(
+    State(state): State<AppState>,
+    user: AuthUser,
+    params: Params,
+) -> AppResult<Json<Page<Report>>> {
+    let status = params
+        .one_of("status", &["open", "resolved"])?
+        .unwrap_or("open");
+    Ok(Json(
+        service::reports(&state, user, status, params.page()?).await?,
+    ))
 }
 
 pub async fn admin_resolve(
@@ -39,11 +53,19 @@ pub async fn admin_resolve(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> AppResult<Json<Report>> {
-    Ok(Json(service::resolve(&state, user, id, input.action).await?))
+    Ok(Json(
+        service::resolve(&state, user, id, input.action).await?,
+    ))
 }
 
-pub async fn admin_feedback(State(state): State<AppState>, user: AuthUser, params: Params) -> AppResult<Json<Page<Feedback>>> {
-    Ok(Json(service::feedback_list(&state, user, params.page()?).await?))
+pub async fn admin_feedback(
+    State(state): State<AppState>,
+    user: AuthUser,
+    params: Params,
+) -> AppResult<Json<Page<Feedback>>> {
+    Ok(Json(
+        service::feedback_list(&state, user, params.page()?).await?,
+    ))
 }
 
 pub async fn admin_create_category(
@@ -51,7 +73,10 @@ pub async fn admin_create_category(
     user: AuthUser,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> AppResult<(StatusCode, Json<Category>)> {
-    Ok((StatusCode::CREATED, Json(service::create_category(&state, user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_category(&state, user, input).await?),
+    ))
 }
 
 pub async fn admin_update_category(
@@ -60,7 +85,9 @@ pub async fn admin_update_category(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> AppResult<Json<Category>> {
-    Ok(Json(service::update_category(&state, user, id, input).await?))
+    Ok(Json(
+        service::update_category(&state, user, id, input).await?,
+    ))
 }
 
 pub async fn admin_delete_category(

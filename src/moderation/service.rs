@@ -17,50 +17,104 @@ fn admin_only(user: AuthUser) -> AppResult<()> {
     }
 }
 
-pub async fn report(state: &AppState, user: AuthUser, item_id: i64, input: ReportInput) -> AppResult<Report> {
+pub async fn report(
+    state: &AppState,
+    user: AuthUser,
+    item_id: i64,
+    input: ReportInput,
+) -> AppResult<Report> {
     let item = catalog::visible_item(state, Some(user), item_id).await?;
     let detail = input.detail.unwrap_or_default().trim().to_string();
     let mut p = Problems::default();
-    p.check(detail.chars().count() <= DETAIL_MAX, "detail", "자세한 내용은 500자까지 쓸 수 있어요");
-    p.check(item.owner_id != user.id, "item_id", "내 물품은 신고할 수 없어요");
+    p.check(
+        detail.chars().count() <= DETAIL_MAX,
+        "detail",
+        "자세한 내용은 500자까지 쓸 수 있어요",
+    );
+    p.check(
+        item.owner_id != user.id,
+        "item_id",
+        "내 물품은 신고할 수 없어요",
+    );
     p.finish()?;
-    let row = store::insert_report(&state.db, user.id, item_id, input.reason.as_str(), &detail, state.clock.now_ms())
-        .await?
-        .ok_or_else(|| AppError::Conflict("이미 신고한 물품이에요".into()))?;
+    let row = store::insert_report(
+        &state.db,
+        user.id,
+        item_id,
+        input.reason.as_str(),
+        &detail,
+        state.clock.now_ms(),
+    )
+    .await?
+    .ok_or_else(|| AppError::Conflict("이미 신고한 물품이에요".into()))?;
     Ok(Report::from_row(&row, Some((&item.title, item.owner_id))))
 }
 
-pub async fn feedback(state: &AppState, user: AuthUser, input: FeedbackInput) -> AppResult<Feedback> {
+pub async fn feedback(
+    state: &AppState,
+    user: AuthUser,
+    input: FeedbackInput,
+) -> AppResult<Feedback> {
     let title = input.title.trim().to_string();
     let content = input.content.trim().to_string();
     let mut p = Problems::default();
-    p.check(!title.is_empty() && title.chars().count() <= FEEDBACK_TITLE_MAX, "title", "제목은 1–70자로 써 주세요");
+    p.check(
+        !title.is_empty() && title.chars().count() <= FEEDBACK_TITLE_MAX,
+        "title",
+        "제목은 1–70자로 써 주세요",
+    );
     p.check(
         !content.is_empty() && content.chars().count() <= FEEDBACK_CONTENT_MAX,
         "content",
         "내용은 1–512자로 써 주세요",
     );
     p.finish()?;
-    let row = store::insert_feedback(&state.db, Some(user.id), &title, &content, state.clock.now_ms()).await?;
+    let row = store::insert_feedback(
+        &state.db,
+        Some(user.id),
+        &title,
+        &content,
+        state.clock.now_ms(),
+    )
+    .await?;
     let created_at = crate::clock::Ts(row.created_at);
     Ok(Feedback { row, created_at })
 }
 
-pub async fn reports(state: &AppState, user: AuthUser, status: &str, page: PageReq) -> AppResult<Page<Report>> {
+pub async fn reports(
+    state: &AppState,
+    user: AuthUser,
+    status: &str,
+    page: PageReq,
+) -> AppResult<Page<Report>> {
     admin_only(user)?;
     let (rows, total) = store::reports(&state.db, status, page.per_page, page.offset()).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
     let items = catalog::summaries_by_ids(state, &ids).await?;
     let out = rows
         .iter()
-        .map(|r| Report::from_row(r, items.get(&r.item_id).map(|i| (i.title.as_str(), i.owner_id))))
+        .map(|r| {
+            Report::from_row(
+                r,
+                items
+                    .get(&r.item_id)
+                    .map(|i| (i.title.as_str(), i.owner_id)),
+            )
+        })
         .collect();
     Ok(Page::new(out, page, total))
 }
 
-pub async fn resolve(state: &AppState, user: AuthUser, id: i64, action: ResolveAction) -> AppResult<Report> {
+pub async fn resolve(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    action: ResolveAction,
+) -> AppResult<Report> {
     admin_only(user)?;
-    let report = store::report(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let report = store::report(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if report.status != "open" {
         return Err(AppError::Conflict("이미 처리된 신고예요".into()));
     }
@@ -82,10 +136,17 @@ pub async fn resolve(state: &AppState, user: AuthUser, id: i64, action: ResolveA
     let row = store::resolve(&state.db, id, name, state.clock.now_ms())
         .await?
         .ok_or_else(|| AppError::Conflict("이미 처리된 신고예요".into()))?;
-    Ok(Report::from_row(&row, item.as_ref().map(|i| (i.title.as_str(), i.owner_id))))
+    Ok(Report::from_row(
+        &row,
+        item.as_ref().map(|i| (i.title.as_str(), i.owner_id)),
+    ))
 }
 
-pub async fn feedback_list(state: &AppState, user: AuthUser, page: PageReq) -> AppResult<Page<Feedback>> {
+pub async fn feedback_list(
+    state: &AppState,
+    user: AuthUser,
+    page: PageReq,
+) -> AppResult<Page<Feedback>> {
     admin_only(user)?;
     let (rows, total) = store::feedback(&state.db, page.per_page, page.offset()).await?;
     let items = rows
@@ -98,12 +159,19 @@ pub async fn feedback_list(state: &AppState, user: AuthUser, page: PageReq) -> A
     Ok(Page::new(items, page, total))
 }
 
-pub async fn set_suspended(state: &AppState, admin: AuthUser, target: i64, suspended: bool) -> AppResult<()> {
+pub async fn set_suspended(
+    state: &AppState,
+    admin: AuthUser,
+    target: i64,
+    suspended: bool,
+) -> AppResult<()> {
     admin_only(admin)?;
     if target == admin.id {
         return Err(AppError::field("id", "자기 자신은 정지할 수 없어요"));
     }
-    let n = crate::accounts::store::set_suspended(&state.db, target, suspended, state.clock.now_ms()).await?;
+    let n =
+        crate::accounts::store::set_suspended(&state.db, target, suspended, state.clock.now_ms())
+            .await?;
     if n == 0 {
         return Err(AppError::not_found());
     }
@@ -111,15 +179,29 @@ pub async fn set_suspended(state: &AppState, admin: AuthUser, target: i64, suspe
 }
 
 fn valid_slug(s: &str) -> bool {
-    (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    (1..=40).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn check_category(p: &mut Problems, c: &Category) {
-    p.check(valid_slug(&c.slug), "slug", "slug는 영문 소문자, 숫자, -로 40자까지예요");
-    p.check((1..=20).contains(&c.name.chars().count()), "name", "이름은 1–20자예요");
+    p.check(
+        valid_slug(&c.slug),
+        "slug",
+        "slug는 영문 소문자, 숫자, -로 40자까지예요",
+    );
+    p.check(
+        (1..=20).contains(&c.name.chars().count()),
+        "name",
+        "이름은 1–20자예요",
+    );
 }
 
-pub async fn create_category(state: &AppState, user: AuthUser, input: CategoryInput) -> AppResult<Category> {
+pub async fn create_category(
+    state: &AppState,
+    user: AuthUser,
+    input: CategoryInput,
+) -> AppResult<Category> {
     admin_only(user)?;
     let c = Category {
         id: 0,
@@ -134,9 +216,16 @@ pub async fn create_category(state: &AppState, user: AuthUser, input: CategoryIn
         .ok_or_else(|| AppError::Conflict("이미 있는 카테고리예요".into()))
 }
 
-pub async fn update_category(state: &AppState, user: AuthUser, id: i64, input: CategoryInput) -> AppResult<Category> {
+pub async fn update_category(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: CategoryInput,
+) -> AppResult<Category> {
     admin_only(user)?;
-    let (mut c, mut order) = store::category(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let (mut c, mut order) = store::category(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if let Some(s) = input.slug {
         c.slug = s.trim().to_string();
     }
@@ -157,9 +246,13 @@ pub async fn update_category(state: &AppState, user: AuthUser, id: i64, input: C
 
 pub async fn delete_category(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> {
     admin_only(user)?;
-    store::category(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    store::category(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if store::category_in_use(&state.db, id).await? {
-        return Err(AppError::Conflict("물품이 있는 카테고리는 지울 수 없어요".into()));
+        return Err(AppError::Conflict(
+            "물품이 있는 카테고리는 지울 수 없어요".into(),
+        ));
     }
     store::delete_category(&state.db, id).await?;
     Ok(())

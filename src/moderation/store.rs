@@ -5,9 +5,17 @@ use super::model::*;
 use crate::catalog::model::Category;
 use crate::db::Db;
 
-const REPORT_COLS: &str = "id, reporter_id, item_id, reason, detail, status, action, created_at, resolved_at";
+const REPORT_COLS: &str =
+    "id, reporter_id, item_id, reason, detail, status, action, created_at, resolved_at";
 
-pub async fn insert_report(db: &Db, reporter: i64, item: i64, reason: &str, detail: &str, now: i64) -> sqlx::Result<Option<ReportRow>> {
+pub async fn insert_report(
+    db: &Db,
+    reporter: i64,
+    item: i64,
+    reason: &str,
+    detail: &str,
+    now: i64,
+) -> sqlx::Result<Option<ReportRow>> {
     let res = sqlx::query_as(&format!(
         "INSERT INTO reports (reporter_id, item_id, reason, detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLS}"
     ))
@@ -25,7 +33,12 @@ pub async fn insert_report(db: &Db, reporter: i64, item: i64, reason: &str, deta
     }
 }
 
-pub async fn reports(db: &Db, status: &str, limit: i64, offset: i64) -> sqlx::Result<(Vec<ReportRow>, i64)> {
+pub async fn reports(
+    db: &Db,
+    status: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<ReportRow>, i64)> {
     let rows = sqlx::query_as(&format!(
         "SELECT {REPORT_COLS} FROM reports WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
     ))
@@ -60,7 +73,13 @@ pub async fn resolve(db: &Db, id: i64, action: &str, now: i64) -> sqlx::Result<O
     .await
 }
 
-pub async fn insert_feedback(db: &Db, user: Option<i64>, title: &str, content: &str, now: i64) -> sqlx::Result<FeedbackRow> {
+pub async fn insert_feedback(
+    db: &Db,
+    user: Option<i64>,
+    title: &str,
+    content: &str,
+    now: i64,
+) -> sqlx::Result<FeedbackRow> {
     sqlx::query_as(
         "INSERT INTO feedback (user_id, title, content, created_at) VALUES ($1, $2, $3, $4) RETURNING id, user_id, title, content, created_at",
     )
@@ -85,7 +104,12 @@ pub async fn feedback(db: &Db, limit: i64, offset: i64) -> sqlx::Result<(Vec<Fee
     Ok((rows, total))
 }
 
-pub async fn insert_category(db: &Db, slug: &str, name: &str, order: i64) -> sqlx::Result<Option<Category>> {
+pub async fn insert_category(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    order: i64,
+) -> sqlx::Result<Option<Category>> {
     match sqlx::query_as("INSERT INTO categories (slug, name, sort_order) VALUES ($1, $2, $3) RETURNING id, slug, name")
         .bind(slug)
         .bind(name)
@@ -133,11 +157,13 @@ pub async fn update_category(db: &Db, c: &Category, order: i64) -> sqlx::Result<
 }
 
 pub async fn category_in_use(db: &Db, id: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query("SELECT id FROM items WHERE category_id = $1 LIMIT 1")
-        .bind(id)
-        .fetch_optional(&db.write)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT id FROM items WHERE category_id = $1 LIMIT 1")
+            .bind(id)
+            .fetch_optional(&db.write)
+            .await?
+            .is_some(),
+    )
 }
 
 pub async fn delete_category(db: &Db, id: i64) -> sqlx::Result<()> {

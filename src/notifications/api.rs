@@ -9,9 +9,15 @@ use crate::http::extract::{ApiJson, AuthUser};
 use crate::http::params::Params;
 use crate::http::AppResult;
 
-pub async fn list(State(state): State<AppState>, user: AuthUser, params: Params) -> AppResult<Json<NotificationPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    params: Params,
+) -> AppResult<Json<NotificationPage>> {
     let unread = params.bool("unread")?.unwrap_or(false);
-    Ok(Json(service::list(&state, user, unread, params.page()?).await?))
+    Ok(Json(
+        service::list(&state, user, unread, params.page()?).await?,
+    ))
 }
 
 pub async fn mark_read(

@@ -32,10 +32,15 @@ pub async fn chat_batch(state: &AppState, notes: Vec<ChatNote>) -> AppResult<()>
     let rows = store::upsert_chat(&state.db, &notes, state.clock.now_ms()).await?;
     let mut counts: HashMap<i64, i64> = HashMap::new();
     for r in &rows {
-        if !counts.contains_key(&r.user_id) {
-            counts.insert(r.user_id, store::unread_count(&state.db, r.user_id).await?);
-        }
-        push(state, r, counts[&r.user_id]).await;
+        let unread = match counts.get(&r.user_id) {
+            Some(n) => *n,
+            None => {
+                let n = store::unread_count(&state.db, r.user_id).await?;
+                counts.insert(r.user_id, n);
+                n
+            }
+        };
+        push(state, r, unread).await;
     }
     Ok(())
 }
@@ -46,8 +51,20 @@ pub async fn room_read(state: &AppState, user: i64, room: i64) -> AppResult<()> 
     Ok(())
 }
 
-pub async fn list(state: &AppState, user: AuthUser, unread_only: bool, page: PageReq) -> AppResult<NotificationPage> {
-    let (rows, total) = store::list(&state.db, user.id, unread_only, page.per_page, page.offset()).await?;
+pub async fn list(
+    state: &AppState,
+    user: AuthUser,
+    unread_only: bool,
+    page: PageReq,
+) -> AppResult<NotificationPage> {
+    let (rows, total) = store::list(
+        &state.db,
+        user.id,
+        unread_only,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
     let unread_count = store::unread_count(&state.db, user.id).await?;
     Ok(NotificationPage {
         items: rows.iter().map(Notification::from).collect(),
@@ -64,7 +81,10 @@ pub async fn mark_read(state: &AppState, user: AuthUser, input: MarkRead) -> App
         (Some(true), _) => store::mark_all(&state.db, user.id, now).await?,
         (_, Some(ids)) => {
             if ids.len() > 500 {
-                return Err(AppError::field("ids", "한 번에 500개까지 읽음 처리할 수 있어요"));
+                return Err(AppError::field(
+                    "ids",
+                    "한 번에 500개까지 읽음 처리할 수 있어요",
+                ));
             }
             store::mark_ids(&state.db, user.id, &ids, now).await?
         }

@@ -21,7 +21,11 @@ pub async fn insert(db: &Db, n: &NewNotification, now: i64) -> sqlx::Result<Noti
 }
 
 /// One unread chat notification per (user, room): a new message updates it in place.
-pub async fn upsert_chat(db: &Db, notes: &[ChatNote], now: i64) -> sqlx::Result<Vec<NotificationRow>> {
+pub async fn upsert_chat(
+    db: &Db,
+    notes: &[ChatNote],
+    now: i64,
+) -> sqlx::Result<Vec<NotificationRow>> {
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(notes.len());
     for n in notes {
@@ -54,8 +58,18 @@ pub async fn unread_count(db: &Db, user: i64) -> sqlx::Result<i64> {
         .try_get(0)
 }
 
-pub async fn list(db: &Db, user: i64, unread_only: bool, limit: i64, offset: i64) -> sqlx::Result<(Vec<NotificationRow>, i64)> {
-    let cond = if unread_only { "AND read_at IS NULL" } else { "" };
+pub async fn list(
+    db: &Db,
+    user: i64,
+    unread_only: bool,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<NotificationRow>, i64)> {
+    let cond = if unread_only {
+        "AND read_at IS NULL"
+    } else {
+        ""
+    };
     let rows = sqlx::query_as(&format!(
         "SELECT {COLS} FROM notifications WHERE user_id = $1 {cond} ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
@@ -64,11 +78,13 @@ pub async fn list(db: &Db, user: i64, unread_only: bool, limit: i64, offset: i64
     .bind(offset)
     .fetch_all(&db.read)
     .await?;
-    let total = sqlx::query(&format!("SELECT COUNT(*) FROM notifications WHERE user_id = $1 {cond}"))
-        .bind(user)
-        .fetch_one(&db.read)
-        .await?
-        .try_get(0)?;
+    let total = sqlx::query(&format!(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 {cond}"
+    ))
+    .bind(user)
+    .fetch_one(&db.read)
+    .await?
+    .try_get(0)?;
     Ok((rows, total))
 }
 

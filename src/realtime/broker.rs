@@ -68,13 +68,19 @@ impl Broker {
         match self {
             Broker::Local => hub.deliver(users, &frame),
             Broker::Redis(r) => {
-                let payload = serde_json::to_string(&Envelope { u: users, f: &frame })
+                let payload = serde_json::to_string(&Envelope {
+                    u: users,
+                    f: &frame,
+                })
                 .expect("envelope serializes");
                 let mut conn = r.conn.clone();
                 let sent: redis::RedisResult<i64> = if r.ready.load(Ordering::Relaxed) {
                     conn.publish(CHANNEL, payload).await
                 } else {
-                    Err(redis::RedisError::from((redis::ErrorKind::IoError, "subscriber down")))
+                    Err(redis::RedisError::from((
+                        redis::ErrorKind::IoError,
+                        "subscriber down",
+                    )))
                 };
                 if let Err(e) = sent {
                     // Our own sockets still get it; other instances' clients catch up over REST.
@@ -99,7 +105,9 @@ async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, ready: Arc<AtomicB
                     delay = Duration::from_millis(200);
                     let mut stream = pubsub.on_message();
                     while let Some(msg) = stream.next().await {
-                        let Ok(payload) = msg.get_payload::<String>() else { continue };
+                        let Ok(payload) = msg.get_payload::<String>() else {
+                            continue;
+                        };
                         match serde_json::from_str::<Received>(&payload) {
                             Ok(env) => hub.deliver(&env.u, &Arc::from(env.f)),
                             Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),

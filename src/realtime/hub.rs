@@ -61,7 +61,12 @@ impl Hub {
     }
 
     pub fn connections(&self) -> usize {
-        self.conns.lock().expect("hub lock").values().map(Vec::len).sum()
+        self.conns
+            .lock()
+            .expect("hub lock")
+            .values()
+            .map(Vec::len)
+            .sum()
     }
 
     pub fn close_all(&self) {

@@ -24,7 +24,11 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 const DEAD_AFTER: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn upgrade(State(state): State<AppState>, user: AuthUser, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ws: WebSocketUpgrade,
+) -> Response {
     // Small buffers keep an idle socket cheap; frames larger than 64 KiB end the connection.
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(0)
@@ -34,7 +38,13 @@ pub async fn upgrade(State(state): State<AppState>, user: AuthUser, ws: WebSocke
         .on_upgrade(move |socket| run(state, user, socket))
 }
 
-type Pending = futures_util::future::BoxFuture<'static, (Value, Result<Result<MessageRow, String>, oneshot::error::RecvError>)>;
+type Pending = futures_util::future::BoxFuture<
+    'static,
+    (
+        Value,
+        Result<Result<MessageRow, String>, oneshot::error::RecvError>,
+    ),
+>;
 
 struct Session {
     state: AppState,
@@ -120,10 +130,18 @@ fn app_error_frame(e: &AppError, client_id: &Value) -> String {
 impl Session {
     async fn handle(&mut self, text: &str) -> Option<String> {
         if text.len() > MAX_FRAME {
-            return Some(error_frame("payload_too_large", &Value::Null, "프레임이 너무 커요"));
+            return Some(error_frame(
+                "payload_too_large",
+                &Value::Null,
+                "프레임이 너무 커요",
+            ));
         }
         let Ok(frame) = serde_json::from_str::<Value>(text) else {
-            return Some(error_frame("validation_failed", &Value::Null, "JSON 형식이 올바르지 않아요"));
+            return Some(error_frame(
+                "validation_failed",
+                &Value::Null,
+                "JSON 형식이 올바르지 않아요",
+            ));
         };
         let client_id = frame.get("client_id").cloned().unwrap_or(Value::Null);
         match frame.get("type").and_then(Value::as_str) {
@@ -134,23 +152,39 @@ impl Session {
                     frame.get("room_id").and_then(Value::as_i64),
                     frame.get("last_read_id").and_then(Value::as_i64),
                 ) else {
-                    return Some(error_frame("validation_failed", &client_id, "room_id와 last_read_id가 필요해요"));
+                    return Some(error_frame(
+                        "validation_failed",
+                        &client_id,
+                        "room_id와 last_read_id가 필요해요",
+                    ));
                 };
                 match chat::read(&self.state, self.user, room_id, last).await {
                     Ok(()) => None,
                     Err(e) => Some(app_error_frame(&e, &client_id)),
                 }
             }
-            _ => Some(error_frame("validation_failed", &client_id, "알 수 없는 type이에요")),
+            _ => Some(error_frame(
+                "validation_failed",
+                &client_id,
+                "알 수 없는 type이에요",
+            )),
         }
     }
 
     async fn send(&mut self, frame: &Value, client_id: Value) -> Option<String> {
         let Some(room_id) = frame.get("room_id").and_then(Value::as_i64) else {
-            return Some(error_frame("validation_failed", &client_id, "room_id가 필요해요"));
+            return Some(error_frame(
+                "validation_failed",
+                &client_id,
+                "room_id가 필요해요",
+            ));
         };
         let Some(body) = frame.get("body").and_then(Value::as_str) else {
-            return Some(error_frame("validation_failed", &client_id, "body가 필요해요"));
+            return Some(error_frame(
+                "validation_failed",
+                &client_id,
+                "body가 필요해요",
+            ));
         };
         let body = match chat::check_body(body) {
             Ok(b) => b,
@@ -173,7 +207,8 @@ impl Session {
             .chat_writer
             .submit(chat::text_message(&room, self.user, body))
             .await;
-        self.acks.push_back(Box::pin(async move { (client_id, rx.await) }));
+        self.acks
+            .push_back(Box::pin(async move { (client_id, rx.await) }));
         None
     }
 }

@@ -12,7 +12,10 @@ pub async fn list(State(state): State<AppState>, params: Params) -> AppResult<Js
     Ok(Json(hits.into_iter().cloned().collect()))
 }
 
-pub async fn get(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Region>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Region>> {
     state
         .regions
         .get(&code)

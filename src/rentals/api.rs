@@ -18,14 +18,25 @@ pub async fn request(
     ApiPath(item_id): ApiPath<i64>,
     ApiJson(input): ApiJson<RentalRequest>,
 ) -> AppResult<(StatusCode, Json<Rental>)> {
-    Ok((StatusCode::CREATED, Json(service::request(&state, user, item_id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::request(&state, user, item_id, input).await?),
+    ))
 }
 
-pub async fn list(State(state): State<AppState>, user: AuthUser, params: Params) -> AppResult<Json<Page<Rental>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    params: Params,
+) -> AppResult<Json<Page<Rental>>> {
     Ok(Json(service::list(&state, user, &params).await?))
 }
 
-pub async fn get(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Rental>> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Rental>> {
     Ok(Json(service::get(&state, user, id).await?))
 }
 
@@ -50,5 +61,7 @@ pub async fn availability(
     ApiPath(item_id): ApiPath<i64>,
     params: Params,
 ) -> AppResult<Json<Vec<Period>>> {
-    Ok(Json(service::availability(&state, viewer, item_id, &params).await?))
+    Ok(Json(
+        service::availability(&state, viewer, item_id, &params).await?,
+    ))
 }

@@ -64,7 +64,13 @@ pub struct Rental {
 }
 
 impl Rental {
-    pub fn build(r: &RentalRow, item: ItemSummary, lender: PublicUser, borrower: PublicUser, now: i64) -> Rental {
+    pub fn build(
+        r: &RentalRow,
+        item: ItemSummary,
+        lender: PublicUser,
+        borrower: PublicUser,
+        now: i64,
+    ) -> Rental {
         let accepted = r.status == "accepted";
         Rental {
             id: r.id,

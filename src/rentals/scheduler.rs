@@ -28,7 +28,14 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now_ms();
     let mut n = 0;
 
-    for r in store::claim(db, "status = 'expired', decided_at = $1", "status = 'requested' AND start_at <= $1", now).await? {
+    for r in store::claim(
+        db,
+        "status = 'expired', decided_at = $1",
+        "status = 'requested' AND start_at <= $1",
+        now,
+    )
+    .await?
+    {
         events::publish(state, DomainEvent::rental("rental_expired", &r, None)).await;
         n += 1;
     }
@@ -37,16 +44,32 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
         events::publish(state, DomainEvent::reminder("rental_starts_soon", &r)).await;
         n += 1;
     }
-    for r in store::claim(db, "started = 1", "status = 'accepted' AND started = 0 AND start_at <= $1", now).await? {
+    for r in store::claim(
+        db,
+        "started = 1",
+        "status = 'accepted' AND started = 0 AND start_at <= $1",
+        now,
+    )
+    .await?
+    {
         catalog::set_rented(state, r.item_id, true).await?;
         n += 1;
     }
-    let due = format!("status = 'accepted' AND return_due_sent = 0 AND end_at > $1 AND end_at <= $1 + {HOUR_MS}");
+    let due = format!(
+        "status = 'accepted' AND return_due_sent = 0 AND end_at > $1 AND end_at <= $1 + {HOUR_MS}"
+    );
     for r in store::claim(db, "return_due_sent = 1", &due, now).await? {
         events::publish(state, DomainEvent::reminder("rental_return_due", &r)).await;
         n += 1;
     }
-    for r in store::claim(db, "overdue_sent = 1", "status = 'accepted' AND overdue_sent = 0 AND end_at <= $1", now).await? {
+    for r in store::claim(
+        db,
+        "overdue_sent = 1",
+        "status = 'accepted' AND overdue_sent = 0 AND end_at <= $1",
+        now,
+    )
+    .await?
+    {
         events::publish(state, DomainEvent::reminder("rental_overdue", &r)).await;
         n += 1;
     }

@@ -12,7 +12,12 @@ use crate::http::params::{Page, PageReq, Params};
 use crate::http::{AppError, AppResult};
 
 /// Price for the period: the item's price per unit times the units started.
-pub fn total_price(price: Option<i64>, unit: Option<PriceUnit>, start: i64, end: i64) -> Option<i64> {
+pub fn total_price(
+    price: Option<i64>,
+    unit: Option<PriceUnit>,
+    start: i64,
+    end: i64,
+) -> Option<i64> {
     let (price, unit) = (price?, unit?);
     let units = (end - start + unit.millis() - 1) / unit.millis();
     Some(price.saturating_mul(units.max(1)))
@@ -20,13 +25,17 @@ pub fn total_price(price: Option<i64>, unit: Option<PriceUnit>, start: i64, end:
 
 pub async fn to_json(state: &AppState, rows: &[RentalRow]) -> AppResult<Vec<Rental>> {
     let item_ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
-    let user_ids: Vec<i64> = rows.iter().flat_map(|r| [r.lender_id, r.borrower_id]).collect();
+    let user_ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.lender_id, r.borrower_id])
+        .collect();
     let items = catalog::summaries_by_ids(state, &item_ids).await?;
     let users = accounts::public_users(state, &user_ids).await?;
     let now = state.clock.now_ms();
     rows.iter()
         .map(|r| {
-            let missing = || AppError::Internal(anyhow::anyhow!("rental {} refers to a missing row", r.id));
+            let missing =
+                || AppError::Internal(anyhow::anyhow!("rental {} refers to a missing row", r.id));
             Ok(Rental::build(
                 r,
                 items.get(&r.item_id).cloned().ok_or_else(missing)?,
@@ -43,8 +52,10 @@ pub async fn one_json(state: &AppState, row: &RentalRow) -> AppResult<Rental> {
 }
 
 fn period(input: &RentalRequest, now: i64) -> AppResult<(i64, i64)> {
-    let start = parse_rfc3339(&input.start_at).ok_or_else(|| AppError::field("start_at", "RFC 3339 시각이어야 해요"))?;
-    let end = parse_rfc3339(&input.end_at).ok_or_else(|| AppError::field("end_at", "RFC 3339 시각이어야 해요"))?;
+    let start = parse_rfc3339(&input.start_at)
+        .ok_or_else(|| AppError::field("start_at", "RFC 3339 시각이어야 해요"))?;
+    let end = parse_rfc3339(&input.end_at)
+        .ok_or_else(|| AppError::field("end_at", "RFC 3339 시각이어야 해요"))?;
     if start <= now {
         return Err(AppError::field("start_at", "시작은 지금 이후여야 해요"));
     }
@@ -57,11 +68,18 @@ fn period(input: &RentalRequest, now: i64) -> AppResult<(i64, i64)> {
     Ok((start, end))
 }
 
-pub async fn request(state: &AppState, user: AuthUser, item_id: i64, input: RentalRequest) -> AppResult<Rental> {
+pub async fn request(
+    state: &AppState,
+    user: AuthUser,
+    item_id: i64,
+    input: RentalRequest,
+) -> AppResult<Rental> {
     let now = state.clock.now_ms();
     let item = catalog::visible_item(state, Some(user), item_id).await?;
     if item.owner_id == user.id {
-        return Err(AppError::Forbidden("내 물품에는 대여 요청을 할 수 없어요".into()));
+        return Err(AppError::Forbidden(
+            "내 물품에는 대여 요청을 할 수 없어요".into(),
+        ));
     }
     let (start, end) = period(&input, now)?;
     let (lender, borrower) = match Section::parse(&item.section) {
@@ -76,7 +94,12 @@ pub async fn request(state: &AppState, user: AuthUser, item_id: i64, input: Rent
         requested_by: user.id,
         start_at: start,
         end_at: end,
-        total_price: total_price(item.price, item.price_unit.as_deref().and_then(PriceUnit::parse), start, end),
+        total_price: total_price(
+            item.price,
+            item.price_unit.as_deref().and_then(PriceUnit::parse),
+            start,
+            end,
+        ),
         status: "requested".into(),
         created_at: now,
         decided_at: None,
@@ -86,15 +109,23 @@ pub async fn request(state: &AppState, user: AuthUser, item_id: i64, input: Rent
         Insert::Done(r) => r,
         Insert::Overlaps => return Err(AppError::Conflict("이미 예약된 기간과 겹쳐요".into())),
         Insert::AlreadyRequested => {
-            return Err(AppError::Conflict("이 물품에 이미 대기 중인 요청이 있어요".into()))
+            return Err(AppError::Conflict(
+                "이 물품에 이미 대기 중인 요청이 있어요".into(),
+            ))
         }
     };
-    events::publish(state, DomainEvent::rental("rental_requested", &row, Some(user.id))).await;
+    events::publish(
+        state,
+        DomainEvent::rental("rental_requested", &row, Some(user.id)),
+    )
+    .await;
     one_json(state, &row).await
 }
 
 async fn party_rental(state: &AppState, user: AuthUser, id: i64) -> AppResult<RentalRow> {
-    let row = store::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !row.is_party(user.id) && !user.is_admin() {
         return Err(AppError::forbidden());
     }
@@ -108,40 +139,72 @@ pub async fn get(state: &AppState, user: AuthUser, id: i64) -> AppResult<Rental>
 
 pub async fn list(state: &AppState, user: AuthUser, p: &Params) -> AppResult<Page<Rental>> {
     let page = p.page()?;
-    let role = p.one_of("role", &["lender", "borrower", "any"])?.unwrap_or("any");
+    let role = p
+        .one_of("role", &["lender", "borrower", "any"])?
+        .unwrap_or("any");
     let statuses: &[&str] = match p.one_of("state", &["pending", "ongoing", "closed"])? {
         Some("pending") => &["requested"],
         Some("ongoing") => &["accepted"],
         Some("closed") => &["returned", "rejected", "cancelled", "expired"],
         _ => &[],
     };
-    let (rows, total) = store::list(&state.db, user.id, role, statuses, page.per_page, page.offset()).await?;
+    let (rows, total) = store::list(
+        &state.db,
+        user.id,
+        role,
+        statuses,
+        page.per_page,
+        page.offset(),
+    )
+    .await?;
     Ok(Page::new(to_json(state, &rows).await?, page, total))
 }
 
-pub async fn transition(state: &AppState, user: AuthUser, id: i64, action: &str) -> AppResult<Rental> {
+pub async fn transition(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    action: &str,
+) -> AppResult<Rental> {
     let action = Action::parse(action).ok_or_else(AppError::not_found)?;
-    let row = store::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !row.is_party(user.id) {
         return Err(AppError::forbidden());
     }
     let now = state.clock.now_ms();
-    let conflict = |what: &str| AppError::Conflict(format!("지금 상태({})에서는 {what}할 수 없어요", row.status));
+    let conflict = |what: &str| {
+        AppError::Conflict(format!(
+            "지금 상태({})에서는 {what}할 수 없어요",
+            row.status
+        ))
+    };
     let (updated, event) = match action {
         Action::Accept | Action::Reject => {
             if user.id != row.counterparty() {
-                return Err(AppError::Forbidden("요청을 받은 사람만 결정할 수 있어요".into()));
+                return Err(AppError::Forbidden(
+                    "요청을 받은 사람만 결정할 수 있어요".into(),
+                ));
             }
             if row.status != "requested" {
-                return Err(conflict(if action == Action::Accept { "수락" } else { "거절" }));
+                return Err(conflict(if action == Action::Accept {
+                    "수락"
+                } else {
+                    "거절"
+                }));
             }
             if action == Action::Accept {
                 if row.start_at <= now {
-                    return Err(AppError::Conflict("시작 시각이 지난 요청은 수락할 수 없어요".into()));
+                    return Err(AppError::Conflict(
+                        "시작 시각이 지난 요청은 수락할 수 없어요".into(),
+                    ));
                 }
                 match store::accept(&state.db, id, row.item_id, now).await? {
                     Accept::Done(r) => (r, "rental_accepted"),
-                    Accept::Overlaps => return Err(AppError::Conflict("이미 수락된 기간과 겹쳐요".into())),
+                    Accept::Overlaps => {
+                        return Err(AppError::Conflict("이미 수락된 기간과 겹쳐요".into()))
+                    }
                     Accept::NotRequested => return Err(conflict("수락")),
                 }
             } else {
@@ -154,7 +217,9 @@ pub async fn transition(state: &AppState, user: AuthUser, id: i64, action: &str)
         Action::Cancel => match row.status.as_str() {
             "requested" => {
                 if user.id != row.requested_by {
-                    return Err(AppError::Forbidden("요청한 사람만 요청을 취소할 수 있어요".into()));
+                    return Err(AppError::Forbidden(
+                        "요청한 사람만 요청을 취소할 수 있어요".into(),
+                    ));
                 }
                 let r = store::transition(&state.db, id, "requested", "cancelled", now, "")
                     .await?
@@ -162,16 +227,25 @@ pub async fn transition(state: &AppState, user: AuthUser, id: i64, action: &str)
                 (r, "rental_cancelled")
             }
             "accepted" if row.start_at > now => {
-                let r = store::transition(&state.db, id, "accepted", "cancelled", now, "AND start_at > $1")
-                    .await?
-                    .ok_or_else(|| conflict("취소"))?;
+                let r = store::transition(
+                    &state.db,
+                    id,
+                    "accepted",
+                    "cancelled",
+                    now,
+                    "AND start_at > $1",
+                )
+                .await?
+                .ok_or_else(|| conflict("취소"))?;
                 (r, "rental_cancelled")
             }
             _ => return Err(conflict("취소")),
         },
         Action::Return => {
             if user.id != row.lender_id {
-                return Err(AppError::Forbidden("빌려준 사람만 반납을 확인할 수 있어요".into()));
+                return Err(AppError::Forbidden(
+                    "빌려준 사람만 반납을 확인할 수 있어요".into(),
+                ));
             }
             let r = store::transition(&state.db, id, "accepted", "returned", now, "")
                 .await?
@@ -185,7 +259,12 @@ pub async fn transition(state: &AppState, user: AuthUser, id: i64, action: &str)
     one_json(state, &updated).await
 }
 
-pub async fn availability(state: &AppState, viewer: MaybeUser, item_id: i64, p: &Params) -> AppResult<Vec<Period>> {
+pub async fn availability(
+    state: &AppState,
+    viewer: MaybeUser,
+    item_id: i64,
+    p: &Params,
+) -> AppResult<Vec<Period>> {
     catalog::visible_item(state, viewer.0, item_id).await?;
     let now = state.clock.now_ms();
     let parse = |name: &str| -> AppResult<Option<i64>> {
@@ -204,7 +283,10 @@ pub async fn availability(state: &AppState, viewer: MaybeUser, item_id: i64, p: 
     let rows = store::accepted_between(&state.db, item_id, from, to).await?;
     Ok(rows
         .into_iter()
-        .map(|(s, e)| Period { start_at: Ts(s), end_at: Ts(e) })
+        .map(|(s, e)| Period {
+            start_at: Ts(s),
+            end_at: Ts(e),
+        })
         .collect())
 }
 
@@ -213,12 +295,18 @@ pub async fn booked_from_now(state: &AppState, item_id: i64) -> AppResult<Vec<Pe
     let rows = store::accepted_between(&state.db, item_id, now, i64::MAX).await?;
     Ok(rows
         .into_iter()
-        .map(|(s, e)| Period { start_at: Ts(s), end_at: Ts(e) })
+        .map(|(s, e)| Period {
+            start_at: Ts(s),
+            end_at: Ts(e),
+        })
         .collect())
 }
 
 async fn reviews_json(state: &AppState, rows: &[ReviewRow]) -> AppResult<Vec<Review>> {
-    let ids: Vec<i64> = rows.iter().flat_map(|r| [r.author_id, r.subject_id]).collect();
+    let ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.author_id, r.subject_id])
+        .collect();
     let users = accounts::public_users(state, &ids).await?;
     Ok(rows
         .iter()
@@ -237,18 +325,31 @@ async fn reviews_json(state: &AppState, rows: &[ReviewRow]) -> AppResult<Vec<Rev
         .collect())
 }
 
-pub async fn review(state: &AppState, user: AuthUser, id: i64, input: ReviewInput) -> AppResult<Review> {
-    let row = store::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+pub async fn review(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: ReviewInput,
+) -> AppResult<Review> {
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     if !row.is_party(user.id) {
         return Err(AppError::forbidden());
     }
     let content = input.content.trim().to_string();
     let mut p = crate::accounts::model::Problems::default();
     p.check((1..=5).contains(&input.rating), "rating", "별점은 1–5예요");
-    p.check(content.chars().count() <= REVIEW_MAX, "content", "후기는 300자까지 쓸 수 있어요");
+    p.check(
+        content.chars().count() <= REVIEW_MAX,
+        "content",
+        "후기는 300자까지 쓸 수 있어요",
+    );
     p.finish()?;
     if row.status != "returned" {
-        return Err(AppError::Conflict("반납이 끝난 대여에만 후기를 쓸 수 있어요".into()));
+        return Err(AppError::Conflict(
+            "반납이 끝난 대여에만 후기를 쓸 수 있어요".into(),
+        ));
     }
     let now = state.clock.now_ms();
     let returned = row.returned_at.unwrap_or(now);
@@ -266,11 +367,22 @@ pub async fn review(state: &AppState, user: AuthUser, id: i64, input: ReviewInpu
     let saved = store::insert_review(&state.db, &review)
         .await?
         .ok_or_else(|| AppError::Conflict("이미 후기를 썼어요".into()))?;
-    events::publish(state, DomainEvent::rental("rental_reviewed", &row, Some(user.id))).await;
-    Ok(reviews_json(state, std::slice::from_ref(&saved)).await?.remove(0))
+    events::publish(
+        state,
+        DomainEvent::rental("rental_reviewed", &row, Some(user.id)),
+    )
+    .await;
+    Ok(reviews_json(state, std::slice::from_ref(&saved))
+        .await?
+        .remove(0))
 }
 
-pub async fn reviews_of_user(state: &AppState, user_id: i64, viewer: Option<AuthUser>, page: PageReq) -> AppResult<Page<Review>> {
+pub async fn reviews_of_user(
+    state: &AppState,
+    user_id: i64,
+    viewer: Option<AuthUser>,
+    page: PageReq,
+) -> AppResult<Page<Review>> {
     accounts::public_user(state, user_id).await?;
     let (rows, total) = store::reviews_about_user(
         &state.db,
@@ -284,8 +396,18 @@ pub async fn reviews_of_user(state: &AppState, user_id: i64, viewer: Option<Auth
     Ok(Page::new(reviews_json(state, &rows).await?, page, total))
 }
 
-pub async fn reviews_of_item(state: &AppState, item_id: i64, viewer: Option<AuthUser>) -> AppResult<Vec<Review>> {
-    let rows = store::reviews_about_item(&state.db, item_id, viewer.map_or(0, |v| v.id), state.clock.now_ms()).await?;
+pub async fn reviews_of_item(
+    state: &AppState,
+    item_id: i64,
+    viewer: Option<AuthUser>,
+) -> AppResult<Vec<Review>> {
+    let rows = store::reviews_about_item(
+        &state.db,
+        item_id,
+        viewer.map_or(0, |v| v.id),
+        state.clock.now_ms(),
+    )
+    .await?;
     reviews_json(state, &rows).await
 }
 

@@ -5,7 +5,8 @@ use super::model::*;
 use crate::db::{Arg, Db, Filter};
 
 const COLS: &str = "id, item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, decided_at, returned_at";
-const REVIEW_COLS: &str = "id, rental_id, item_id, author_id, subject_id, rating, content, created_at, visible_at";
+const REVIEW_COLS: &str =
+    "id, rental_id, item_id, author_id, subject_id, rating, content, created_at, visible_at";
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<RentalRow>> {
     sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
@@ -84,10 +85,11 @@ pub async fn accept(db: &Db, id: i64, item: i64, now: i64) -> sqlx::Result<Accep
         .bind(item)
         .execute(&mut *tx)
         .await?;
-    let row: Option<RentalRow> = sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row: Option<RentalRow> =
+        sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(row) = row.filter(|r| r.status == "requested") else {
         return Ok(Accept::NotRequested);
     };
@@ -121,8 +123,16 @@ pub async fn transition(
     now: i64,
     extra_cond: &str,
 ) -> sqlx::Result<Option<RentalRow>> {
-    let returned = if to == "returned" { ", returned_at = $1" } else { "" };
-    let decided = if from == "requested" { ", decided_at = $1" } else { "" };
+    let returned = if to == "returned" {
+        ", returned_at = $1"
+    } else {
+        ""
+    };
+    let decided = if from == "requested" {
+        ", decided_at = $1"
+    } else {
+        ""
+    };
     sqlx::query_as(&format!(
         "UPDATE rentals SET status = $2{returned}{decided} WHERE id = $3 AND status = $4 {extra_cond} RETURNING {COLS}"
     ))
@@ -144,7 +154,12 @@ pub async fn item_in_use(db: &Db, item: i64, now: i64) -> sqlx::Result<bool> {
         .is_some())
 }
 
-pub async fn accepted_between(db: &Db, item: i64, from: i64, to: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+pub async fn accepted_between(
+    db: &Db,
+    item: i64,
+    from: i64,
+    to: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
     let rows = sqlx::query(
         "SELECT start_at, end_at FROM rentals WHERE item_id = $1 AND status = 'accepted' AND end_at > $2 AND start_at < $3 ORDER BY start_at",
     )
@@ -170,7 +185,10 @@ pub async fn list(
     match role {
         "lender" => f.push("lender_id = ?", vec![Arg::Int(user)]),
         "borrower" => f.push("borrower_id = ?", vec![Arg::Int(user)]),
-        _ => f.push("(lender_id = ? OR borrower_id = ?)", vec![Arg::Int(user), Arg::Int(user)]),
+        _ => f.push(
+            "(lender_id = ? OR borrower_id = ?)",
+            vec![Arg::Int(user), Arg::Int(user)],
+        ),
     }
     if !statuses.is_empty() {
         let marks = vec!["?"; statuses.len()].join(", ");
@@ -193,7 +211,10 @@ pub async fn list(
         .fetch_all(&db.read)
         .await?;
     let total = f
-        .bind(sqlx::query(&format!("SELECT COUNT(*) FROM rentals WHERE {}", f.sql())))
+        .bind(sqlx::query(&format!(
+            "SELECT COUNT(*) FROM rentals WHERE {}",
+            f.sql()
+        )))
         .fetch_one(&db.read)
         .await?
         .try_get(0)?;
@@ -278,7 +299,12 @@ pub async fn reviews_about_user(
     Ok((rows, total))
 }
 
-pub async fn reviews_about_item(db: &Db, item: i64, viewer: i64, now: i64) -> sqlx::Result<Vec<ReviewRow>> {
+pub async fn reviews_about_item(
+    db: &Db,
+    item: i64,
+    viewer: i64,
+    now: i64,
+) -> sqlx::Result<Vec<ReviewRow>> {
     sqlx::query_as(&format!(
         "SELECT {REVIEW_COLS} FROM reviews WHERE item_id = $1 AND (visible_at <= $2 OR author_id = $3) ORDER BY id DESC LIMIT 20"
     ))
@@ -290,8 +316,10 @@ pub async fn reviews_about_item(db: &Db, item: i64, viewer: i64, now: i64) -> sq
 }
 
 pub async fn reviews_of_rental(db: &Db, rental: i64) -> sqlx::Result<Vec<ReviewRow>> {
-    sqlx::query_as(&format!("SELECT {REVIEW_COLS} FROM reviews WHERE rental_id = $1"))
-        .bind(rental)
-        .fetch_all(&db.read)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {REVIEW_COLS} FROM reviews WHERE rental_id = $1"
+    ))
+    .bind(rental)
+    .fetch_all(&db.read)
+    .await
 }

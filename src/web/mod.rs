@@ -1,8 +1,194 @@
-//! Server-rendered pages and embedded static assets.
+//! Server-rendered pages, browser sessions and embedded static assets.
+//!
+//! Pages are askama templates rendered from the same service functions the JSON API calls; the live
+//! parts are small ES modules under `static/` that talk to the JSON API with the session cookie and
+//! the double-submit CSRF token.
+
+// Page helpers return a ready `Response` as their error: that is what a handler sends back.
+#![allow(clippy::result_large_err)]
+mod assets;
+mod pages;
+mod session;
+mod view;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
 
+use crate::accounts::tokens::random_token;
 use crate::app::AppState;
+use crate::http::extract::{cookie, AuthUser, ACCESS_COOKIE, CSRF_COOKIE};
+use crate::http::AppError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::home))
+        .route("/items/new", get(pages::new_item))
+        .route("/items/{id}", get(pages::item))
+        .route("/items/{id}/edit", get(pages::edit_item))
+        .route("/users/{id}", get(pages::user))
+        .route("/me", get(pages::me))
+        .route("/me/settings", get(pages::settings))
+        .route("/rentals/{id}", get(pages::rental))
+        .route("/chats", get(pages::chats))
+        .route("/chats/{id}", get(pages::chat))
+        .route("/notifications", get(pages::notifications))
+        .route("/feedback", get(pages::feedback))
+        .route("/admin", get(pages::admin))
+        .route("/login", get(session::login_page))
+        .route("/signup", get(session::signup_page))
+        .route("/session/login", post(session::login))
+        .route("/session/signup", post(session::signup))
+        .route("/session/logout", post(session::logout))
+        .route(
+            "/session/refresh",
+            get(session::refresh_redirect).post(session::refresh),
+        )
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(pages::not_found)
+}
+
+/// What every page knows about the request: the signed-in user (if any), the CSRF token for
+/// forms and scripts, and where the browser is (for `next=` links).
+pub struct Ctx {
+    pub user: Option<AuthUser>,
+    pub csrf: String,
+    new_csrf: bool,
+    pub path: String,
+    pub ip: String,
+    pub secure: bool,
+    /// An access cookie was present but no longer valid (and refresh was not possible here).
+    pub stale_cookie: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let (csrf, new_csrf) = match cookie(parts, CSRF_COOKIE).filter(|c| c.len() >= 16) {
+            Some(c) => (c.to_string(), false),
+            None => (random_token(18), true),
+        };
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        let mut ctx = Ctx {
+            user: None,
+            csrf,
+            new_csrf,
+            path,
+            ip,
+            secure: state.public_url.starts_with("https://"),
+            stale_cookie: false,
+        };
+        let Some(token) = cookie(parts, ACCESS_COOKIE).filter(|t| !t.is_empty()) else {
+            return Ok(ctx);
+        };
+        match state.tokens.verify(token, state.clock.now_ms()) {
+            Some(user_id) => {
+                let role = crate::accounts::service::active_role(state, user_id)
+                    .await
+                    .map_err(|e| error_page(&ctx, e))?;
+                match role {
+                    Some(role) => ctx.user = Some(AuthUser { id: user_id, role }),
+                    None => ctx.stale_cookie = true,
+                }
+            }
+            None => {
+                // Expired access token: pages refresh it through the session endpoint and come back.
+                if parts.method == Method::GET && !parts.uri.path().starts_with("/session/") {
+                    let next = session::encode(&ctx.path);
+                    return Err(
+                        Redirect::to(&format!("/session/refresh?next={next}")).into_response()
+                    );
+                }
+                ctx.stale_cookie = true;
+            }
+        }
+        Ok(ctx)
+    }
+}
+
+impl Ctx {
+    /// The signed-in user, or a redirect to the login page that comes back here.
+    pub fn require(&self) -> Result<AuthUser, Response> {
+        self.user.ok_or_else(|| {
+            Redirect::to(&format!("/login?next={}", session::encode(&self.path))).into_response()
+        })
+    }
+
+    /// Wraps rendered HTML with the page headers (CSP, no caching of personal pages, CSRF cookie).
+    pub fn html(&self, status: StatusCode, body: String) -> Response {
+        let mut resp = (status, axum::response::Html(body)).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
+        self.add_cookies(&mut resp);
+        resp
+    }
+
+    pub fn add_cookies(&self, resp: &mut Response) {
+        if self.new_csrf {
+            if let Ok(v) = HeaderValue::from_str(&session::csrf_cookie(&self.csrf, self.secure)) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        if self.stale_cookie {
+            for c in session::clear_cookies(self.secure) {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+        }
+    }
+
+    /// An error from a service turned into the fitting HTML page.
+    pub fn fail(&self, e: AppError) -> Response {
+        error_page(self, e)
+    }
+}
+
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
+font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+fn error_page(ctx: &Ctx, e: AppError) -> Response {
+    let status = e.status();
+    let (title, message) = match &e {
+        AppError::NotFound(_) => (
+            "페이지를 찾을 수 없어요",
+            "주소가 바뀌었거나 삭제된 페이지예요. 홈에서 다른 물건을 둘러보세요.".to_string(),
+        ),
+        AppError::Unauthenticated(_) => {
+            return Redirect::to(&format!("/login?next={}", session::encode(&ctx.path)))
+                .into_response();
+        }
+        AppError::Forbidden(m) => ("볼 수 없는 페이지예요", m.clone()),
+        AppError::Internal(_) => (
+            "잠시 문제가 생겼어요",
+            "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요.".to_string(),
+        ),
+        other => ("요청을 처리하지 못했어요", other.to_string()),
+    };
+    if let AppError::Internal(err) = &e {
+        tracing::error!(error = ?err, "page error");
+    }
+    pages::render_error(ctx, status, title, &message)
 }

@@ -4,3 +4,7 @@ mod common;
 
 mod accounts;
 mod catalog;
+mod chat;
+mod outage;
+mod realtime;
+mod rentals;

@@ -46,7 +46,9 @@ fn rand_suffix() -> String {
 
 /// A fresh PostgreSQL database on the `TEST_DATABASE_URL` server, or `None` for SQLite.
 pub async fn fresh_database() -> Option<String> {
-    let base = std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())?;
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
     let name = format!("egt_{}", rand_suffix());
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
@@ -120,14 +122,26 @@ impl TestApp {
     fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_string()
-        } else if path.starts_with("/api/") || !path.starts_with('/') || path.starts_with("/healthz") || path.starts_with("/readyz") || path.starts_with("/metrics") || path.starts_with("/media") {
+        } else if path.starts_with("/api/")
+            || !path.starts_with('/')
+            || path.starts_with("/healthz")
+            || path.starts_with("/readyz")
+            || path.starts_with("/metrics")
+            || path.starts_with("/media")
+        {
             format!("{}{}", self.addr, path)
         } else {
             format!("{}{}", self.api, path)
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -147,7 +161,13 @@ impl TestApp {
     }
 
     /// Sends raw bytes as the body (malformed JSON tests).
-    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, body: &'static str) -> (StatusCode, Value) {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &'static str,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .client
             .request(method, self.url(path))
@@ -174,15 +194,29 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         self.call(Method::PUT, path, token, Some(body)).await
     }
-    pub async fn delete(&self, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn delete(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, token, body).await
     }
 
     /// Uploads files as multipart `image` fields.
-    pub async fn upload(&self, method: Method, path: &str, token: &str, files: Vec<Vec<u8>>) -> (StatusCode, Value) {
+    pub async fn upload(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        files: Vec<Vec<u8>>,
+    ) -> (StatusCode, Value) {
         let mut form = reqwest::multipart::Form::new();
         for (i, f) in files.into_iter().enumerate() {
-            form = form.part("image", reqwest::multipart::Part::bytes(f).file_name(format!("f{i}.bin")));
+            form = form.part(
+                "image",
+                reqwest::multipart::Part::bytes(f).file_name(format!("f{i}.bin")),
+            );
         }
         let resp = self
             .client
@@ -221,9 +255,11 @@ impl TestApp {
 
     /// Makes a user an admin the way an operator would (the CLI's service function).
     pub async fn make_admin(&self, user: &User) {
-        assert!(egodaeyeo::accounts::service::set_admin(&self.state.db, &user.email, true)
-            .await
-            .unwrap());
+        assert!(
+            egodaeyeo::accounts::service::set_admin(&self.state.db, &user.email, true)
+                .await
+                .unwrap()
+        );
     }
 
     pub async fn create_item(&self, user: &User, body: Value) -> Value {
@@ -239,27 +275,42 @@ impl TestApp {
     }
 
     pub async fn ws(&self, token: &str) -> Ws {
-        let url = format!("{}/api/v1/ws?token={token}", self.addr.replace("http://", "ws://"));
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        let url = format!(
+            "{}/api/v1/ws?token={token}",
+            self.addr.replace("http://", "ws://")
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
         Ws { stream }
     }
 }
 
 pub struct Ws {
-    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl Ws {
     pub async fn send(&mut self, v: Value) {
-        self.stream.send(WsMsg::Text(v.to_string().into())).await.expect("ws send");
+        self.stream
+            .send(WsMsg::Text(v.to_string().into()))
+            .await
+            .expect("ws send");
     }
     pub async fn send_text(&mut self, t: &str) {
-        self.stream.send(WsMsg::Text(t.to_string().into())).await.expect("ws send");
+        self.stream
+            .send(WsMsg::Text(t.to_string().into()))
+            .await
+            .expect("ws send");
     }
     /// The next JSON frame, or `None` after `ms` milliseconds of silence.
     pub async fn next_within(&mut self, ms: u64) -> Option<Value> {
         loop {
-            let msg = tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await.ok()??;
+            let msg = tokio::time::timeout(Duration::from_millis(ms), self.stream.next())
+                .await
+                .ok()??;
             match msg.ok()? {
                 WsMsg::Text(t) => return serde_json::from_str(&t).ok(),
                 WsMsg::Close(_) => return None,
@@ -283,7 +334,9 @@ impl Ws {
 
 /// A small valid JPEG made on the fly.
 pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 120]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 255) as u8, (y % 255) as u8, 120])
+    });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&img)
@@ -294,7 +347,8 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, _| image::Rgba([200, (x % 255) as u8, 10, 128]));
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
     out
 }
 
@@ -317,4 +371,148 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 pub fn iso(ms: i64) -> String {
     egodaeyeo::clock::format_ms(ms)
+}
+
+// ---- chat, realtime and rentals helpers ----
+
+pub const HOUR: i64 = egodaeyeo::clock::HOUR_MS;
+pub const DAY: i64 = egodaeyeo::clock::DAY_MS;
+
+impl TestApp {
+    /// RFC 3339 for "now + offset" on this app's clock.
+    pub fn at(&self, offset_ms: i64) -> String {
+        iso(self.state.clock.now_ms() + offset_ms)
+    }
+
+    /// Opens (or reopens) the user's chat about an item; returns the room id.
+    pub async fn open_chat(&self, user: &User, item_id: i64) -> i64 {
+        let (s, b) = self
+            .post(
+                &format!("/items/{item_id}/chats"),
+                Some(&user.token),
+                json!({}),
+            )
+            .await;
+        assert!(
+            s == StatusCode::CREATED || s == StatusCode::OK,
+            "open chat: {s} {b}"
+        );
+        b["id"].as_i64().unwrap()
+    }
+
+    /// Sends a text message over REST; returns the stored message.
+    pub async fn say(&self, user: &User, room: i64, body: &str) -> Value {
+        let (s, b) = self
+            .post(
+                &format!("/chats/{room}/messages"),
+                Some(&user.token),
+                json!({"body": body}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "send: {b}");
+        b
+    }
+
+    /// The whole history of a room, oldest first (follows `after` cursors).
+    pub async fn all_messages(&self, user: &User, room: i64) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        let mut after = 0;
+        loop {
+            let (s, b) = self
+                .get(
+                    &format!("/chats/{room}/messages?after={after}&limit=200"),
+                    Some(&user.token),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "history: {b}");
+            let page = b["messages"].as_array().unwrap().clone();
+            if let Some(last) = page.last() {
+                after = last["id"].as_i64().unwrap();
+            }
+            out.extend(page);
+            if b["has_more"] != true {
+                return out;
+            }
+        }
+    }
+
+    /// Notifications of the user (first page of 100), with `unread=true` when asked.
+    pub async fn notifications(&self, user: &User, unread: bool) -> Value {
+        let (s, b) = self
+            .get(
+                &format!("/notifications?per_page=100&unread={unread}"),
+                Some(&user.token),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "notifications: {b}");
+        b
+    }
+
+    /// Polls the user's notifications until `pred` holds (delivery runs after the commit).
+    pub async fn wait_notifications(
+        &self,
+        user: &User,
+        unread: bool,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        for _ in 0..100 {
+            let b = self.notifications(user, unread).await;
+            if pred(&b) {
+                return b;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "notifications never matched: {}",
+            self.notifications(user, unread).await
+        );
+    }
+
+    /// The HTTP status of a WebSocket handshake that the server refuses (or 101 when it accepts).
+    pub async fn ws_status(&self, query: &str) -> u16 {
+        let url = format!("{}/api/v1/ws{query}", self.addr.replace("http://", "ws://"));
+        match tokio_tungstenite::connect_async(url).await {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+            Err(e) => panic!("unexpected ws error: {e}"),
+        }
+    }
+}
+
+impl Ws {
+    /// Frames of one type, skipping the others, until `n` have arrived.
+    pub async fn collect_of(&mut self, kind: &str, n: usize) -> Vec<Value> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            out.push(self.next_of(kind).await);
+        }
+        out
+    }
+
+    /// Ping and wait for the pong: proves the socket is still open and served.
+    pub async fn assert_alive(&mut self) {
+        self.send(json!({"type": "ping"})).await;
+        let f = self.next_of("pong").await;
+        assert_eq!(f["type"], "pong");
+    }
+
+    /// No frame of this type within `ms`.
+    pub async fn assert_no(&mut self, kind: &str, ms: u64) {
+        while let Some(f) = self.next_within(ms).await {
+            assert_ne!(f["type"], kind, "unexpected frame {f}");
+        }
+    }
+}
+
+impl TestApp {
+    /// An instance whose access tokens outlive clock jumps of weeks (time-travel tests).
+    pub async fn spawn_long_lived() -> TestApp {
+        let db = fresh_database().await;
+        Self::spawn_with(db, None, long_lived).await
+    }
+}
+
+/// Config tweak: access tokens valid for a year, so advancing the clock keeps users signed in.
+pub fn long_lived(c: &mut Config) {
+    c.access_ttl_secs = 365 * 24 * 3600;
 }

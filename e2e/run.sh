@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests: playwright-core drives Debian's chromium against a freshly started server.
+# Usage: bash e2e/run.sh   (screenshots land in e2e/screenshots/)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update && apt-get install -y chromium || { echo "could not install chromium" >&2; exit 1; }
+fi
+
+(
+  cd e2e
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+) || { echo "npm install failed" >&2; exit 1; }
+
+cargo build || exit 1
+
+PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+DATA=$(mktemp -d /tmp/egd-e2e.XXXXXX)
+RATE_LIMIT=off "$ROOT/target/debug/egodaeyeo" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+SERVER=$!
+cleanup() {
+  kill "$SERVER" 2>/dev/null
+  wait "$SERVER" 2>/dev/null
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+BASE_URL="http://127.0.0.1:$PORT"
+if ! node -e "
+  const url = process.argv[1] + '/healthz';
+  const until = Date.now() + 30000;
+  (async () => {
+    while (Date.now() < until) {
+      try { if ((await fetch(url)).ok) process.exit(0); } catch (e) {}
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    process.exit(1);
+  })();" "$BASE_URL"; then
+  echo "server did not become healthy" >&2
+  cat "$DATA/server.log" >&2
+  exit 1
+fi
+
+mkdir -p e2e/screenshots
+cd e2e
+BASE_URL="$BASE_URL" EGD_BIN="$ROOT/target/debug/egodaeyeo" EGD_DATA_DIR="$DATA" \
+  node --test --test-concurrency=1 tests/*.test.mjs
+STATUS=$?
+if [ "$STATUS" -ne 0 ]; then
+  echo "--- last server log lines ---" >&2
+  tail -n 40 "$DATA/server.log" >&2
+fi
+exit "$STATUS"

@@ -1,0 +1,423 @@
+//! Browser sessions: log-in and sign-up forms, log-out, and refreshing the access cookie.
+//!
+//! Cookies: `egd_access` (HttpOnly, the access JWT, path `/`), `egd_refresh` (HttpOnly, the refresh
+//! token, only sent to `/session/…`), `egd_csrf` (readable by scripts, sent back as `x-csrf-token`).
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::pages::Layout;
+use super::Ctx;
+use crate::accounts::model::{LoginInput, SignupInput, TokenPair};
+use crate::accounts::service as accounts;
+use crate::app::AppState;
+use crate::http::extract::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER};
+use crate::http::AppError;
+
+pub const REFRESH_COOKIE: &str = "egd_refresh";
+const SESSION_PATH: &str = "/session";
+
+pub fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Only same-site paths may be a `next` target.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn attrs(secure: bool) -> &'static str {
+    if secure {
+        "; SameSite=Lax; Secure"
+    } else {
+        "; SameSite=Lax"
+    }
+}
+
+pub fn csrf_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{CSRF_COOKIE}={token}; Path=/; Max-Age=31536000{}",
+        attrs(secure)
+    )
+}
+
+fn session_cookies(state: &AppState, pair: &TokenPair, secure: bool) -> Vec<String> {
+    let refresh_age = state.config.refresh_ttl_secs;
+    vec![
+        // The cookie outlives the token on purpose: an expired token tells the page to refresh.
+        format!(
+            "{ACCESS_COOKIE}={}; Path=/; Max-Age={refresh_age}; HttpOnly{}",
+            pair.access_token,
+            attrs(secure)
+        ),
+        format!(
+            "{REFRESH_COOKIE}={}; Path={SESSION_PATH}; Max-Age={refresh_age}; HttpOnly{}",
+            pair.refresh_token,
+            attrs(secure)
+        ),
+    ]
+}
+
+pub fn clear_cookies(secure: bool) -> Vec<String> {
+    vec![
+        format!(
+            "{ACCESS_COOKIE}=; Path=/; Max-Age=0; HttpOnly{}",
+            attrs(secure)
+        ),
+        format!(
+            "{REFRESH_COOKIE}=; Path={SESSION_PATH}; Max-Age=0; HttpOnly{}",
+            attrs(secure)
+        ),
+    ]
+}
+
+fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+fn header_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// A state-changing session request must carry the CSRF token (form field or header) or a
+/// same-origin `Origin`.
+fn csrf_passes(state: &AppState, headers: &HeaderMap, form_token: Option<&str>) -> bool {
+    let cookie_token = header_cookie(headers, CSRF_COOKIE);
+    let sent = form_token.or_else(|| headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()));
+    if let (Some(c), Some(s)) = (cookie_token, sent) {
+        if c == s {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .unwrap_or("");
+    Some(origin_host) == host || state.public_url.trim_end_matches('/') == origin
+}
+
+fn csrf_failed(ctx: &Ctx) -> Response {
+    super::pages::render_error(
+        ctx,
+        StatusCode::FORBIDDEN,
+        "요청을 확인하지 못했어요",
+        "페이지를 새로고침한 뒤 다시 시도해 주세요.",
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    next: String,
+    email: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    l: Layout,
+    next: String,
+    email: String,
+    nickname: String,
+    region_code: String,
+    region_name: String,
+    error: String,
+    errors: BTreeMap<String, String>,
+}
+
+impl SignupPage {
+    fn err(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if ctx.user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let page = LoginPage {
+        l: Layout::new(&ctx, "로그인"),
+        next,
+        email: String::new(),
+        error: String::new(),
+    };
+    super::pages::render(&ctx, StatusCode::OK, &page)
+}
+
+pub async fn signup_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if ctx.user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let page = SignupPage {
+        l: Layout::new(&ctx, "회원가입"),
+        next,
+        email: String::new(),
+        nickname: String::new(),
+        region_code: String::new(),
+        region_name: String::new(),
+        error: String::new(),
+        errors: BTreeMap::new(),
+    };
+    super::pages::render(&ctx, StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !csrf_passes(&state, &headers, f.csrf.as_deref()) {
+        return csrf_failed(&ctx);
+    }
+    let next = safe_next(f.next.as_deref());
+    let input = LoginInput {
+        email: f.email.clone(),
+        password: f.password,
+    };
+    match accounts::login(&state, input, &ctx.ip).await {
+        Ok(auth) => {
+            let pair = TokenPair {
+                access_token: auth.access_token,
+                refresh_token: auth.refresh_token,
+                expires_in: auth.expires_in,
+            };
+            let mut resp =
+                with_cookies(see_other(&next), session_cookies(&state, &pair, ctx.secure));
+            ctx.add_cookies_fresh(&mut resp);
+            resp
+        }
+        Err(AppError::Internal(e)) => ctx.fail(AppError::Internal(e)),
+        Err(e) => {
+            let status = e.status();
+            let page = LoginPage {
+                l: Layout::new(&ctx, "로그인"),
+                next,
+                email: f.email,
+                error: match &e {
+                    AppError::Validation { .. } => "이메일과 비밀번호를 입력해 주세요".to_string(),
+                    other => other.to_string(),
+                },
+            };
+            super::pages::render(&ctx, status, &page)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    region_code: String,
+    #[serde(default)]
+    region_name: String,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<SignupForm>,
+) -> Response {
+    if !csrf_passes(&state, &headers, f.csrf.as_deref()) {
+        return csrf_failed(&ctx);
+    }
+    let next = safe_next(f.next.as_deref());
+    let mut errors = BTreeMap::new();
+    let mut error = String::new();
+    let mut status = StatusCode::BAD_REQUEST;
+    if f.password != f.password2 {
+        errors.insert(
+            "password2".to_string(),
+            "비밀번호가 서로 달라요".to_string(),
+        );
+    } else {
+        let input = SignupInput {
+            email: f.email.clone(),
+            password: f.password.clone(),
+            nickname: f.nickname.clone(),
+            region_code: Some(f.region_code.clone()).filter(|s| !s.trim().is_empty()),
+        };
+        match accounts::signup(&state, input).await {
+            Ok(auth) => {
+                let pair = TokenPair {
+                    access_token: auth.access_token,
+                    refresh_token: auth.refresh_token,
+                    expires_in: auth.expires_in,
+                };
+                let mut resp =
+                    with_cookies(see_other(&next), session_cookies(&state, &pair, ctx.secure));
+                ctx.add_cookies_fresh(&mut resp);
+                return resp;
+            }
+            Err(AppError::Validation { fields, message }) => {
+                errors = fields;
+                if errors.is_empty() {
+                    error = message;
+                }
+            }
+            Err(AppError::Conflict(m)) => {
+                status = StatusCode::CONFLICT;
+                let field = if m.contains("이메일") {
+                    "email"
+                } else {
+                    "nickname"
+                };
+                errors.insert(field.to_string(), m);
+            }
+            Err(AppError::Internal(e)) => return ctx.fail(AppError::Internal(e)),
+            Err(e) => {
+                status = e.status();
+                error = e.to_string();
+            }
+        }
+    }
+    let page = SignupPage {
+        l: Layout::new(&ctx, "회원가입"),
+        next,
+        email: f.email,
+        nickname: f.nickname,
+        region_code: f.region_code,
+        region_name: f.region_name,
+        error,
+        errors,
+    };
+    super::pages::render(&ctx, status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Response {
+    if !csrf_passes(&state, &headers, f.csrf.as_deref()) {
+        return csrf_failed(&ctx);
+    }
+    if let Some(token) = header_cookie(&headers, REFRESH_COOKIE) {
+        let _ = accounts::logout(&state, token).await;
+    }
+    with_cookies(see_other("/"), clear_cookies(ctx.secure))
+}
+
+/// Used by scripts: `POST /session/refresh` with the CSRF header → 204 and fresh cookies, or 401.
+pub async fn refresh(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    if !csrf_passes(&state, &headers, None) {
+        return AppError::Forbidden("CSRF 검사에 실패했어요".into()).into_response();
+    }
+    match header_cookie(&headers, REFRESH_COOKIE) {
+        Some(token) => match accounts::refresh(&state, token).await {
+            Ok(pair) => with_cookies(
+                StatusCode::NO_CONTENT.into_response(),
+                session_cookies(&state, &pair, ctx.secure),
+            ),
+            Err(e) => with_cookies(e.into_response(), clear_cookies(ctx.secure)),
+        },
+        None => with_cookies(
+            AppError::unauthenticated().into_response(),
+            clear_cookies(ctx.secure),
+        ),
+    }
+}
+
+/// Used by pages whose access cookie expired: refresh, then go back (signed out when it fails).
+pub async fn refresh_redirect(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    let cookies = match header_cookie(&headers, REFRESH_COOKIE) {
+        Some(token) => match accounts::refresh(&state, token).await {
+            Ok(pair) => session_cookies(&state, &pair, ctx.secure),
+            Err(_) => clear_cookies(ctx.secure),
+        },
+        None => clear_cookies(ctx.secure),
+    };
+    let mut resp = with_cookies(see_other(&next), cookies);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+impl Ctx {
+    /// Only the CSRF cookie: used when session cookies were just set (never clears them).
+    fn add_cookies_fresh(&self, resp: &mut Response) {
+        if self.new_csrf {
+            if let Ok(v) = HeaderValue::from_str(&csrf_cookie(&self.csrf, self.secure)) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+}

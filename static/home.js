@@ -1,0 +1,1 @@
+// Home needs no live parts today; kept for symmetry.

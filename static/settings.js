@@ -1,0 +1,102 @@
+// Profile edit, avatar, password change, account deletion; also the feedback form.
+import { $, $$, api, toast, clearErrors, showErrors, openDialog, regionPicker, csrf } from './lib.js';
+
+$$('[data-region-picker]').forEach(regionPicker);
+
+const profile = $('#profile-form');
+profile?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(profile);
+  const f = profile.elements;
+  if (f.region_name.value.trim() && !f.region_code.value) {
+    $('[data-error-for="region_code"]', profile).textContent = '목록에서 동네를 골라 주세요';
+    return;
+  }
+  const patch = { nickname: f.nickname.value.trim(), bio: f.bio.value.trim() };
+  patch.region_code = f.region_code.value || null;
+  try {
+    await api('PATCH', '/me', patch);
+    toast('프로필을 저장했어요');
+  } catch (err) {
+    showErrors(profile, err.fields, err.message);
+  }
+});
+
+const avatar = $('#avatar');
+avatar?.addEventListener('change', async () => {
+  const file = avatar.files[0];
+  if (!file) return;
+  const err = $('[data-error-for="image"]');
+  err.textContent = '';
+  const fd = new FormData();
+  fd.append('image', file, file.name);
+  try {
+    const user = await api('PUT', '/me/avatar', fd);
+    const prev = $('#avatar-preview');
+    const img = document.createElement('img');
+    img.className = 'avatar big';
+    img.id = 'avatar-preview';
+    img.alt = '내 프로필 사진';
+    img.src = user.avatar_url;
+    prev.replaceWith(img);
+    toast('프로필 사진을 바꿨어요');
+  } catch (e) {
+    err.textContent = e.message;
+  }
+});
+
+const pw = $('#password-form');
+pw?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(pw);
+  const f = pw.elements;
+  const np = f.new_password.value;
+  if (np.length < 8 || np.length > 64 || !/[A-Za-z]/.test(np) || !/\d/.test(np)) {
+    showErrors(pw, { new_password: '비밀번호는 8–64자, 영문과 숫자를 함께 써 주세요' });
+    return;
+  }
+  try {
+    await api('POST', '/me/password', { current_password: f.current_password.value, new_password: np });
+    toast('비밀번호를 바꿨어요. 새 비밀번호로 다시 로그인해 주세요');
+    setTimeout(() => $('#logout-form').submit(), 1200);
+  } catch (err) {
+    if (!showErrors(pw, err.fields)) showErrors(pw, { current_password: err.message });
+  }
+});
+
+const delDialog = $('#delete-account-dialog');
+$('#delete-account')?.addEventListener('click', () => openDialog(delDialog));
+$('#delete-account-form')?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await api('DELETE', '/me', { password: $('#del-password').value });
+    await fetch('/session/logout', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=' + encodeURIComponent(csrf()),
+    });
+    location.href = '/';
+  } catch (err) {
+    $('#del-error').textContent = err.status === 400 ? '비밀번호가 맞지 않아요' : err.message;
+  }
+});
+
+const fb = $('#feedback-form');
+fb?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(fb);
+  const title = fb.elements.title.value.trim();
+  const content = fb.elements.content.value.trim();
+  const problems = {};
+  if (!title) problems.title = '제목을 써 주세요';
+  if (!content) problems.content = '내용을 써 주세요';
+  if (Object.keys(problems).length) { showErrors(fb, problems); return; }
+  try {
+    await api('POST', '/feedback', { title, content });
+    fb.reset();
+    toast('의견을 보냈어요. 고마워요!');
+  } catch (err) {
+    showErrors(fb, err.fields, err.message);
+  }
+});
