@@ -77,7 +77,8 @@ pub async fn build_state(
     };
     let public_url = public_url(&config, bound);
     let media = Media::from_config(&config, &public_url)?;
-    let realtime = Realtime::start(config.redis_url.as_deref()).await?;
+    let namespace = crate::accounts::tokens::hash_token(&secret)[..12].to_string();
+    let realtime = Realtime::start(config.redis_url.as_deref(), &namespace).await?;
     let chat_writer = chat::writer::ChatWriter::start(db.clone());
     let state = AppState(Arc::new(Inner {
         limiter: LoginLimiter::new(config.rate_limit),
@@ -204,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(web::html_errors))
         .with_state(state)
 }
 

@@ -1,8 +1,8 @@
 //! Fan-out between instances: in-process (one instance) or Redis pub/sub (several).
-//! If Redis goes away each instance keeps serving its own sockets, reports not-ready, and
-//! reconnects by itself.
+//! If Redis goes away (or is not up yet at start) each instance keeps serving its own sockets,
+//! reports not-ready, and connects by itself when Redis is back.
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::Hub;
 
-const CHANNEL: &str = "egodaeyeo:realtime";
-
 #[derive(Clone)]
 pub enum Broker {
     Local,
@@ -20,8 +18,12 @@ pub enum Broker {
 }
 
 pub struct RedisBroker {
-    conn: redis::aio::ConnectionManager,
-    ready: Arc<AtomicBool>,
+    /// Set by the subscriber once Redis answers; `ready` implies it is there.
+    conn: RwLock<Option<redis::aio::ConnectionManager>>,
+    ready: AtomicBool,
+    /// Per deployment (derived from its signing key): deployments sharing one Redis never
+    /// see each other's frames.
+    channel: String,
 }
 
 /// What travels on the channel: the users to reach and the frame, already serialized.
@@ -38,88 +40,111 @@ struct Received {
 }
 
 impl Broker {
-    pub async fn redis(url: &str, hub: Arc<Hub>) -> anyhow::Result<Broker> {
+    pub async fn redis(url: &str, namespace: &str, hub: Arc<Hub>) -> anyhow::Result<Broker> {
         let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_secs(2))
-            .set_number_of_retries(1);
-        let conn = redis::aio::ConnectionManager::new_with_config(client.clone(), config).await?;
-        let ready = Arc::new(AtomicBool::new(false));
-        tokio::spawn(subscribe_loop(client, hub, ready.clone()));
+        let broker = Arc::new(RedisBroker {
+            conn: RwLock::new(None),
+            ready: AtomicBool::new(false),
+            channel: format!("egodaeyeo:{namespace}:realtime"),
+        });
+        tokio::spawn(subscribe_loop(client, hub, broker.clone()));
         // Wait briefly for the subscription so the first messages are not missed.
         for _ in 0..50 {
-            if ready.load(Ordering::Relaxed) {
+            if broker.ready.load(Ordering::Acquire) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Ok(Broker::Redis(Arc::new(RedisBroker { conn, ready })))
+        if !broker.ready.load(Ordering::Acquire) {
+            tracing::warn!("redis not reachable yet; serving local sockets until it is");
+        }
+        Ok(Broker::Redis(broker))
     }
 
     pub fn ready(&self) -> bool {
         match self {
             Broker::Local => true,
-            Broker::Redis(r) => r.ready.load(Ordering::Relaxed),
+            Broker::Redis(r) => r.ready.load(Ordering::Acquire),
         }
     }
 
     pub async fn publish(&self, hub: &Hub, users: &[i64], frame: Arc<str>) {
-        match self {
-            Broker::Local => hub.deliver(users, &frame),
-            Broker::Redis(r) => {
+        let Broker::Redis(r) = self else {
+            hub.deliver(users, &frame);
+            return;
+        };
+        let conn = if r.ready.load(Ordering::Acquire) {
+            r.conn.read().expect("broker lock").clone()
+        } else {
+            None
+        };
+        let sent = match conn {
+            Some(mut conn) => {
                 let payload = serde_json::to_string(&Envelope {
                     u: users,
                     f: &frame,
                 })
                 .expect("envelope serializes");
-                let mut conn = r.conn.clone();
-                let sent: redis::RedisResult<i64> = if r.ready.load(Ordering::Relaxed) {
-                    conn.publish(CHANNEL, payload).await
-                } else {
-                    Err(redis::RedisError::from((
-                        redis::ErrorKind::IoError,
-                        "subscriber down",
-                    )))
-                };
-                if let Err(e) = sent {
-                    // Our own sockets still get it; other instances' clients catch up over REST.
-                    tracing::warn!(error = %e, "redis publish failed; delivering locally");
-                    hub.deliver(users, &frame);
-                }
+                conn.publish::<_, _, i64>(&r.channel, payload)
+                    .await
+                    .map(|_| ())
             }
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "redis not connected",
+            ))),
+        };
+        if let Err(e) = sent {
+            // Our own sockets still get it; other instances' clients catch up over REST.
+            tracing::warn!(error = %e, "redis publish failed; delivering locally");
+            hub.deliver(users, &frame);
         }
     }
 }
 
-async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, ready: Arc<AtomicBool>) {
+async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, broker: Arc<RedisBroker>) {
     let mut delay = Duration::from_millis(200);
     loop {
-        match client.get_async_pubsub().await {
+        match connect(&client, &broker).await {
             Ok(mut pubsub) => {
-                if let Err(e) = pubsub.subscribe(CHANNEL).await {
-                    tracing::warn!(error = %e, "redis subscribe failed");
-                } else {
-                    tracing::info!("redis pub/sub connected");
-                    ready.store(true, Ordering::Relaxed);
-                    delay = Duration::from_millis(200);
-                    let mut stream = pubsub.on_message();
-                    while let Some(msg) = stream.next().await {
-                        let Ok(payload) = msg.get_payload::<String>() else {
-                            continue;
-                        };
-                        match serde_json::from_str::<Received>(&payload) {
-                            Ok(env) => hub.deliver(&env.u, &Arc::from(env.f)),
-                            Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),
-                        }
+                tracing::info!("redis pub/sub connected");
+                broker.ready.store(true, Ordering::Release);
+                delay = Duration::from_millis(200);
+                let mut stream = pubsub.on_message();
+                while let Some(msg) = stream.next().await {
+                    let Ok(payload) = msg.get_payload::<String>() else {
+                        continue;
+                    };
+                    match serde_json::from_str::<Received>(&payload) {
+                        Ok(env) => hub.deliver(&env.u, &Arc::from(env.f)),
+                        Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),
                     }
-                    tracing::warn!("redis pub/sub connection lost; reconnecting");
                 }
+                tracing::warn!("redis pub/sub connection lost; reconnecting");
             }
             Err(e) => tracing::warn!(error = %e, "redis unavailable; retrying"),
         }
-        ready.store(false, Ordering::Relaxed);
+        broker.ready.store(false, Ordering::Release);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Subscribes, and makes sure there is a publishing connection too.
+async fn connect(
+    client: &redis::Client,
+    broker: &RedisBroker,
+) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(&broker.channel).await?;
+    let missing = broker.conn.read().expect("broker lock").is_none();
+    if missing {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(2))
+            .set_response_timeout(Duration::from_secs(2))
+            .set_number_of_retries(1);
+        let conn = redis::aio::ConnectionManager::new_with_config(client.clone(), config).await?;
+        *broker.conn.write().expect("broker lock") = Some(conn);
+    }
+    Ok(pubsub)
 }

@@ -17,10 +17,11 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    pub async fn start(redis_url: Option<&str>) -> anyhow::Result<Realtime> {
+    /// `namespace` separates deployments that share one Redis.
+    pub async fn start(redis_url: Option<&str>, namespace: &str) -> anyhow::Result<Realtime> {
         let hub = Arc::new(Hub::default());
         let broker = match redis_url {
-            Some(url) => Broker::redis(url, hub.clone()).await?,
+            Some(url) => Broker::redis(url, namespace, hub.clone()).await?,
             None => Broker::Local,
         };
         Ok(Realtime { hub, broker })

@@ -418,3 +418,15 @@ pub async fn reviewed_by(state: &AppState, rental: i64, user: i64) -> AppResult<
         .iter()
         .any(|r| r.author_id == user))
 }
+
+/// The rentals among `ids` that `user` has already reviewed, in one query (lists of rentals).
+pub async fn reviewed_among(
+    state: &AppState,
+    user: i64,
+    ids: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    Ok(store::reviewed_among(&state.db, user, ids)
+        .await?
+        .into_iter()
+        .collect())
+}

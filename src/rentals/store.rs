@@ -323,3 +323,23 @@ pub async fn reviews_of_rental(db: &Db, rental: i64) -> sqlx::Result<Vec<ReviewR
     .fetch_all(&db.read)
     .await
 }
+
+/// Which of these rentals `author` has reviewed.
+pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Result<Vec<i64>> {
+    if rentals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT rental_id FROM reviews WHERE author_id = $1 AND rental_id IN ({})",
+        crate::db::placeholders(2, rentals.len())
+    );
+    let mut q = sqlx::query(&sql).bind(author);
+    for id in rentals {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}

@@ -192,3 +192,37 @@ fn error_page(ctx: &Ctx, e: AppError) -> Response {
     }
     pages::render_error(ctx, status, title, &message)
 }
+
+/// A panic in a page handler comes out of the panic layer as the API's JSON 500; a browser on a
+/// page should get the friendly HTML page instead.
+pub async fn html_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let page_path = ![
+        "/api/", "/media/", "/static/", "/healthz", "/readyz", "/metrics",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if page_path && json && resp.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        let ctx = Ctx {
+            user: None,
+            csrf: String::new(),
+            new_csrf: false,
+            path,
+            ip: String::new(),
+            secure: false,
+            stale_cookie: false,
+        };
+        return pages::render_error(
+            &ctx,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "잠시 문제가 생겼어요",
+            "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요.",
+        );
+    }
+    resp
+}

@@ -683,10 +683,12 @@ pub async fn me(State(state): State<AppState>, ctx: Ctx, p: Params) -> Result<Re
                 .map(|r| view::rental(user, now, r))
                 .collect();
             // Only returned rentals can be reviewed; hide the button once this user has written one.
-            for row in rows.iter_mut().filter(|r| r.can_review) {
-                row.can_review = !rentals::service::reviewed_by(&state, row.id, user.id)
-                    .await
-                    .map_err(|e| ctx.fail(e))?;
+            let candidates: Vec<i64> = rows.iter().filter(|r| r.can_review).map(|r| r.id).collect();
+            let done = rentals::service::reviewed_among(&state, user.id, &candidates)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            for row in rows.iter_mut().filter(|r| done.contains(&r.id)) {
+                row.can_review = false;
             }
             (rows, Vec::new(), list.total)
         }

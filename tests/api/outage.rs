@@ -116,3 +116,52 @@ async fn redis_outage_keeps_local_delivery_and_recovers() {
     let _ = redis.kill();
     let _ = redis.wait();
 }
+
+#[tokio::test]
+async fn server_starts_without_redis_and_connects_when_it_appears() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(
+        fresh_database().await,
+        Some(format!("redis://127.0.0.1:{port}")),
+        |_| {},
+    )
+    .await;
+    let (s, _) = app.get("/healthz", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.get("/readyz", None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    // Local delivery works meanwhile.
+    let owner = app.signup("lateowner").await;
+    let guest = app.signup("lateguest").await;
+    let item = app.create_item(&owner, json!({})).await;
+    let (_, room) = app
+        .post(
+            &format!("/items/{}/chats", item["id"]),
+            Some(&guest.token),
+            json!({}),
+        )
+        .await;
+    let mut ws = app.ws(&owner.token).await;
+    app.post(
+        &format!("/chats/{}/messages", room["id"]),
+        Some(&guest.token),
+        json!({"body": "아직 레디스 없음"}),
+    )
+    .await;
+    assert_eq!(
+        ws.next_of("message").await["message"]["body"],
+        "아직 레디스 없음"
+    );
+    let Some(mut redis) = start_redis(port) else {
+        eprintln!("redis-server not installed; skipping the reconnect half");
+        return;
+    };
+    wait_ready(&app, StatusCode::OK).await;
+    app.stop().await;
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
