@@ -4,6 +4,8 @@ use sqlx::Row;
 use super::model::*;
 use crate::db::Db;
 
+/// Rows per multi-row INSERT (6 bound values each, well under every engine's limit).
+const INSERT_CHUNK: usize = 128;
 const ROOM_COLS: &str = "r.id, r.item_id, r.owner_id, r.inquirer_id, r.owner_last_read_id, r.inquirer_last_read_id, r.last_message_id, r.last_activity_at, r.created_at";
 const MSG_COLS: &str = "id, room_id, sender_id, kind, body, event_type, rental_id, created_at";
 
@@ -151,31 +153,56 @@ pub async fn insert_batch(
 ) -> sqlx::Result<Vec<MessageRow>> {
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(batch.len());
-    for m in batch {
-        let id: i64 = sqlx::query(
-            "INSERT INTO messages (room_id, sender_id, kind, body, event_type, rental_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(m.room_id)
-        .bind(m.sender_id)
-        .bind(m.kind)
-        .bind(&m.body)
-        .bind(m.event_type.as_deref())
-        .bind(m.rental_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        out.push(MessageRow {
-            id,
-            room_id: m.room_id,
-            sender_id: m.sender_id,
-            kind: m.kind.to_string(),
-            body: m.body.clone(),
-            event_type: m.event_type.clone(),
-            rental_id: m.rental_id,
-            created_at: now,
-        });
+    // Multi-row INSERTs: one statement per chunk instead of one per message. Rows of one
+    // statement get increasing ids in VALUES order, so sorted ids map back to the chunk in order.
+    for chunk in batch.chunks(INSERT_CHUNK) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, $1)",
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO messages (room_id, sender_id, kind, body, event_type, rental_id, created_at) VALUES {values} RETURNING id"
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for m in chunk {
+            q = q
+                .bind(m.room_id)
+                .bind(m.sender_id)
+                .bind(m.kind)
+                .bind(&m.body)
+                .bind(m.event_type.as_deref())
+                .bind(m.rental_id);
+        }
+        let mut ids = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<sqlx::Result<Vec<i64>>>()?;
+        ids.sort_unstable();
+        for (m, id) in chunk.iter().zip(ids) {
+            out.push(MessageRow {
+                id,
+                room_id: m.room_id,
+                sender_id: m.sender_id,
+                kind: m.kind.to_string(),
+                body: m.body.clone(),
+                event_type: m.event_type.clone(),
+                rental_id: m.rental_id,
+                created_at: now,
+            });
+        }
     }
     // One room update per room in the batch, with its newest message.
     let mut last: Vec<(i64, i64, Option<i64>)> = Vec::new();
