@@ -216,6 +216,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let scheduler = rentals::scheduler::spawn(state.clone());
+    let maintenance = spawn_maintenance(state.clone());
     let app = router(state.clone());
     let closing = state.clone();
     let shutdown = async move {
@@ -231,6 +232,24 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     scheduler.abort();
+    maintenance.abort();
     catalog::service::flush_views(&state).await;
     Ok(())
+}
+
+/// Housekeeping: buffered view counts are written every few seconds, planner statistics hourly.
+fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last_analyze: Option<std::time::Instant> = None;
+        loop {
+            if last_analyze.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
+                if let Err(e) = state.db.analyze().await {
+                    tracing::warn!(error = %e, "ANALYZE failed");
+                }
+                last_analyze = Some(std::time::Instant::now());
+            }
+            catalog::service::flush_views(&state).await;
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    })
 }

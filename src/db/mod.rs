@@ -66,6 +66,17 @@ impl Db {
         migrate::run(self).await
     }
 
+    /// Refreshes the planner's statistics so listing queries pick the selective index (without
+    /// them SQLite walks the visibility index and counts every row). Cheap: sampled on SQLite.
+    pub async fn analyze(&self) -> sqlx::Result<()> {
+        let mut conn = self.write.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            conn.execute("PRAGMA analysis_limit=2000").await?;
+        }
+        conn.execute("ANALYZE").await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }

@@ -16,7 +16,6 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = tick(&state).await {
                 tracing::warn!(error = ?e, "scheduler pass failed");
             }
-            catalog::flush_views(&state).await;
             tokio::time::sleep(every).await;
         }
     })
