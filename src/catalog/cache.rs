@@ -1,7 +1,7 @@
 //! Micro-cache for the two hottest public reads (item listings and item detail). An entry is
 //! used only while no write has happened on this instance since it was made (any state-changing
 //! request bumps the generation) and for at most `TTL_MS`, which bounds staleness from writes on
-//! other instances and from time passing.
+//! other instances and from time passing (rentals starting, reviews becoming visible).
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::model::ItemDetail;
 
-pub const TTL_MS: i64 = 1000;
+pub const TTL_MS: i64 = 3000;
 const MAX_ENTRIES: usize = 20_000;
 
 struct Entry<T> {

@@ -288,31 +288,52 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
     detail(state, Some(user), id, false).await
 }
 
-/// The detail as an anonymous visitor sees it comes from the micro-cache when possible (only
-/// publicly visible items); signed-in callers get their own `bookmarked` and own pending reviews,
-/// so they always read fresh. The live view count is filled in either way.
+/// The detail, from the micro-cache when possible (only publicly visible items are cached).
+/// The shared part is the same for everyone; a signed-in caller adds their own `bookmarked`,
+/// and reads fresh when they wrote a review on this item that others cannot see yet. The live
+/// view count is filled in either way.
 pub async fn detail_for_viewer(
     state: &AppState,
     viewer: Option<AuthUser>,
     id: i64,
 ) -> AppResult<ItemDetail> {
-    if viewer.is_some() {
-        return detail(state, viewer, id, true).await;
-    }
     let now = state.clock.now_ms();
-    if let Some(cached) = state.cache.detail(id, now) {
+    let cached = match state.cache.detail(id, now) {
+        Some(c) => c,
+        None => {
+            let generation = state.cache.generation();
+            let mut shared = match detail(state, None, id, false).await {
+                Ok(d) => d,
+                // Hidden items exist only for their owner and admins: never cached.
+                Err(AppError::NotFound(_)) if viewer.is_some() => {
+                    return detail(state, viewer, id, true).await
+                }
+                Err(e) => return Err(e),
+            };
+            shared.view_count -= state.views.seen(id);
+            let shared = std::sync::Arc::new(shared);
+            state.cache.put_detail(id, generation, now, shared.clone());
+            shared
+        }
+    };
+    if viewer.is_none_or(|v| v.id != cached.summary.owner_id) {
         state.views.hit(id);
-        let mut d = (*cached).clone();
-        d.view_count += state.views.pending(id);
-        return Ok(d);
     }
-    let generation = state.cache.generation();
-    let d = detail(state, None, id, true).await?;
-    let mut shared = d.clone();
-    shared.view_count -= state.views.pending(id);
-    state
-        .cache
-        .put_detail(id, generation, now, std::sync::Arc::new(shared));
+    let mut d = (*cached).clone();
+    d.view_count += state.views.seen(id);
+    personalise(state, viewer, d).await
+}
+
+async fn personalise(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    mut d: ItemDetail,
+) -> AppResult<ItemDetail> {
+    let Some(v) = viewer else { return Ok(d) };
+    if rentals::service::has_hidden_review_on_item(state, d.summary.id, v.id).await? {
+        return detail(state, viewer, d.summary.id, false).await;
+    }
+    d.bookmarked = store::is_bookmarked(&state.db, v.id, d.summary.id).await?;
     Ok(d)
 }
 
@@ -540,9 +561,11 @@ pub async fn flush_views(state: &AppState) {
     if views.is_empty() {
         return;
     }
-    if let Err(e) = store::add_views(&state.db, &views).await {
-        tracing::warn!(error = %e, "could not store view counts; will retry");
-        state.views.restore(views);
+    match store::add_views(&state.db, &views).await {
+        Ok(()) => state.views.flushed(&views),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not store view counts; will retry");
+            state.views.restore(views);
+        }
     }
-    state.cache.bump();
 }

@@ -4,38 +4,58 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
+struct Counts {
+    /// Not yet written to the database.
+    pending: HashMap<i64, i64>,
+    /// Written by this process since it started.
+    flushed: HashMap<i64, i64>,
+}
+
+#[derive(Default)]
 pub struct ViewCounter {
-    pending: Mutex<HashMap<i64, i64>>,
+    counts: Mutex<Counts>,
 }
 
 impl ViewCounter {
     pub fn hit(&self, item: i64) {
         *self
-            .pending
+            .counts
             .lock()
             .expect("views lock")
+            .pending
             .entry(item)
             .or_default() += 1;
     }
 
+    /// Views counted here but not in the database yet.
     pub fn pending(&self, item: i64) -> i64 {
-        self.pending
-            .lock()
-            .expect("views lock")
-            .get(&item)
-            .copied()
-            .unwrap_or(0)
+        let c = self.counts.lock().expect("views lock");
+        c.pending.get(&item).copied().unwrap_or(0)
+    }
+
+    /// Every view this process counted (flushed or not): cached details add it to a base that
+    /// excludes them, so flushing never makes a cached count jump.
+    pub fn seen(&self, item: i64) -> i64 {
+        let c = self.counts.lock().expect("views lock");
+        c.pending.get(&item).copied().unwrap_or(0) + c.flushed.get(&item).copied().unwrap_or(0)
     }
 
     pub fn take(&self) -> HashMap<i64, i64> {
-        std::mem::take(&mut *self.pending.lock().expect("views lock"))
+        std::mem::take(&mut self.counts.lock().expect("views lock").pending)
+    }
+
+    pub fn flushed(&self, views: &HashMap<i64, i64>) {
+        let mut c = self.counts.lock().expect("views lock");
+        for (k, v) in views {
+            *c.flushed.entry(*k).or_default() += v;
+        }
     }
 
     /// Puts counts back after a failed flush so no view is lost.
     pub fn restore(&self, views: HashMap<i64, i64>) {
-        let mut p = self.pending.lock().expect("views lock");
+        let mut c = self.counts.lock().expect("views lock");
         for (k, v) in views {
-            *p.entry(k).or_default() += v;
+            *c.pending.entry(k).or_default() += v;
         }
     }
 }
