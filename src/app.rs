@@ -225,6 +225,11 @@ pub async fn serve(
         // reconnect to another instance and catch up.
         closing.realtime.close_all();
     };
+    // Small frames (acks, chat messages) must not wait for Nagle's algorithm.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use super::model::ItemDetail;
 
 pub const TTL_MS: i64 = 3000;
-const MAX_ENTRIES: usize = 20_000;
+/// Bounds memory: an entry is a few KB (a 100-item page ~40 KB), so well under 200 MB.
+const MAX_ENTRIES: usize = 4096;
 
 struct Entry<T> {
     generation: u64,
@@ -47,7 +48,11 @@ fn store<K: std::hash::Hash + Eq, T>(
 ) {
     let mut map = map.lock().expect("cache lock");
     if map.len() >= MAX_ENTRIES {
-        map.clear();
+        // Drop what can no longer be served; if most is still fresh, start over.
+        map.retain(|_, e| e.generation == generation && now - e.made_at < TTL_MS);
+        if map.len() >= MAX_ENTRIES / 2 {
+            map.clear();
+        }
     }
     map.insert(
         key,

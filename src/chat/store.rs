@@ -152,6 +152,20 @@ pub async fn insert_batch(
     now: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
     let mut tx = db.write.begin().await?;
+    if db.backend == crate::db::Backend::Postgres {
+        // Several instances write into the same rooms: lock them in one global order first, so
+        // the inserts' key-share locks and the room updates below can never deadlock.
+        let mut rooms: Vec<i64> = batch.iter().map(|m| m.room_id).collect();
+        rooms.sort_unstable();
+        rooms.dedup();
+        for room in rooms {
+            sqlx::query("UPDATE chat_rooms SET last_activity_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     let mut out = Vec::with_capacity(batch.len());
     // Multi-row INSERTs: one statement per chunk instead of one per message. Rows of one
     // statement get increasing ids in VALUES order, so sorted ids map back to the chunk in order.
@@ -215,6 +229,7 @@ pub async fn insert_batch(
             None => last.push((m.room_id, m.id, m.sender_id)),
         }
     }
+    last.sort_unstable_by_key(|(room, _, _)| *room);
     for (room, id, sender) in last {
         sqlx::query(
             "UPDATE chat_rooms SET last_message_id = $1, last_activity_at = $2, \

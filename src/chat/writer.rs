@@ -68,7 +68,12 @@ async fn write_loop(
             }
         }
         let msgs: Vec<NewMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
-        match super::store::insert_batch(&db, &msgs, clock_now(&state)).await {
+        let mut result = super::store::insert_batch(&db, &msgs, clock_now(&state)).await;
+        if result.as_ref().is_err_and(is_transient) {
+            // A deadlock or serialization failure rolled the whole batch back: try once more.
+            result = super::store::insert_batch(&db, &msgs, clock_now(&state)).await;
+        }
+        match result {
             Ok(rows) => {
                 let mut done = Vec::with_capacity(rows.len());
                 for ((msg, reply), row) in batch.drain(..).zip(rows) {
@@ -101,4 +106,9 @@ async fn after_commit_loop(
         };
         super::service::after_commit(&AppState(inner), done).await;
     }
+}
+
+/// PostgreSQL deadlock (40P01) or serialization failure (40001): safe to retry the transaction.
+fn is_transient(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01") | Some("40001")))
 }

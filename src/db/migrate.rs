@@ -3,8 +3,20 @@ use sqlx::{Acquire, Executor};
 
 use super::{Backend, Db};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_visible_item_indexes.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_visible_item_indexes.sql"),
+    ),
+];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
     let mut conn = db.write.acquire().await?;

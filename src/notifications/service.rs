@@ -28,7 +28,9 @@ pub async fn notify(state: &AppState, n: NewNotification) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn chat_batch(state: &AppState, notes: Vec<ChatNote>) -> AppResult<()> {
+pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult<()> {
+    // One global order for the row locks: instances upserting the same rooms never deadlock.
+    notes.sort_unstable_by_key(|n| (n.user_id, n.room_id));
     let rows = store::upsert_chat(&state.db, &notes, state.clock.now_ms()).await?;
     let mut counts: HashMap<i64, i64> = HashMap::new();
     for r in &rows {
