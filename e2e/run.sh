@@ -18,7 +18,8 @@ cargo build || exit 1
 
 PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 DATA=$(mktemp -d /tmp/egd-e2e.XXXXXX)
-RATE_LIMIT=off "$ROOT/target/debug/egodaeyeo" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/egodaeyeo"
+RATE_LIMIT=off "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null
@@ -45,7 +46,7 @@ fi
 
 mkdir -p e2e/screenshots
 cd e2e
-BASE_URL="$BASE_URL" EGD_BIN="$ROOT/target/debug/egodaeyeo" EGD_DATA_DIR="$DATA" \
+BASE_URL="$BASE_URL" EGD_BIN="$BIN" EGD_DATA_DIR="$DATA" \
   node --test --test-concurrency=1 tests/*.test.mjs
 STATUS=$?
 if [ "$STATUS" -ne 0 ]; then

@@ -117,6 +117,7 @@ impl TestApp {
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 
     fn url(&self, path: &str) -> String {
