@@ -41,10 +41,10 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 BASE=http://127.0.0.1:$PORT
 
-# name, URL (path or "detail"), wrk script. The server has a 1 s micro-cache for anonymous
-# listings (keyed by the raw query string) and anonymous detail: "cached" runs repeat one URL (what
-# the cache makes of hot identical requests), "nocache" runs add a unique ignored parameter so
-# every request runs the SQL; signed-in detail is never cached.
+# name, URL (path or "detail"), wrk script. The server has a 3 s micro-cache for public listings
+# (keyed by the raw query string) and item details (signed-in callers add their own bookmark):
+# "cached" runs repeat one URL (what the cache makes of hot identical requests), "nocache" runs add
+# a unique ignored parameter so every request runs the SQL.
 NAMES=(healthz); URLS=("/healthz"); SCRIPTS=(report.lua)
 while read -r name qs; do
   NAMES+=("list_${name}_cached"); URLS+=("/api/v1/items?$qs"); SCRIPTS+=(report.lua)

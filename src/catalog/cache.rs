@@ -11,8 +11,10 @@ use bytes::Bytes;
 use super::model::ItemDetail;
 
 pub const TTL_MS: i64 = 3000;
-/// Bounds memory: an entry is a few KB (a 100-item page ~40 KB), so well under 200 MB.
-const MAX_ENTRIES: usize = 4096;
+/// Bounds memory. A listing is up to ~40 KB (100 items per page): 2,048 of them stay under 100 MB.
+const MAX_LISTS: usize = 2048;
+/// An item detail is 1–2 KB: room for every item of a large neighbourhood (~100 MB at most).
+const MAX_DETAILS: usize = 50_000;
 
 struct Entry<T> {
     generation: u64,
@@ -40,6 +42,7 @@ fn lookup<K: std::hash::Hash + Eq, T: Clone>(
 }
 
 fn store<K: std::hash::Hash + Eq, T>(
+    max: usize,
     map: &Mutex<HashMap<K, Entry<T>>>,
     key: K,
     generation: u64,
@@ -47,10 +50,10 @@ fn store<K: std::hash::Hash + Eq, T>(
     value: T,
 ) {
     let mut map = map.lock().expect("cache lock");
-    if map.len() >= MAX_ENTRIES {
+    if map.len() >= max {
         // Drop what can no longer be served; if most is still fresh, start over.
         map.retain(|_, e| e.generation == generation && now - e.made_at < TTL_MS);
-        if map.len() >= MAX_ENTRIES / 2 {
+        if map.len() >= max / 2 {
             map.clear();
         }
     }
@@ -79,7 +82,7 @@ impl CatalogCache {
     }
 
     pub fn put_list(&self, key: String, generation: u64, now: i64, body: Bytes) {
-        store(&self.lists, key, generation, now, body);
+        store(MAX_LISTS, &self.lists, key, generation, now, body);
     }
 
     pub fn detail(&self, id: i64, now: i64) -> Option<Arc<ItemDetail>> {
@@ -87,6 +90,6 @@ impl CatalogCache {
     }
 
     pub fn put_detail(&self, id: i64, generation: u64, now: i64, d: Arc<ItemDetail>) {
-        store(&self.details, id, generation, now, d);
+        store(MAX_DETAILS, &self.details, id, generation, now, d);
     }
 }

@@ -39,7 +39,9 @@ impl Db {
                 let write = sqlite_pool(1, &opts).await?;
                 // WAL is a property of the file; set it once on the writer before readers connect.
                 write.execute("PRAGMA journal_mode=WAL").await?;
-                let read = sqlite_pool(8, &opts).await?;
+                // Few readers: each SQLite connection is a thread, and on small machines the context
+                // switches cost more than the extra parallelism gains.
+                let read = sqlite_pool(4, &opts).await?;
                 Db {
                     read,
                     write,
