@@ -358,8 +358,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
     ))
 }
 
-/// A soft two-colour photo stand-in with a shape, as JPEG (full, thumbnail).
-fn photo(rng: &mut StdRng, n: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+/// A soft two-colour photo stand-in with a shape, as JPEG (full, thumbnail). Also used by the
+/// load generator's seeding.
+pub fn photo(rng: &mut StdRng, n: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     let a = [
         rng.gen_range(90..230u8),
         rng.gen_range(90..230u8),

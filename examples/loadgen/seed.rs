@@ -2,14 +2,12 @@
 //! with multi-row INSERTs inside one transaction per table, through `egodaeyeo::db::Db`.
 //! Same schema and same derived columns as the store functions produce (FTS rows come from the
 //! SQLite triggers, `thumb_key` from the first image, `bookmark_count` from the bookmarks).
-use std::io::Cursor;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use egodaeyeo::db::{Backend, Db};
 use egodaeyeo::media::Media;
 use egodaeyeo::regions::{haversine_km, Regions};
-use image::{ImageBuffer, Rgb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
@@ -413,7 +411,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let media = Media::from_config(&config, "http://127.0.0.1:8000")?;
     let mut photos = Vec::new();
     for n in 0..16 {
-        let (full, thumb) = photo(&mut rng, n)?;
+        let (full, thumb) = egodaeyeo::seed::photo(&mut rng, n)?;
         let key = format!("items/bench-{n:02}.jpg");
         let tkey = format!("items/bench-{n:02}-t.jpg");
         media.put(&key, full).await?;
@@ -568,47 +566,4 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         item_ids.last().unwrap_or(&0)
     );
     Ok(())
-}
-
-/// A soft two-colour photo stand-in, as JPEG (full, thumbnail).
-fn photo(rng: &mut StdRng, n: usize) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
-    let a = [
-        rng.gen_range(90..230u8),
-        rng.gen_range(90..230u8),
-        rng.gen_range(90..230u8),
-    ];
-    let b = [
-        rng.gen_range(30..200u8),
-        rng.gen_range(30..200u8),
-        rng.gen_range(30..200u8),
-    ];
-    let size = 480u32;
-    let (cx, cy, r) = (
-        rng.gen_range(160..320) as i64,
-        rng.gen_range(160..320) as i64,
-        rng.gen_range(60..140) as i64,
-    );
-    let img = ImageBuffer::from_fn(size, size, |x, y| {
-        let t = (x + y) as f32 / (2 * size) as f32;
-        let mix = |i: usize| (a[i] as f32 * (1.0 - t) + b[i] as f32 * t) as u8;
-        let (dx, dy) = (x as i64 - cx, y as i64 - cy);
-        let inside = if n.is_multiple_of(2) {
-            dx * dx + dy * dy < r * r
-        } else {
-            dx.abs() < r && dy.abs() < r * 2 / 3
-        };
-        if inside {
-            Rgb([255 - mix(0) / 3, 255 - mix(1) / 3, 255 - mix(2) / 3])
-        } else {
-            Rgb([mix(0), mix(1), mix(2)])
-        }
-    });
-    let encode = |img: &ImageBuffer<Rgb<u8>, Vec<u8>>| -> anyhow::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut Cursor::new(&mut out), 80)
-            .encode_image(img)?;
-        Ok(out)
-    };
-    let thumb = image::imageops::resize(&img, 240, 240, image::imageops::FilterType::Triangle);
-    Ok((encode(&img)?, encode(&thumb)?))
 }

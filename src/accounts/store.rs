@@ -193,13 +193,7 @@ pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> sqlx::Resul
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    revoke_all(&mut tx, id, now).await?;
     tx.commit().await
 }
 
@@ -216,13 +210,7 @@ pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    revoke_all(&mut tx, id, now).await?;
     sqlx::query("UPDATE items SET listed = 0 WHERE owner_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -256,13 +244,7 @@ pub async fn set_suspended(db: &Db, id: i64, suspended: bool, now: i64) -> sqlx:
         .execute(&mut *tx)
         .await?;
     if suspended {
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        revoke_all(&mut tx, id, now).await?;
     }
     tx.commit().await?;
     Ok(n)
@@ -340,4 +322,20 @@ pub async fn revoke_by_hash(db: &Db, hash: &str, now: i64) -> sqlx::Result<bool>
     let family: String = r.try_get(0)?;
     revoke_family(db, &family, now).await?;
     Ok(true)
+}
+
+/// Ends every login of a user (inside the caller's transaction).
+async fn revoke_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -95,15 +95,7 @@ fn see_other(to: &str) -> Response {
 }
 
 fn header_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
+    crate::http::extract::cookie_in(headers, name).filter(|v| !v.is_empty())
 }
 
 /// A state-changing session request must carry the CSRF token (form field or header) or a
