@@ -220,10 +220,9 @@ pub async fn post_system(
     .await
 }
 
-/// After a batch commits: deliver each message to both participants, then let notifications
-/// collapse the batch into one unread notification per room and recipient.
-pub async fn after_commit(state: &AppState, done: Vec<(NewMessage, MessageRow)>) {
-    for (msg, row) in &done {
+/// After a batch commits: deliver each message to every socket of both participants.
+pub async fn deliver(state: &AppState, done: &[(NewMessage, MessageRow)]) {
+    for (msg, row) in done {
         state
             .realtime
             .send(
@@ -236,6 +235,12 @@ pub async fn after_commit(state: &AppState, done: Vec<(NewMessage, MessageRow)>)
         .metrics
         .messages_sent
         .fetch_add(done.len() as u64, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// After delivery, in its own stage: one unread `chat_message` notification per room and
+/// recipient for everything stored meanwhile (collapsed), so notification writes never hold up
+/// the next messages.
+pub async fn notify(state: &AppState, done: Vec<(NewMessage, MessageRow)>) {
     // Text messages notify the other participant; system messages notify through their own event.
     let mut latest: HashMap<(i64, i64), (&NewMessage, &MessageRow)> = HashMap::new();
     for (msg, row) in &done {

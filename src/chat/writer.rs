@@ -1,6 +1,7 @@
 //! Group commit for chat: one task owns message inserts, takes everything queued, stores it in
 //! one transaction, then answers each sender. Nothing is acknowledged before its commit.
-//! Delivery and notifications run in a second stage so the next batch can commit meanwhile.
+//! Delivery runs in a second stage so the next batch can commit meanwhile, and notifications in a
+//! third so their writes never delay delivery.
 use std::sync::{Arc, OnceLock, Weak};
 
 use tokio::sync::{mpsc, oneshot};
@@ -96,15 +97,30 @@ async fn after_commit_loop(
     mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
     state: Arc<OnceLock<Weak<Inner>>>,
 ) {
+    let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+    tokio::spawn(notify_loop(notify_rx, state.clone()));
+    while let Some(done) = rx.recv().await {
+        let Some(inner) = state.get().and_then(Weak::upgrade) else {
+            continue;
+        };
+        super::service::deliver(&AppState(inner), &done).await;
+        let _ = notify_tx.send(done);
+    }
+}
+
+/// Third stage: notifications, coalescing whatever piled up while the last write ran.
+async fn notify_loop(
+    mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
+    state: Arc<OnceLock<Weak<Inner>>>,
+) {
     while let Some(mut done) = rx.recv().await {
-        // Coalesce whatever else is already waiting: fewer notification writes under load.
         while let Ok(more) = rx.try_recv() {
             done.extend(more);
         }
         let Some(inner) = state.get().and_then(Weak::upgrade) else {
             continue;
         };
-        super::service::after_commit(&AppState(inner), done).await;
+        super::service::notify(&AppState(inner), done).await;
     }
 }
 
