@@ -242,11 +242,21 @@ pub async fn serve(
     Ok(())
 }
 
-/// Housekeeping: buffered view counts are written every few seconds, planner statistics hourly.
+/// Housekeeping: the SQLite WAL is checkpointed every second, buffered view counts are written
+/// every few seconds, planner statistics hourly.
 fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_analyze: Option<std::time::Instant> = None;
+        let mut tick: u64 = 0;
         loop {
+            if let Err(e) = state.db.checkpoint().await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+            tick += 1;
+            if tick % 5 != 1 {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
             if last_analyze.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
                 if let Err(e) = state.db.analyze().await {
                     tracing::warn!(error = %e, "ANALYZE failed");
@@ -254,7 +264,7 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 last_analyze = Some(std::time::Instant::now());
             }
             catalog::service::flush_views(&state).await;
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     })
 }

@@ -36,12 +36,12 @@ impl Db {
         let opts = AnyConnectOptions::from_str(url)?;
         let db = match backend {
             Backend::Sqlite => {
-                let write = sqlite_pool(1, &opts).await?;
+                let write = sqlite_pool(1, true, &opts).await?;
                 // WAL is a property of the file; set it once on the writer before readers connect.
                 write.execute("PRAGMA journal_mode=WAL").await?;
                 // Few readers: each SQLite connection is a thread, and on small machines the context
                 // switches cost more than the extra parallelism gains.
-                let read = sqlite_pool(4, &opts).await?;
+                let read = sqlite_pool(4, false, &opts).await?;
                 Db {
                     read,
                     write,
@@ -79,6 +79,14 @@ impl Db {
         Ok(())
     }
 
+    /// Copies the SQLite write-ahead log back into the database without blocking the writer.
+    pub async fn checkpoint(&self) -> sqlx::Result<()> {
+        if self.backend == Backend::Sqlite {
+            self.read.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
+        }
+        Ok(())
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }
@@ -93,13 +101,18 @@ impl Db {
     }
 }
 
-async fn sqlite_pool(max: u32, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {
+async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
+                if writer {
+                    // Commits never stop to checkpoint (an fsync-heavy pause on the chat path):
+                    // the maintenance task checkpoints from a reader connection, concurrently.
+                    conn.execute("PRAGMA wal_autocheckpoint=0").await?;
+                }
                 conn.execute("PRAGMA foreign_keys=ON").await?;
                 conn.execute("PRAGMA busy_timeout=10000").await?;
                 // With WAL, NORMAL still survives a process crash (kill -9); only power loss can
