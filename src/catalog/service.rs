@@ -344,6 +344,8 @@ pub async fn detail(
     id: i64,
     count_view: bool,
 ) -> AppResult<ItemDetail> {
+    // The stored count and the pending one must come from the same side of a flush.
+    let _views = state.views.reading().await;
     let row = visible_item(state, viewer, id).await?;
     if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
         state.views.hit(id);
@@ -557,6 +559,7 @@ pub async fn set_rented(state: &AppState, item: i64, rented: bool) -> AppResult<
 
 /// Writes buffered view counts; on failure they stay buffered for the next flush.
 pub async fn flush_views(state: &AppState) {
+    let _exclusive = state.views.flushing().await;
     let views = state.views.take();
     if views.is_empty() {
         return;

@@ -14,9 +14,20 @@ struct Counts {
 #[derive(Default)]
 pub struct ViewCounter {
     counts: Mutex<Counts>,
+    /// Readers that combine a stored count with `pending` hold it shared; a flush holds it
+    /// exclusively, so no reader sees a count both in the row and still pending (or in neither).
+    flushing: tokio::sync::RwLock<()>,
 }
 
 impl ViewCounter {
+    pub async fn reading(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.flushing.read().await
+    }
+
+    pub async fn flushing(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.flushing.write().await
+    }
+
     pub fn hit(&self, item: i64) {
         *self
             .counts
