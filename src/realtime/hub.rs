@@ -73,3 +73,37 @@ impl Hub {
         self.conns.lock().expect("hub lock").clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_that_does_not_read_is_dropped_without_slowing_others() {
+        let hub = Hub::default();
+        let (_, mut slow) = hub.register(1);
+        let (_, mut fast) = hub.register(2);
+        let frame: Arc<str> = Arc::from("{\"type\":\"pong\"}");
+        for _ in 0..QUEUE + 10 {
+            // Never blocks, however far behind user 1 is.
+            hub.deliver(&[1, 2], &frame);
+            assert!(
+                fast.try_recv().is_ok(),
+                "the reading socket gets every frame"
+            );
+        }
+        assert_eq!(hub.connections(), 1, "the full queue's socket was dropped");
+        let mut queued = 0;
+        while slow.try_recv().is_ok() {
+            queued += 1;
+        }
+        assert_eq!(
+            queued, QUEUE,
+            "it keeps what was queued, then sees the channel closed"
+        );
+        assert!(matches!(
+            slow.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+    }
+}
