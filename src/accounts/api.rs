@@ -63,7 +63,7 @@ pub async fn patch_me(
 pub async fn put_avatar(
     State(state): State<AppState>,
     user: AuthUser,
-    mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Json<PrivateUser>> {
     let mut images = multipart::images(mp, 1).await?;
     let data = images.pop().unwrap_or_default();

@@ -72,7 +72,7 @@ pub async fn add_images(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<i64>,
-    mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<(StatusCode, Json<Vec<Image>>)> {
     let files = multipart::images(mp, MAX_IMAGES).await?;
     Ok((

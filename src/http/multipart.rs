@@ -13,8 +13,13 @@ fn multipart_error(e: MultipartError) -> AppError {
     }
 }
 
-/// All fields named `image` (at most `max`), each at most 10 MB.
-pub async fn images(mut mp: Multipart, max: usize) -> Result<Vec<Vec<u8>>, AppError> {
+/// All fields named `image` (at most `max`), each at most 10 MB. A body that is not multipart
+/// at all is a 400 in the contract's shape too.
+pub async fn images(
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    max: usize,
+) -> Result<Vec<Vec<u8>>, AppError> {
+    let mut mp = mp.map_err(|_| AppError::field("image", "multipart/form-data 본문이 필요해요"))?;
     let mut out = Vec::new();
     while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("image") {

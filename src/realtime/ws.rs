@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -27,8 +27,11 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn upgrade(
     State(state): State<AppState>,
     user: AuthUser,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    let Ok(ws) = ws else {
+        return AppError::field("upgrade", "WebSocket 업그레이드 요청이 필요해요").into_response();
+    };
     // Small buffers keep an idle socket cheap; frames larger than 64 KiB end the connection.
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(0)

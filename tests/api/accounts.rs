@@ -589,3 +589,26 @@ async fn instances_sharing_a_database_share_the_signing_key() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn non_multipart_uploads_and_plain_requests_to_the_socket_get_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let u = app.signup("shape").await;
+    let (s, b) = app.put("/me/avatar", Some(&u.token), json!({})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["error"]["code"], "validation_failed", "{b}");
+    let item = app.create_item(&u, json!({})).await;
+    let (s, b) = app
+        .post(
+            &format!("/items/{}/images", item["id"]),
+            Some(&u.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["error"]["code"], "validation_failed", "{b}");
+    let (s, b) = app.get(&format!("/ws?token={}", u.token), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["error"]["code"], "validation_failed", "{b}");
+    app.stop().await;
+}
