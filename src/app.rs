@@ -73,7 +73,11 @@ pub async fn build_state(
     db.migrate().await?;
     let secret = match config.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => s.to_string(),
-        None => accounts::store::signing_secret(&db, &random_token(48)).await?,
+        // Shared by every instance on this database; the first to start creates it.
+        None => {
+            db.setting_or_insert("jwt_secret", &random_token(48))
+                .await?
+        }
     };
     let public_url = public_url(&config, bound);
     let media = Media::from_config(&config, &public_url)?;

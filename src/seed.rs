@@ -6,7 +6,6 @@ use anyhow::Context;
 use image::{ImageBuffer, Rgb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
 
 use crate::accounts::service::hash_password;
 use crate::accounts::store as accounts_store;
@@ -17,6 +16,8 @@ use crate::clock::{DAY_MS, HOUR_MS};
 use crate::media;
 
 pub const DEMO_PASSWORD: &str = "demo1234";
+/// Marks a database that already has the demo data (settings table).
+const SEEDED_KEY: &str = "demo_seeded";
 const USERS: usize = 40;
 const ITEMS: usize = 320;
 const CENTER: &str = "1144066000"; // 서울특별시 마포구 서교동
@@ -244,10 +245,7 @@ const CATALOG: &[Template] = &[
 
 pub async fn run(state: &AppState) -> anyhow::Result<String> {
     let db = &state.db;
-    let done = sqlx::query("SELECT value FROM settings WHERE key = 'demo_seeded'")
-        .fetch_optional(&db.write)
-        .await?;
-    if done.is_some() {
+    if db.setting(SEEDED_KEY).await?.is_some() {
         return Ok("demo data already present; nothing to do".into());
     }
     let mut rng = StdRng::seed_from_u64(20261124);
@@ -339,16 +337,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
             bookmarks += 1;
         }
     }
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ('demo_seeded', $1) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(now.to_string())
-    .execute(&db.write)
-    .await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) FROM items")
-        .fetch_one(&db.read)
-        .await?
-        .try_get(0)?;
+    db.setting_or_insert(SEEDED_KEY, &now.to_string()).await?;
+    let total = catalog_store::count_items(db).await?;
     Ok(format!(
         "seeded {} users (password {DEMO_PASSWORD}, e.g. demo01@egodaeyeo.test), {} items ({} in total), {} bookmarks",
         users.len(),

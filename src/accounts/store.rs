@@ -8,20 +8,6 @@ use crate::db::{placeholders, Db};
 
 const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at";
 
-/// The signing secret shared by every instance on this database; the first to start creates it.
-pub async fn signing_secret(db: &Db, candidate: &str) -> sqlx::Result<String> {
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(candidate)
-    .execute(&db.write)
-    .await?;
-    let row = sqlx::query("SELECT value FROM settings WHERE key = 'jwt_secret'")
-        .fetch_one(&db.write)
-        .await?;
-    row.try_get(0)
-}
-
 pub async fn insert_user(
     db: &Db,
     email: &str,

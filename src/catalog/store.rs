@@ -10,6 +10,13 @@ const ITEM_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS c
     i.title, i.description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
     i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at";
 
+pub async fn count_items(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query("SELECT COUNT(*) FROM items")
+        .fetch_one(&db.read)
+        .await?
+        .try_get(0)
+}
+
 pub async fn categories(db: &Db) -> sqlx::Result<Vec<Category>> {
     sqlx::query_as("SELECT id, slug, name FROM categories ORDER BY sort_order, id")
         .fetch_all(&db.read)

@@ -87,6 +87,28 @@ impl Db {
         Ok(())
     }
 
+    /// A value of the instance-wide `settings` table.
+    pub async fn setting(&self, key: &str) -> sqlx::Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.write)
+            .await?;
+        row.map(|r| sqlx::Row::try_get(&r, 0)).transpose()
+    }
+
+    /// Stores `candidate` unless the key has a value already, and returns the value that holds:
+    /// the first of several instances starting together wins, the others read it.
+    pub async fn setting_or_insert(&self, key: &str, candidate: &str) -> sqlx::Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(candidate)
+        .execute(&self.write)
+        .await?;
+        Ok(self.setting(key).await?.unwrap_or_default())
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }

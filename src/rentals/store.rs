@@ -221,8 +221,46 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Claims scheduler work atomically: only the instance whose UPDATE changes the row acts on it.
-pub async fn claim(db: &Db, set: &str, cond: &str, now: i64) -> sqlx::Result<Vec<RentalRow>> {
+/// Work that comes due with time, each kind claimed by its own flag or state change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// A request nobody answered before its start.
+    Expired,
+    /// An accepted rental starting within a day.
+    StartsSoon,
+    /// An accepted rental whose period has begun (the item becomes `rented`).
+    Started,
+    /// An accepted rental ending within an hour.
+    ReturnDue,
+    /// An accepted rental past its end and not returned.
+    Overdue,
+}
+
+/// Claims scheduler work atomically: only the instance whose UPDATE changes a row acts on it,
+/// so each event happens once however many instances tick.
+pub async fn claim_due(db: &Db, due: Due, now: i64) -> sqlx::Result<Vec<RentalRow>> {
+    let (set, cond) = match due {
+        Due::Expired => (
+            "status = 'expired', decided_at = $1".to_string(),
+            "status = 'requested' AND start_at <= $1".to_string(),
+        ),
+        Due::StartsSoon => (
+            "starts_soon_sent = 1".to_string(),
+            format!("status = 'accepted' AND starts_soon_sent = 0 AND start_at > $1 AND start_at <= $1 + {}", crate::clock::DAY_MS),
+        ),
+        Due::Started => (
+            "started = 1".to_string(),
+            "status = 'accepted' AND started = 0 AND start_at <= $1".to_string(),
+        ),
+        Due::ReturnDue => (
+            "return_due_sent = 1".to_string(),
+            format!("status = 'accepted' AND return_due_sent = 0 AND end_at > $1 AND end_at <= $1 + {}", crate::clock::HOUR_MS),
+        ),
+        Due::Overdue => (
+            "overdue_sent = 1".to_string(),
+            "status = 'accepted' AND overdue_sent = 0 AND end_at <= $1".to_string(),
+        ),
+    };
     sqlx::query_as(&format!(
         "UPDATE rentals SET {set} WHERE {cond} RETURNING {COLS}"
     ))

@@ -375,7 +375,7 @@ pub async fn item(
 ) -> Result<Response, Response> {
     let id = parse_id(&ctx, &id)?;
     let now = state.clock.now_ms();
-    let d = catalog::detail(&state, ctx.user, id, true)
+    let d = catalog::detail_for_viewer(&state, ctx.user, id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let s = &d.summary;
