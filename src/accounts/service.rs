@@ -6,6 +6,7 @@ use super::store::{self, RefreshUse};
 use super::tokens::{hash_token, random_token};
 use crate::app::AppState;
 use crate::clock::Ts;
+use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
 use crate::http::{AppError, AppResult};
 use crate::media::{self, image};

@@ -3,10 +3,10 @@ use std::collections::HashMap;
 
 use super::model::*;
 use super::store;
-use crate::accounts::model::Problems;
 use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::clock::Ts;
+use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
 use crate::http::params::{Page, PageReq, Params};
 use crate::http::{AppError, AppResult};

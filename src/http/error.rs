@@ -129,3 +129,32 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+/// Collects field problems so a form learns about all of them at once.
+#[derive(Default)]
+pub struct Problems(std::collections::BTreeMap<String, String>);
+
+impl Problems {
+    pub fn check(&mut self, ok: bool, field: &str, problem: &str) {
+        if !ok && !self.0.contains_key(field) {
+            self.0.insert(field.to_string(), problem.to_string());
+        }
+    }
+
+    pub fn add(&mut self, field: &str, problem: &str) {
+        self.check(false, field, problem);
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let message = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(AppError::validation(message, self.0))
+    }
+}

@@ -1,10 +1,10 @@
 //! Moderation rules: one report per user per item; only admins see and act on reports.
 use super::model::*;
 use super::store;
-use crate::accounts::model::Problems;
 use crate::app::AppState;
 use crate::catalog::model::Category;
 use crate::catalog::service as catalog;
+use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
 use crate::http::params::{Page, PageReq};
 use crate::http::{AppError, AppResult};

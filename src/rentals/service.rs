@@ -338,7 +338,7 @@ pub async fn review(
         return Err(AppError::forbidden());
     }
     let content = input.content.trim().to_string();
-    let mut p = crate::accounts::model::Problems::default();
+    let mut p = crate::http::error::Problems::default();
     p.check((1..=5).contains(&input.rating), "rating", "별점은 1–5예요");
     p.check(
         content.chars().count() <= REVIEW_MAX,
