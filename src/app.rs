@@ -36,6 +36,8 @@ pub struct Inner {
     pub chat_writer: chat::writer::ChatWriter,
     pub views: catalog::views::ViewCounter,
     pub cache: catalog::cache::CatalogCache,
+    /// Bumped by every state-changing request: what the micro-caches were made under.
+    pub writes: crate::cache::Generation,
     /// Base for absolute links (media URLs, Origin checks).
     pub public_url: String,
 }
@@ -97,6 +99,7 @@ pub async fn build_state(
         chat_writer,
         views: Default::default(),
         cache: Default::default(),
+        writes: Default::default(),
         public_url,
     }));
     state.chat_writer.attach(&state);

@@ -1,6 +1,7 @@
 //! Catalog rules: who sees and edits which item, what a listing may ask for.
 use std::collections::HashMap;
 
+use super::cache::ViewerMarks;
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
@@ -114,18 +115,23 @@ pub async fn list_json(
     let public = matches!(p.str("status"), None | Some("available") | Some("rented"));
     let now = state.clock.now_ms();
     if public {
-        if let Some(hit) = state.cache.list(raw_query, now) {
+        if let Some(hit) = state
+            .cache
+            .lists
+            .get(raw_query, state.writes.current(), now)
+        {
             return Ok(hit);
         }
     }
-    let generation = state.cache.generation();
+    let generation = state.writes.current();
     let page = list(state, viewer, p).await?;
     let body =
         bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
     if public {
         state
             .cache
-            .put_list(raw_query.to_string(), generation, now, body.clone());
+            .lists
+            .put(raw_query.to_string(), generation, now, body.clone());
     }
     Ok(body)
 }
@@ -298,10 +304,10 @@ pub async fn detail_for_viewer(
     id: i64,
 ) -> AppResult<ItemDetail> {
     let now = state.clock.now_ms();
-    let cached = match state.cache.detail(id, now) {
+    let cached = match state.cache.details.get(&id, state.writes.current(), now) {
         Some(c) => c,
         None => {
-            let generation = state.cache.generation();
+            let generation = state.writes.current();
             let mut shared = match detail(state, None, id, false).await {
                 Ok(d) => d,
                 // Hidden items exist only for their owner and admins: never cached.
@@ -312,7 +318,7 @@ pub async fn detail_for_viewer(
             };
             shared.view_count -= state.views.seen(id);
             let shared = std::sync::Arc::new(shared);
-            state.cache.put_detail(id, generation, now, shared.clone());
+            state.cache.details.put(id, generation, now, shared.clone());
             shared
         }
     };
@@ -330,11 +336,29 @@ async fn personalise(
     mut d: ItemDetail,
 ) -> AppResult<ItemDetail> {
     let Some(v) = viewer else { return Ok(d) };
-    if rentals::service::has_hidden_review_on_item(state, d.summary.id, v.id).await? {
+    let marks = viewer_marks(state, v.id, d.summary.id).await?;
+    if marks.hidden_review {
+        // Rare: the caller sees their own review before the other party does.
         return detail(state, viewer, d.summary.id, false).await;
     }
-    d.bookmarked = store::is_bookmarked(&state.db, v.id, d.summary.id).await?;
+    d.bookmarked = marks.bookmarked;
     Ok(d)
+}
+
+/// The caller's bookmark and hidden review on an item, in one query, cached like the detail.
+async fn viewer_marks(state: &AppState, user: i64, item: i64) -> AppResult<ViewerMarks> {
+    let now = state.clock.now_ms();
+    let generation = state.writes.current();
+    if let Some(m) = state.cache.marks.get(&(user, item), generation, now) {
+        return Ok(m);
+    }
+    let (bookmarked, hidden_review) = store::viewer_marks(&state.db, user, item, now).await?;
+    let marks = ViewerMarks {
+        bookmarked,
+        hidden_review,
+    };
+    state.cache.marks.put((user, item), generation, now, marks);
+    Ok(marks)
 }
 
 /// The detail page data in a fixed number of queries; counts a view unless it is the owner's.
@@ -553,7 +577,7 @@ pub async fn note_new_chat(state: &AppState, item: i64) -> AppResult<()> {
 
 pub async fn set_rented(state: &AppState, item: i64, rented: bool) -> AppResult<()> {
     store::set_rented(&state.db, item, rented).await?;
-    state.cache.bump();
+    state.writes.bump();
     Ok(())
 }
 

@@ -227,7 +227,9 @@ pub async fn deliver(state: &AppState, done: &[(NewMessage, MessageRow)]) {
             .realtime
             .send(
                 &msg.participants,
-                &json!({"type": "message", "message": Message::from(row)}),
+                &MessageFrame::Message {
+                    message: &Message::from(row),
+                },
             )
             .await;
     }

@@ -2,10 +2,11 @@
 use sqlx::Row;
 
 use super::model::*;
-use crate::db::Db;
+use crate::db::{row_values, Db};
 
-/// Rows per multi-row INSERT (6 bound values each, well under every engine's limit).
-const INSERT_CHUNK: usize = 128;
+/// Rows per multi-row statement (7 bound values each, well under every engine's limit): one
+/// statement for a whole writer batch.
+const INSERT_CHUNK: usize = 512;
 const ROOM_COLS: &str = "r.id, r.item_id, r.owner_id, r.inquirer_id, r.owner_last_read_id, r.inquirer_last_read_id, r.last_message_id, r.last_activity_at, r.created_at";
 const MSG_COLS: &str = "id, room_id, sender_id, kind, body, event_type, rental_id, created_at";
 
@@ -158,37 +159,25 @@ pub async fn insert_batch(
         let mut rooms: Vec<i64> = batch.iter().map(|m| m.room_id).collect();
         rooms.sort_unstable();
         rooms.dedup();
-        for room in rooms {
-            sqlx::query("UPDATE chat_rooms SET last_activity_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(room)
-                .execute(&mut *tx)
-                .await?;
+        let sql = format!(
+            "SELECT id FROM chat_rooms WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            crate::db::placeholders(1, rooms.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for room in &rooms {
+            q = q.bind(*room);
         }
+        q.fetch_all(&mut *tx).await?;
     }
     let mut out = Vec::with_capacity(batch.len());
     // Multi-row INSERTs: one statement per chunk instead of one per message. Rows of one
     // statement get increasing ids in VALUES order, so sorted ids map back to the chunk in order.
     for chunk in batch.chunks(INSERT_CHUNK) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let b = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, $1)",
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
-            "INSERT INTO messages (room_id, sender_id, kind, body, event_type, rental_id, created_at) VALUES {values} RETURNING id"
+            "INSERT INTO messages (room_id, sender_id, kind, body, event_type, rental_id, created_at) VALUES {} RETURNING id",
+            row_values(db.backend, chunk.len(), 7)
         );
-        let mut q = sqlx::query(&sql).bind(now);
+        let mut q = sqlx::query(&sql);
         for m in chunk {
             q = q
                 .bind(m.room_id)
@@ -196,7 +185,8 @@ pub async fn insert_batch(
                 .bind(m.kind)
                 .bind(&m.body)
                 .bind(m.event_type.as_deref())
-                .bind(m.rental_id);
+                .bind(m.rental_id)
+                .bind(now);
         }
         let mut ids = q
             .fetch_all(&mut *tx)
@@ -218,31 +208,32 @@ pub async fn insert_batch(
             });
         }
     }
-    // One room update per room in the batch, with its newest message.
-    let mut last: Vec<(i64, i64, Option<i64>)> = Vec::new();
+    // One room update for the whole batch: each room's newest message, which also counts as
+    // read by its sender (VALUES columns are column1… on both engines).
+    let mut last: Vec<(i64, i64, i64)> = Vec::new();
     for m in &out {
         match last.iter_mut().find(|(room, _, _)| *room == m.room_id) {
             Some(entry) => {
                 entry.1 = m.id;
-                entry.2 = m.sender_id;
+                entry.2 = m.sender_id.unwrap_or(0);
             }
-            None => last.push((m.room_id, m.id, m.sender_id)),
+            None => last.push((m.room_id, m.id, m.sender_id.unwrap_or(0))),
         }
     }
     last.sort_unstable_by_key(|(room, _, _)| *room);
-    for (room, id, sender) in last {
-        sqlx::query(
-            "UPDATE chat_rooms SET last_message_id = $1, last_activity_at = $2, \
-             owner_last_read_id = CASE WHEN owner_id = $3 THEN $1 ELSE owner_last_read_id END, \
-             inquirer_last_read_id = CASE WHEN inquirer_id = $3 THEN $1 ELSE inquirer_last_read_id END \
-             WHERE id = $4",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(sender.unwrap_or(0))
-        .bind(room)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in last.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "UPDATE chat_rooms SET last_message_id = v.column2, last_activity_at = v.column4, \
+             owner_last_read_id = CASE WHEN owner_id = v.column3 THEN v.column2 ELSE owner_last_read_id END, \
+             inquirer_last_read_id = CASE WHEN inquirer_id = v.column3 THEN v.column2 ELSE inquirer_last_read_id END \
+             FROM (VALUES {}) AS v WHERE chat_rooms.id = v.column1",
+            row_values(db.backend, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (room, id, sender) in chunk {
+            q = q.bind(*room).bind(*id).bind(*sender).bind(now);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -11,6 +11,8 @@ use crate::app::{AppState, Inner};
 use crate::db::Db;
 
 const MAX_BATCH: usize = 512;
+/// The shortest gap between two notification runs (an idle room's first message goes at once).
+const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 type Reply = oneshot::Sender<Result<MessageRow, String>>;
 
@@ -108,12 +110,19 @@ async fn after_commit_loop(
     }
 }
 
-/// Third stage: notifications, coalescing whatever piled up while the last write ran.
+/// Third stage: notifications, coalescing whatever piled up while the last write ran. Under
+/// load it runs at most every `NOTIFY_EVERY`: notification upserts share the single SQLite
+/// writer with messages, so each run delays the next message batch.
 async fn notify_loop(
     mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
     state: Arc<OnceLock<Weak<Inner>>>,
 ) {
+    let mut last_run: Option<tokio::time::Instant> = None;
     while let Some(mut done) = rx.recv().await {
+        if let Some(at) = last_run {
+            tokio::time::sleep_until(at + NOTIFY_EVERY).await;
+        }
+        last_run = Some(tokio::time::Instant::now());
         while let Ok(more) = rx.try_recv() {
             done.extend(more);
         }

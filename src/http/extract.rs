@@ -166,7 +166,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser
     if from_cookie && !csrf_ok(parts, state) {
         return Err(AppError::Forbidden("CSRF 검사에 실패했어요".into()));
     }
-    match accounts::service::active_role(state, user_id).await? {
+    // Never cached: a role granted or an account suspended elsewhere (the CLI, another
+    // instance) applies to the very next request.
+    let role = accounts::service::active_role(state, user_id).await?;
+    match role {
         Some(role) => Ok(Some(AuthUser { id: user_id, role })),
         None => Err(AppError::unauthenticated()),
     }

@@ -73,12 +73,12 @@ pub async fn invalidate_on_write(
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
     if writes {
-        state.cache.bump();
+        state.writes.bump();
     }
     let resp = next.run(req).await;
     if writes {
         // Bump again after the write: a read that ran meanwhile may have cached the old state.
-        state.cache.bump();
+        state.writes.bump();
     }
     resp
 }

@@ -1,6 +1,4 @@
 //! Notification rules: what is stored, what is pushed, what counts as read.
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use super::model::*;
@@ -32,17 +30,12 @@ pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult
     // One global order for the row locks: instances upserting the same rooms never deadlock.
     notes.sort_unstable_by_key(|n| (n.user_id, n.room_id));
     let rows = store::upsert_chat(&state.db, &notes, state.clock.now_ms()).await?;
-    let mut counts: HashMap<i64, i64> = HashMap::new();
+    let mut users: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    let counts = store::unread_counts(&state.db, &users).await?;
     for r in &rows {
-        let unread = match counts.get(&r.user_id) {
-            Some(n) => *n,
-            None => {
-                let n = store::unread_count(&state.db, r.user_id).await?;
-                counts.insert(r.user_id, n);
-                n
-            }
-        };
-        push(state, r, unread).await;
+        push(state, r, counts.get(&r.user_id).copied().unwrap_or(0)).await;
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! SQL for notifications.
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::model::*;
-use crate::db::{placeholders, Db};
+use crate::db::{placeholders, row_values, Db};
 
 const COLS: &str = "id, user_id, kind, title, body, link, created_at, read_at";
 
@@ -28,27 +30,36 @@ pub async fn upsert_chat(
 ) -> sqlx::Result<Vec<NotificationRow>> {
     let mut tx = db.write.begin().await?;
     let mut out = Vec::with_capacity(notes.len());
-    for n in notes {
-        let row: NotificationRow = sqlx::query_as(&format!(
+    // Multi-row upserts: the writer is shared with chat messages, so one statement per chunk
+    // instead of one per note. Callers pass each (user, room) once, as one statement needs.
+    for chunk in notes.chunks(UPSERT_CHUNK) {
+        let sql = format!(
             "INSERT INTO notifications (user_id, kind, title, body, link, room_id, created_at) \
-             VALUES ($1, 'chat_message', $2, $3, $4, $5, $6) \
+             VALUES {} \
              ON CONFLICT (user_id, room_id) WHERE kind = 'chat_message' AND read_at IS NULL \
              DO UPDATE SET title = excluded.title, body = excluded.body, created_at = excluded.created_at \
-             RETURNING {COLS}"
-        ))
-        .bind(n.user_id)
-        .bind(&n.title)
-        .bind(&n.body)
-        .bind(&n.link)
-        .bind(n.room_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        out.push(row);
+             RETURNING {COLS}",
+            row_values(db.backend, chunk.len(), 7)
+        );
+        let mut q = sqlx::query_as(&sql);
+        for n in chunk {
+            q = q
+                .bind(n.user_id)
+                .bind("chat_message")
+                .bind(&n.title)
+                .bind(&n.body)
+                .bind(&n.link)
+                .bind(n.room_id)
+                .bind(now);
+        }
+        out.extend(q.fetch_all(&mut *tx).await?);
     }
     tx.commit().await?;
     Ok(out)
 }
+
+/// Rows per upsert statement: 7 values each stays far below both engines' bind limits.
+const UPSERT_CHUNK: usize = 500;
 
 pub async fn unread_count(db: &Db, user: i64) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
@@ -56,6 +67,25 @@ pub async fn unread_count(db: &Db, user: i64) -> sqlx::Result<i64> {
         .fetch_one(&db.read)
         .await?
         .try_get(0)
+}
+
+/// Unread counts of several users in one query (users with none are absent).
+pub async fn unread_counts(db: &Db, users: &[i64]) -> sqlx::Result<HashMap<i64, i64>> {
+    let mut out = HashMap::with_capacity(users.len());
+    for chunk in users.chunks(UPSERT_CHUNK) {
+        let sql = format!(
+            "SELECT user_id, COUNT(*) FROM notifications WHERE read_at IS NULL AND user_id IN ({}) GROUP BY user_id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for u in chunk {
+            q = q.bind(*u);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
+        }
+    }
+    Ok(out)
 }
 
 pub async fn list(

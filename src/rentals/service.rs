@@ -430,8 +430,3 @@ pub async fn reviewed_among(
         .into_iter()
         .collect())
 }
-
-/// Whether `user` has a review on this item that only they can see (item pages read fresh then).
-pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
-    Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)
-}
