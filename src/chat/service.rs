@@ -222,17 +222,16 @@ pub async fn post_system(
 
 /// After a batch commits: deliver each message to every socket of both participants.
 pub async fn deliver(state: &AppState, done: &[(NewMessage, MessageRow)]) {
-    for (msg, row) in done {
-        state
-            .realtime
-            .send(
-                &msg.participants,
-                &MessageFrame::Message {
-                    message: &Message::from(row),
-                },
-            )
-            .await;
-    }
+    let frames: Vec<(&[i64], std::sync::Arc<str>)> = done
+        .iter()
+        .filter_map(|(msg, row)| {
+            let text = crate::realtime::frame_text(&MessageFrame::Message {
+                message: &Message::from(row),
+            })?;
+            Some((&msg.participants[..], text))
+        })
+        .collect();
+    state.realtime.send_all(&frames).await;
     state
         .metrics
         .messages_sent

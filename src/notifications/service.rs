@@ -8,13 +8,14 @@ use crate::http::extract::AuthUser;
 use crate::http::params::PageReq;
 use crate::http::{AppError, AppResult};
 
+fn frame(row: &NotificationRow, unread: i64) -> serde_json::Value {
+    json!({"type": "notification", "notification": Notification::from(row), "unread_count": unread})
+}
+
 async fn push(state: &AppState, row: &NotificationRow, unread: i64) {
     state
         .realtime
-        .send(
-            &[row.user_id],
-            &json!({"type": "notification", "notification": Notification::from(row), "unread_count": unread}),
-        )
+        .send(&[row.user_id], &frame(row, unread))
         .await;
 }
 
@@ -34,9 +35,16 @@ pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult
     users.sort_unstable();
     users.dedup();
     let counts = store::unread_counts(&state.db, &users).await?;
-    for r in &rows {
-        push(state, r, counts.get(&r.user_id).copied().unwrap_or(0)).await;
-    }
+    let users: Vec<[i64; 1]> = rows.iter().map(|r| [r.user_id]).collect();
+    let frames: Vec<(&[i64], std::sync::Arc<str>)> = rows
+        .iter()
+        .zip(&users)
+        .filter_map(|(r, to)| {
+            let unread = counts.get(&r.user_id).copied().unwrap_or(0);
+            Some((&to[..], crate::realtime::frame_text(&frame(r, unread))?))
+        })
+        .collect();
+    state.realtime.send_all(&frames).await;
     Ok(())
 }
 

@@ -26,7 +26,8 @@ pub struct RedisBroker {
     channel: String,
 }
 
-/// What travels on the channel: the users to reach and the frame, already serialized.
+/// What travels on the channel: frames with the users each one is for, already serialized.
+/// A whole writer batch goes as one message, so one round trip carries hundreds of frames.
 #[derive(Serialize)]
 struct Envelope<'a> {
     u: &'a [i64],
@@ -68,9 +69,12 @@ impl Broker {
         }
     }
 
-    pub async fn publish(&self, hub: &Hub, users: &[i64], frame: Arc<str>) {
+    /// Delivers each frame to every socket of its users, on every instance.
+    pub async fn publish(&self, hub: &Hub, frames: &[(&[i64], Arc<str>)]) {
         let Broker::Redis(r) = self else {
-            hub.deliver(users, &frame);
+            for (users, frame) in frames {
+                hub.deliver(users, frame);
+            }
             return;
         };
         let conn = if r.ready.load(Ordering::Acquire) {
@@ -80,11 +84,9 @@ impl Broker {
         };
         let sent = match conn {
             Some(mut conn) => {
-                let payload = serde_json::to_string(&Envelope {
-                    u: users,
-                    f: &frame,
-                })
-                .expect("envelope serializes");
+                let envelopes: Vec<Envelope> =
+                    frames.iter().map(|(u, f)| Envelope { u, f }).collect();
+                let payload = serde_json::to_string(&envelopes).expect("envelope serializes");
                 conn.publish::<_, _, i64>(&r.channel, payload)
                     .await
                     .map(|_| ())
@@ -97,7 +99,9 @@ impl Broker {
         if let Err(e) = sent {
             // Our own sockets still get it; other instances' clients catch up over REST.
             tracing::warn!(error = %e, "redis publish failed; delivering locally");
-            hub.deliver(users, &frame);
+            for (users, frame) in frames {
+                hub.deliver(users, frame);
+            }
         }
     }
 }
@@ -115,8 +119,12 @@ async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, broker: Arc<RedisB
                     let Ok(payload) = msg.get_payload::<String>() else {
                         continue;
                     };
-                    match serde_json::from_str::<Received>(&payload) {
-                        Ok(env) => hub.deliver(&env.u, &Arc::from(env.f)),
+                    match serde_json::from_str::<Vec<Received>>(&payload) {
+                        Ok(envelopes) => {
+                            for env in envelopes {
+                                hub.deliver(&env.u, &Arc::from(env.f));
+                            }
+                        }
                         Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),
                     }
                 }

@@ -40,17 +40,30 @@ impl Realtime {
 
     /// Sends one server frame to every socket of these users, on every instance.
     pub async fn send<T: Serialize>(&self, users: &[i64], frame: &T) {
-        let text: Arc<str> = match serde_json::to_string(frame) {
-            Ok(s) => s.into(),
-            Err(e) => {
-                tracing::error!(error = %e, "frame does not serialize");
-                return;
-            }
-        };
-        self.broker.publish(&self.hub, users, text).await;
+        if let Some(text) = frame_text(frame) {
+            self.broker.publish(&self.hub, &[(users, text)]).await;
+        }
+    }
+
+    /// Sends several frames at once (one broker round trip for all of them), in order.
+    pub async fn send_all(&self, frames: &[(&[i64], Arc<str>)]) {
+        if !frames.is_empty() {
+            self.broker.publish(&self.hub, frames).await;
+        }
     }
 
     pub fn close_all(&self) {
         self.hub.close_all();
+    }
+}
+
+/// A frame serialized once, shared by every socket it goes to.
+pub fn frame_text<T: Serialize>(frame: &T) -> Option<Arc<str>> {
+    match serde_json::to_string(frame) {
+        Ok(s) => Some(s.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "frame does not serialize");
+            None
+        }
     }
 }
