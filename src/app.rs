@@ -38,6 +38,8 @@ pub struct Inner {
     pub cache: catalog::cache::CatalogCache,
     /// Bumped by every state-changing request: what the micro-caches were made under.
     pub writes: crate::cache::Generation,
+    /// Public profiles, cached like the catalog.
+    pub profiles: crate::cache::MicroCache<i64, crate::accounts::model::PublicUser>,
     /// Base for absolute links (media URLs, Origin checks).
     pub public_url: String,
 }
@@ -100,6 +102,7 @@ pub async fn build_state(
         views: Default::default(),
         cache: Default::default(),
         writes: Default::default(),
+        profiles: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
         public_url,
     }));
     state.chat_writer.attach(&state);

@@ -236,21 +236,33 @@ pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicU
 }
 
 /// Public profiles of many users in two queries, for lists (items, rooms, rentals, reviews).
+/// Public profiles in at most two queries, and none for profiles read in the last few seconds
+/// (every item detail, room and rental shows its people).
 pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, PublicUser>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    let now = state.clock.now_ms();
+    let generation = state.writes.current();
+    let mut out = HashMap::with_capacity(ids.len());
+    ids.retain(|id| match state.profiles.get(id, generation, now) {
+        Some(u) => {
+            out.insert(*id, u);
+            false
+        }
+        None => true,
+    });
+    if ids.is_empty() {
+        return Ok(out);
+    }
     let rows = store::by_ids(&state.db, &ids).await?;
-    let stats = store::review_stats(&state.db, &ids, state.clock.now_ms()).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.id,
-                to_public(state, r, stats.get(&r.id).copied().unwrap_or_default()),
-            )
-        })
-        .collect())
+    let stats = store::review_stats(&state.db, &ids, now).await?;
+    for r in &rows {
+        let u = to_public(state, r, stats.get(&r.id).copied().unwrap_or_default());
+        state.profiles.put(r.id, generation, now, u.clone());
+        out.insert(r.id, u);
+    }
+    Ok(out)
 }
 
 pub async fn public_user(state: &AppState, id: i64) -> AppResult<PublicUser> {

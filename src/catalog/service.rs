@@ -368,12 +368,17 @@ pub async fn detail(
     id: i64,
     count_view: bool,
 ) -> AppResult<ItemDetail> {
-    // The stored count and the pending one must come from the same side of a flush.
-    let _views = state.views.reading().await;
-    let row = visible_item(state, viewer, id).await?;
-    if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
-        state.views.hit(id);
-    }
+    // The stored count and the pending one must come from the same side of a flush (the
+    // guard is held for this one read only).
+    let (row, view_count) = {
+        let _views = state.views.reading().await;
+        let row = visible_item(state, viewer, id).await?;
+        if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
+            state.views.hit(id);
+        }
+        let count = row.view_count + state.views.pending(id);
+        (row, count)
+    };
     let images = store::images(&state.db, id).await?;
     let owner = accounts::public_user(state, row.owner_id).await?;
     let bookmarked = match viewer {
@@ -388,7 +393,7 @@ pub async fn detail(
         images: images.iter().map(|i| image_json(state, i)).collect(),
         owner,
         bookmarked,
-        view_count: row.view_count + state.views.pending(id),
+        view_count,
         booked,
         reviews,
     })

@@ -410,13 +410,19 @@ pub async fn add_views(db: &Db, views: &HashMap<i64, i64>) -> sqlx::Result<()> {
     if views.is_empty() {
         return Ok(());
     }
+    let views: Vec<(i64, i64)> = views.iter().map(|(k, v)| (*k, *v)).collect();
     let mut tx = db.write.begin().await?;
-    for (id, n) in views {
-        sqlx::query("UPDATE items SET view_count = view_count + $1 WHERE id = $2")
-            .bind(*n)
-            .bind(*id)
-            .execute(&mut *tx)
-            .await?;
+    // A few statements for thousands of items: the flush holds the writer and detail reads.
+    for chunk in views.chunks(500) {
+        let sql = format!(
+            "UPDATE items SET view_count = view_count + v.column2 FROM (VALUES {}) AS v WHERE items.id = v.column1",
+            crate::db::row_values(db.backend, chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, n) in chunk {
+            q = q.bind(*id).bind(*n);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await
 }
