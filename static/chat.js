@@ -17,7 +17,8 @@ const msgs = new Map();
 const pending = new Map();
 const rentals = new Map();
 const loading = new Set();
-const reviewed = new Set();
+// Rentals this user has reviewed already (from the page), plus any reviewed here.
+const reviewed = new Set((box.dataset.reviewed || '').split(' ').filter(Boolean).map(Number));
 const fresh = new Set();
 let hasMore = false;
 let loadingOlder = false;

@@ -195,6 +195,14 @@ test('a rental is requested, accepted from the chat, returned, and both review e
   await pageA.getByRole('button', { name: '후기 남기기' }).click();
   await pageA.waitForLoadState('load');
   await pageA.getByText('후기를 남겼어요').first().waitFor();
+  // Back in the chat, the returned rental offers the lender no second review.
+  const loaded = pageA.waitForResponse((r) => r.url().endsWith(`/api/v1/rentals/${rentalId}`));
+  await pageA.goto(`/chats/${roomId}`);
+  await loaded;
+  const latest = pageA.locator('.msg.system').last();
+  await latest.getByRole('link', { name: '대여 정보' }).waitFor();
+  await pageA.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+  assert.equal(await latest.getByRole('button', { name: '후기 쓰기' }).count(), 0);
 
   // The borrower reviews from 대여 완료 on my page.
   await pageB.goto('/me?tab=done');

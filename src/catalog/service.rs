@@ -308,7 +308,7 @@ pub async fn detail_for_viewer(
         Some(c) => c,
         None => {
             let generation = state.writes.current();
-            let mut shared = match detail(state, None, id, false).await {
+            let (mut shared, seen) = match detail_counted(state, None, id, false).await {
                 Ok(d) => d,
                 // Hidden items exist only for their owner and admins: never cached.
                 Err(AppError::NotFound(_)) if viewer.is_some() => {
@@ -316,7 +316,8 @@ pub async fn detail_for_viewer(
                 }
                 Err(e) => return Err(e),
             };
-            shared.view_count -= state.views.seen(id);
+            // The cached count leaves out this process's views; each response adds them back.
+            shared.view_count -= seen;
             let shared = std::sync::Arc::new(shared);
             state.cache.details.put(id, generation, now, shared.clone());
             shared
@@ -368,16 +369,27 @@ pub async fn detail(
     id: i64,
     count_view: bool,
 ) -> AppResult<ItemDetail> {
-    // The stored count and the pending one must come from the same side of a flush (the
-    // guard is held for this one read only).
-    let (row, view_count) = {
+    Ok(detail_counted(state, viewer, id, count_view).await?.0)
+}
+
+/// [`detail`], with every view this process has counted for the item (flushed or not) read
+/// on the same side of a flush as the stored count.
+async fn detail_counted(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    id: i64,
+    count_view: bool,
+) -> AppResult<(ItemDetail, i64)> {
+    // The stored count, the pending one and the flushed one must come from the same side of
+    // a flush (the guard is held for this one read only).
+    let (row, view_count, seen) = {
         let _views = state.views.reading().await;
         let row = visible_item(state, viewer, id).await?;
         if count_view && viewer.is_none_or(|v| v.id != row.owner_id) {
             state.views.hit(id);
         }
         let count = row.view_count + state.views.pending(id);
-        (row, count)
+        (row, count, state.views.seen(id))
     };
     let images = store::images(&state.db, id).await?;
     let owner = accounts::public_user(state, row.owner_id).await?;
@@ -387,16 +399,19 @@ pub async fn detail(
     };
     let booked = rentals::service::booked_from_now(state, id).await?;
     let reviews = rentals::service::reviews_of_item(state, id, viewer).await?;
-    Ok(ItemDetail {
-        summary: summary(state, &row),
-        description: row.description.clone(),
-        images: images.iter().map(|i| image_json(state, i)).collect(),
-        owner,
-        bookmarked,
-        view_count,
-        booked,
-        reviews,
-    })
+    Ok((
+        ItemDetail {
+            summary: summary(state, &row),
+            description: row.description.clone(),
+            images: images.iter().map(|i| image_json(state, i)).collect(),
+            owner,
+            bookmarked,
+            view_count,
+            booked,
+            reviews,
+        },
+        seen,
+    ))
 }
 
 fn image_json(state: &AppState, i: &ImageRow) -> Image {

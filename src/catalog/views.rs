@@ -7,6 +7,8 @@ use std::sync::Mutex;
 struct Counts {
     /// Not yet written to the database.
     pending: HashMap<i64, i64>,
+    /// Taken by a flush that has not finished yet.
+    in_flight: HashMap<i64, i64>,
     /// Written by this process since it started.
     flushed: HashMap<i64, i64>,
 }
@@ -48,15 +50,22 @@ impl ViewCounter {
     /// excludes them, so flushing never makes a cached count jump.
     pub fn seen(&self, item: i64) -> i64 {
         let c = self.counts.lock().expect("views lock");
-        c.pending.get(&item).copied().unwrap_or(0) + c.flushed.get(&item).copied().unwrap_or(0)
+        [&c.pending, &c.in_flight, &c.flushed]
+            .iter()
+            .map(|m| m.get(&item).copied().unwrap_or(0))
+            .sum()
     }
 
     pub fn take(&self) -> HashMap<i64, i64> {
-        std::mem::take(&mut self.counts.lock().expect("views lock").pending)
+        let mut c = self.counts.lock().expect("views lock");
+        let views = std::mem::take(&mut c.pending);
+        c.in_flight = views.clone();
+        views
     }
 
     pub fn flushed(&self, views: &HashMap<i64, i64>) {
         let mut c = self.counts.lock().expect("views lock");
+        c.in_flight.clear();
         for (k, v) in views {
             *c.flushed.entry(*k).or_default() += v;
         }
@@ -65,6 +74,7 @@ impl ViewCounter {
     /// Puts counts back after a failed flush so no view is lost.
     pub fn restore(&self, views: HashMap<i64, i64>) {
         let mut c = self.counts.lock().expect("views lock");
+        c.in_flight.clear();
         for (k, v) in views {
             *c.pending.entry(k).or_default() += v;
         }

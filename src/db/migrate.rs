@@ -9,12 +9,20 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_visible_item_indexes.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_covering_count_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../../migrations/postgres/0002_visible_item_indexes.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_covering_count_indexes.sql"),
     ),
 ];
 

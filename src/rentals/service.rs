@@ -419,6 +419,11 @@ pub async fn reviewed_by(state: &AppState, rental: i64, user: i64) -> AppResult<
         .any(|r| r.author_id == user))
 }
 
+/// The rentals of an item that `user` has already reviewed (the chat's "후기 쓰기" buttons).
+pub async fn reviewed_on_item(state: &AppState, user: i64, item: i64) -> AppResult<Vec<i64>> {
+    Ok(store::reviewed_on_item(&state.db, user, item).await?)
+}
+
 /// The rentals among `ids` that `user` has already reviewed, in one query (lists of rentals).
 pub async fn reviewed_among(
     state: &AppState,

@@ -381,3 +381,15 @@ pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Resu
         .map(|r| r.try_get(0))
         .collect()
 }
+
+/// Rentals of an item that `author` has reviewed.
+pub async fn reviewed_on_item(db: &Db, author: i64, item: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query("SELECT rental_id FROM reviews WHERE author_id = $1 AND item_id = $2")
+        .bind(author)
+        .bind(item)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}

@@ -888,6 +888,8 @@ struct ChatPage {
     item_title: String,
     item_thumb: String,
     item_price: String,
+    /// Rentals of this item the viewer has reviewed, space-separated (no second "후기 쓰기").
+    reviewed: String,
 }
 
 pub async fn chat(
@@ -900,7 +902,15 @@ pub async fn chat(
     let room = chat::service::room(&state, user, id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let reviewed = rentals::service::reviewed_on_item(&state, user.id, room.item.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let page = ChatPage {
+        reviewed: reviewed
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
         l: Layout::new(&ctx, &format!("{} 님과 채팅", room.other_user.nickname)),
         room_id: room.id,
         other_id: room.other_user.id,

@@ -480,6 +480,15 @@ async fn listing_filters_sort_and_paginate() {
         ids(&p),
         vec![id(&dear), id(&mid), id(&far), id(&cheap), id(&nego)]
     );
+    // With a price range the order comes from the price indexes (no NULLs-last term).
+    let (_, p) = app
+        .get("/items?min_price=2000&max_price=5000&sort=price_asc", None)
+        .await;
+    assert_eq!(ids(&p), vec![id(&far), id(&mid)]);
+    let (_, p) = app
+        .get("/items?min_price=2000&max_price=5000&sort=price_desc", None)
+        .await;
+    assert_eq!(ids(&p), vec![id(&mid), id(&far)]);
     let (_, p) = app.get(&format!("/items?owner={}", b.id), None).await;
     assert_eq!(ids(&p), vec![id(&far)]);
     let (_, p) = app.get("/items?per_page=2&page=2", None).await;
