@@ -13,21 +13,8 @@ use crate::media::{self, image};
 
 const BAD_LOGIN: &str = "이메일 또는 비밀번호가 맞지 않아요";
 
-/// Each argon2 run takes ~19 MiB; bound how many run at once (a signup burst must not balloon
-/// memory) to the cores there are.
-fn argon2_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
-}
-
 pub async fn hash_password(password: String) -> AppResult<String> {
-    let _permit = argon2_permits()
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(move || {
+    super::hashing::run(move || {
         use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
         let salt = SaltString::generate(&mut OsRng);
         argon2::Argon2::default()
@@ -35,7 +22,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
+    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("password hashing pool stopped")))?
     .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
 }
 
@@ -43,10 +30,7 @@ pub async fn verify_password(password: String, hash: String) -> bool {
     if hash.is_empty() {
         return false;
     }
-    let Ok(_permit) = argon2_permits().acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
+    super::hashing::run(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
             .map(|h| {
