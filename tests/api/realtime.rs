@@ -813,7 +813,7 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
         .await
         .unwrap();
     let (mut tx, mut rx) = ws.split();
-    const N: usize = 3000;
+    const N: usize = 4000;
     let sender = tokio::spawn(async move {
         for i in 0..N {
             let f =
@@ -889,4 +889,69 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
     assert_eq!(bodies, expected.iter().collect::<Vec<_>>());
     drop(again);
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test]
+async fn a_socket_that_stops_reading_is_dropped_without_slowing_the_others() {
+    let app = TestApp::spawn().await;
+    let (owner, asker, room) = pair(&app).await;
+    // The owner's second device stops reading; a tiny receive buffer makes its backlog reach
+    // the server's bounded queue quickly.
+    let addr = app.addr.trim_start_matches("http://").to_string();
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(2048).unwrap();
+    let tcp = tcp.connect(addr.parse().unwrap()).await.unwrap();
+    let url = format!("ws://{addr}/api/v1/ws?token={}", owner.token);
+    let (mut stalled, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+    let mut reading = app.ws(&owner.token).await;
+    let sender = app.ws(&asker.token).await;
+    let before = app.state.realtime.hub.connections();
+    assert_eq!(before, 3);
+
+    // Far more than the queue (512 frames) and the kernel buffers (4 MB at most here) hold.
+    const N: usize = 4000;
+    let body = "가".repeat(900);
+    let (tx, mut rx) = sender.stream.split();
+    let send_all = async move {
+        let mut tx = tx;
+        for i in 0..N {
+            let f = json!({"type": "send", "room_id": room, "body": format!("{i} {body}")});
+            tx.send(WsMsg::Text(f.to_string().into())).await.unwrap();
+        }
+        tx
+    };
+    let acks = async {
+        let mut n = 0;
+        while n < N {
+            let msg = tokio::time::timeout(Duration::from_secs(10), rx.next())
+                .await
+                .expect("the sender is never held up")
+                .unwrap()
+                .unwrap();
+            if let WsMsg::Text(t) = msg {
+                if serde_json::from_str::<Value>(&t).unwrap()["type"] == "ack" {
+                    n += 1;
+                }
+            }
+        }
+    };
+    let (_tx, (), delivered) = tokio::join!(send_all, acks, reading.collect_of("message", N));
+    assert_eq!(delivered.len(), N, "the reading socket got every message");
+    assert_eq!(
+        app.state.realtime.hub.connections(),
+        before - 1,
+        "the stalled socket was dropped from delivery"
+    );
+    // When it finally reads, it finds a backlog and then the end of the connection.
+    let mut frames = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stalled.next()).await {
+            Ok(Some(Ok(WsMsg::Text(_)))) => frames += 1,
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => break,
+            Err(_) => panic!("the dropped socket is closed by the server"),
+        }
+    }
+    assert!(frames < N, "it never got the full stream ({frames} frames)");
+    app.stop().await;
 }
