@@ -28,6 +28,7 @@ pub struct CatalogCache {
     pub lists: MicroCache<String, Bytes>,
     pub details: MicroCache<i64, Arc<ItemDetail>>,
     pub marks: MicroCache<(i64, i64), ViewerMarks>,
+    pub categories: MicroCache<(), Arc<[super::model::Category]>>,
 }
 
 impl Default for CatalogCache {
@@ -36,6 +37,7 @@ impl Default for CatalogCache {
             lists: MicroCache::new(MAX_LISTS, TTL_MS),
             details: MicroCache::new(MAX_DETAILS, TTL_MS),
             marks: MicroCache::new(MAX_MARKS, TTL_MS),
+            categories: MicroCache::new(1, TTL_MS),
         }
     }
 }

@@ -15,7 +15,19 @@ use crate::media::{self, image};
 use crate::rentals;
 
 pub async fn categories(state: &AppState) -> AppResult<Vec<Category>> {
-    Ok(store::categories(&state.db).await?)
+    Ok(categories_cached(state).await?.to_vec())
+}
+
+/// The category list, micro-cached: every filtered listing resolves its category through it.
+async fn categories_cached(state: &AppState) -> AppResult<std::sync::Arc<[Category]>> {
+    let now = state.clock.now_ms();
+    let generation = state.writes.current();
+    if let Some(all) = state.cache.categories.get(&(), generation, now) {
+        return Ok(all);
+    }
+    let all: std::sync::Arc<[Category]> = store::categories(&state.db).await?.into();
+    state.cache.categories.put((), generation, now, all.clone());
+    Ok(all)
 }
 
 pub fn summary(state: &AppState, r: &ItemRow) -> ItemSummary {
@@ -147,14 +159,17 @@ pub async fn list_query(
         .map(Section::parse);
     let category_id = match p.str("category") {
         None => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(id) if store::category_exists(&state.db, id).await? => Some(id),
-            Ok(_) => return Err(AppError::field("category", "없는 카테고리예요")),
-            Err(_) => match store::category_by_slug(&state.db, c).await? {
+        Some(c) => {
+            let all = categories_cached(state).await?;
+            let found = match c.parse::<i64>() {
+                Ok(id) => all.iter().find(|cat| cat.id == id),
+                Err(_) => all.iter().find(|cat| cat.slug == c),
+            };
+            match found {
                 Some(cat) => Some(cat.id),
                 None => return Err(AppError::field("category", "없는 카테고리예요")),
-            },
-        },
+            }
+        }
     };
     let radius = p.int("radius_km", RADIUS_MIN_KM, RADIUS_MAX_KM)?;
     let (mut region_codes, mut region_prefix) = (None, None);

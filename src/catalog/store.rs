@@ -23,13 +23,6 @@ pub async fn categories(db: &Db) -> sqlx::Result<Vec<Category>> {
         .await
 }
 
-pub async fn category_by_slug(db: &Db, slug: &str) -> sqlx::Result<Option<Category>> {
-    sqlx::query_as("SELECT id, slug, name FROM categories WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(&db.read)
-        .await
-}
-
 pub async fn category_exists(db: &Db, id: i64) -> sqlx::Result<bool> {
     Ok(sqlx::query("SELECT id FROM categories WHERE id = $1")
         .bind(id)
