@@ -138,12 +138,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             .and_then(|(_, rest)| rest.rsplit_once(" ORDER BY "))
             .map(|(w, _)| w.to_string())
             .context("unexpected listing SQL shape")?;
-        let order = match q.sort {
-            Sort::Recent => "i.id DESC",
-            Sort::PriceAsc => "(i.price IS NULL), i.price ASC, i.id DESC",
-            Sort::PriceDesc => "(i.price IS NULL), i.price DESC, i.id DESC",
-            Sort::Popular => "(i.bookmark_count + i.chat_count) DESC, i.id DESC",
-        };
+        let order = egodaeyeo::catalog::store::list_order(&q);
         let page = format!(
             "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE {where_} ORDER BY {order} LIMIT 12 OFFSET 0"
         );

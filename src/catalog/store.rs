@@ -175,20 +175,25 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     f
 }
 
-/// A page of items and the total count: two queries whatever the filters.
-pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
-    let f = list_filter(db, q);
-    // With a price range no row lacks a price, so the NULLs-last term goes and the indexes on
-    // (price, id DESC) and (price, id) give the order without sorting every match.
+/// The ORDER BY of a listing. With a price range no row lacks a price, so the NULLs-last term
+/// goes and the indexes on (price, id DESC) and (price, id) give the order without sorting every
+/// match.
+pub fn list_order(q: &ListQuery) -> &'static str {
     let ranged = q.min_price.is_some() || q.max_price.is_some();
-    let order = match q.sort {
+    match q.sort {
         Sort::Recent => "i.id DESC",
         Sort::PriceAsc if ranged => "i.price ASC, i.id DESC",
         Sort::PriceDesc if ranged => "i.price DESC, i.id DESC",
         Sort::PriceAsc => "(i.price IS NULL), i.price ASC, i.id DESC",
         Sort::PriceDesc => "(i.price IS NULL), i.price DESC, i.id DESC",
         Sort::Popular => "(i.bookmark_count + i.chat_count) DESC, i.id DESC",
-    };
+    }
+}
+
+/// A page of items and the total count: two queries whatever the filters.
+pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
+    let f = list_filter(db, q);
+    let order = list_order(q);
     let n = f.next();
     let sql = format!(
         "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
