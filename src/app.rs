@@ -254,6 +254,9 @@ pub async fn serve(
 
 /// Housekeeping: the SQLite WAL is checkpointed every second, buffered view counts are written
 /// every few seconds, planner statistics hourly.
+/// Short, so each checkpoint (which briefly holds the writer) has little to copy and sync.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_analyze: Option<std::time::Instant> = None;
@@ -263,8 +266,8 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
             tick += 1;
-            if tick % 5 != 1 {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if tick % 20 != 1 {
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
                 continue;
             }
             if last_analyze.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
@@ -274,7 +277,7 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 last_analyze = Some(std::time::Instant::now());
             }
             catalog::service::flush_views(&state).await;
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
         }
     })
 }
