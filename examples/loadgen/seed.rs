@@ -272,6 +272,7 @@ const NAME_PARTS: &[&str] = &[
 
 /// Runs `sql_head VALUES (...), (...)` for rows of `cols` values each, chunked, in `tx`.
 async fn insert_rows(
+    backend: Backend,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sql_head: &str,
     sql_tail: &str,
@@ -281,23 +282,10 @@ async fn insert_rows(
     let mut ids = Vec::with_capacity(rows.len());
     let per_chunk = (30_000 / cols).min(500);
     for chunk in rows.chunks(per_chunk) {
-        let mut sql = String::from(sql_head);
-        sql.push_str(" VALUES ");
-        let mut n = 1;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..cols {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${n}"));
-                n += 1;
-            }
-            sql.push(')');
-        }
+        let mut sql = format!(
+            "{sql_head} VALUES {}",
+            egodaeyeo::db::row_values(backend, chunk.len(), cols)
+        );
         sql.push(' ');
         sql.push_str(sql_tail);
         let mut q = sqlx::query(&sql);
@@ -393,6 +381,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         })
         .collect();
     let user_ids = insert_rows(
+        db.backend,
         &mut tx,
         "INSERT INTO users (email, password_hash, nickname, region_code, created_at)",
         "RETURNING id",
@@ -489,6 +478,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     }
     let mut tx = db.write.begin().await?;
     let item_ids = insert_rows(
+        db.backend,
         &mut tx,
         "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, thumb_key, created_at, updated_at)",
         "RETURNING id",
@@ -509,6 +499,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     insert_rows(
+        db.backend,
         &mut tx,
         "INSERT INTO item_images (item_id, position, key, thumb_key, created_at)",
         "",
@@ -533,6 +524,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     insert_rows(
+        db.backend,
         &mut tx,
         "INSERT INTO bookmarks (user_id, item_id, created_at)",
         "",
@@ -548,7 +540,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     .await?;
     tx.commit().await?;
     if db.backend == Backend::Postgres {
-        // What autovacuum would do shortly anyway; SQLite gets no ANALYZE (the server never runs one).
+        // What autovacuum would do shortly anyway; on SQLite the server runs ANALYZE when it starts.
         sqlx::query("ANALYZE").execute(&db.write).await?;
     }
     println!(
