@@ -361,17 +361,16 @@ async fn personalise(
     Ok(d)
 }
 
-/// The caller's bookmark and hidden review on an item, in one query, cached like the detail.
+/// The caller's bookmark and hidden review on an item, cached like the detail.
 async fn viewer_marks(state: &AppState, user: i64, item: i64) -> AppResult<ViewerMarks> {
     let now = state.clock.now_ms();
     let generation = state.writes.current();
     if let Some(m) = state.cache.marks.get(&(user, item), generation, now) {
         return Ok(m);
     }
-    let (bookmarked, hidden_review) = store::viewer_marks(&state.db, user, item, now).await?;
     let marks = ViewerMarks {
-        bookmarked,
-        hidden_review,
+        bookmarked: store::is_bookmarked(&state.db, user, item).await?,
+        hidden_review: rentals::service::has_hidden_review_on_item(state, item, user).await?,
     };
     state.cache.marks.put((user, item), generation, now, marks);
     Ok(marks)

@@ -325,22 +325,6 @@ pub async fn is_bookmarked(db: &Db, user: i64, item: i64) -> sqlx::Result<bool> 
     )
 }
 
-/// Whether `user` bookmarked `item`, and whether they wrote a review on it that is not visible
-/// to others yet (the detail then shows it to them alone).
-pub async fn viewer_marks(db: &Db, user: i64, item: i64, now: i64) -> sqlx::Result<(bool, bool)> {
-    let row = sqlx::query(
-        "SELECT \
-           (SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND item_id = $2), \
-           (SELECT COUNT(*) FROM (SELECT 1 FROM reviews WHERE item_id = $2 AND author_id = $1 AND visible_at > $3 LIMIT 1) r)",
-    )
-    .bind(user)
-    .bind(item)
-    .bind(now)
-    .fetch_one(&db.read)
-    .await?;
-    Ok((row.try_get::<i64, _>(0)? > 0, row.try_get::<i64, _>(1)? > 0))
-}
-
 /// Adds or removes a bookmark and keeps the item's counter in step; idempotent either way.
 pub async fn set_bookmark(db: &Db, user: i64, item: i64, on: bool, now: i64) -> sqlx::Result<i64> {
     let mut tx = db.write.begin().await?;

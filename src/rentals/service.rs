@@ -419,6 +419,11 @@ pub async fn reviewed_by(state: &AppState, rental: i64, user: i64) -> AppResult<
         .any(|r| r.author_id == user))
 }
 
+/// Whether `user` has a review on this item that only they can see (item pages read fresh then).
+pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
+    Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)
+}
+
 /// The rentals of an item that `user` has already reviewed (the chat's "후기 쓰기" buttons).
 pub async fn reviewed_on_item(state: &AppState, user: i64, item: i64) -> AppResult<Vec<i64>> {
     Ok(store::reviewed_on_item(&state.db, user, item).await?)

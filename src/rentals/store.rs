@@ -393,3 +393,21 @@ pub async fn reviewed_on_item(db: &Db, author: i64, item: i64) -> sqlx::Result<V
         .map(|r| r.try_get(0))
         .collect()
 }
+
+/// True when `author` wrote a review on this item that others cannot see yet.
+pub async fn hidden_review_on_item(
+    db: &Db,
+    item: i64,
+    author: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "SELECT id FROM reviews WHERE item_id = $1 AND author_id = $2 AND visible_at > $3 LIMIT 1",
+    )
+    .bind(item)
+    .bind(author)
+    .bind(now)
+    .fetch_optional(&db.read)
+    .await?
+    .is_some())
+}

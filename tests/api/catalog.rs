@@ -645,6 +645,12 @@ async fn bookmarks_are_idempotent_and_listed() {
     }
     let (_, mine) = app.get("/me/bookmarks", Some(&fan.token)).await;
     assert_eq!(mine["total"], 1);
+    // The caller's own view of the detail follows at once (no stale cached bookmark).
+    let (_, d) = app
+        .get(&format!("/items/{}", i1["id"]), Some(&fan.token))
+        .await;
+    assert_eq!(d["bookmarked"], false);
+    assert_eq!(d["bookmark_count"], 0);
     let (s, _) = app.put(&p1, None, json!({})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = app

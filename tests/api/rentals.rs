@@ -1101,6 +1101,16 @@ async fn reviews_are_hidden_until_both_reviewed_and_count_in_score() {
     assert_eq!(u["review_count"], 0);
     let (_, d) = app.get(&format!("/items/{item}"), None).await;
     assert_eq!(d["reviews"], json!([]));
+    // Its author sees it on the item, others do not.
+    let (_, d) = app
+        .get(&format!("/items/{item}"), Some(&borrower.token))
+        .await;
+    assert_eq!(d["reviews"].as_array().unwrap().len(), 1);
+    assert_eq!(d["reviews"][0]["content"], "깨끗했어요");
+    let (_, d) = app
+        .get(&format!("/items/{item}"), Some(&lender.token))
+        .await;
+    assert_eq!(d["reviews"], json!([]));
     // The other side reviews: both show.
     let (s, _) = review(&app, &lender, id, 5, "약속을 잘 지켜요").await;
     assert_eq!(s, StatusCode::CREATED);
