@@ -224,6 +224,10 @@ pub async fn set_suspended(db: &Db, id: i64, suspended: bool, now: i64) -> sqlx:
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    if n == 0 {
+        // Unknown or deleted account: its items stay as they are (a deleted user's stay unlisted).
+        return Ok(0);
+    }
     sqlx::query("UPDATE items SET listed = $1 WHERE owner_id = $2")
         .bind(i64::from(!suspended))
         .bind(id)

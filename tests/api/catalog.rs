@@ -233,6 +233,27 @@ async fn suspended_owners_items_leave_listings() {
     .await;
     let (_, list) = app.get("/items", None).await;
     assert_eq!(list["total"], 1);
+    // A deleted account cannot be unsuspended, and its items stay out of listings.
+    let gone = app.signup("gone").await;
+    app.create_item(&gone, json!({})).await;
+    let (s, _) = app
+        .delete(
+            "/me",
+            Some(&gone.token),
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert!(s.is_success(), "{s}");
+    let (s, _) = app
+        .post(
+            &format!("/admin/users/{}/unsuspend", gone.id),
+            Some(&admin.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = app.get("/items", None).await;
+    assert_eq!(list["total"], 1);
     app.stop().await;
 }
 
