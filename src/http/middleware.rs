@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -53,8 +53,7 @@ pub async fn api_not_found() -> Response {
 }
 
 pub async fn method_not_allowed() -> Response {
-    let body = serde_json::json!({"error": {"code": "method_not_allowed", "message": "허용되지 않은 메서드예요"}});
-    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+    AppError::MethodNotAllowed("허용되지 않은 메서드예요".into()).into_response()
 }
 
 /// A panic becomes the contract's 500 instead of a dropped connection.

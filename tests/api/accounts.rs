@@ -126,6 +126,13 @@ async fn malformed_json_and_unknown_routes_follow_the_error_contract() {
     let (s, b) = app.get("/users/99999", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["error"]["code"], "not_found");
+    // A known route with a method it does not take: 405 in the same error shape.
+    let (s, b) = app
+        .raw(Method::DELETE, "/api/v1/auth/login", None, "")
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{b}");
+    assert_eq!(b["error"]["code"], "method_not_allowed");
+    assert!(b["error"]["message"].is_string());
     app.stop().await;
 }
 

@@ -1,1 +1,0 @@
-// Home needs no live parts today; kept for symmetry.
