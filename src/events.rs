@@ -71,11 +71,8 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
     };
     let text = system_text(kind);
     if post_in_chat {
-        let owner = if rental.requested_by == rental.lender_id {
-            rental.borrower_id
-        } else {
-            rental.lender_id
-        };
+        // The room belongs to the item's owner, who is the one deciding the request.
+        let owner = rental.counterparty();
         let other = rental.other(owner);
         if let Err(e) = chat::service::post_system(
             state,

@@ -321,7 +321,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
         let id = catalog_store::insert_item(db, *owner, &fields, created).await?;
         items.push(id);
         if section == Section::Lend {
-            let photo = photo(&mut rng, n)?;
+            // Drawing and encoding is CPU work: off the async runtime.
+            let seed: u64 = rng.gen();
+            let photo =
+                tokio::task::spawn_blocking(move || photo(&mut StdRng::seed_from_u64(seed), n))
+                    .await??;
             let key = media::new_key("items", "jpg");
             let thumb = media::new_key("items", "jpg");
             state.media.put(&key, photo.0).await?;

@@ -210,17 +210,14 @@ pub async fn insert_batch(
     }
     // One room update for the whole batch: each room's newest message, which also counts as
     // read by its sender (VALUES columns are column1… on both engines).
-    let mut last: Vec<(i64, i64, i64)> = Vec::new();
-    for m in &out {
-        match last.iter_mut().find(|(room, _, _)| *room == m.room_id) {
-            Some(entry) => {
-                entry.1 = m.id;
-                entry.2 = m.sender_id.unwrap_or(0);
-            }
-            None => last.push((m.room_id, m.id, m.sender_id.unwrap_or(0))),
-        }
-    }
-    last.sort_unstable_by_key(|(room, _, _)| *room);
+    // Later messages overwrite earlier ones; the map keeps rooms in ascending order (lock order).
+    let last: Vec<(i64, i64, i64)> = out
+        .iter()
+        .map(|m| (m.room_id, (m.id, m.sender_id.unwrap_or(0))))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(room, (id, sender))| (room, id, sender))
+        .collect();
     for chunk in last.chunks(INSERT_CHUNK) {
         let sql = format!(
             "UPDATE chat_rooms SET last_message_id = v.column2, last_activity_at = v.column4, \

@@ -135,15 +135,6 @@ impl Db {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }
-
-    /// Case-insensitive substring match of `expr` against a bound pattern.
-    pub fn ilike(&self, expr: &str, param: &str) -> String {
-        match self.backend {
-            // SQLite's LIKE is case-insensitive for ASCII already.
-            Backend::Sqlite => format!("{expr} LIKE {param} ESCAPE '\\'"),
-            Backend::Postgres => format!("{expr} ILIKE {param} ESCAPE '\\'"),
-        }
-    }
 }
 
 async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {

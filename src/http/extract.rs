@@ -149,10 +149,13 @@ fn query_token(parts: &Parts) -> Option<String> {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>, AppError> {
+    let ws_token = (request_path(parts) == "/api/v1/ws")
+        .then(|| query_token(parts))
+        .flatten();
     let (token, from_cookie) = if let Some(t) = bearer(parts) {
         (t.to_string(), false)
-    } else if request_path(parts) == "/api/v1/ws" && query_token(parts).is_some() {
-        (query_token(parts).unwrap_or_default(), false)
+    } else if let Some(t) = ws_token {
+        (t, false)
     } else if let Some(t) = cookie(parts, ACCESS_COOKIE) {
         (t.to_string(), true)
     } else {

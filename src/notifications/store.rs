@@ -60,6 +60,8 @@ pub async fn upsert_chat(
 
 /// Rows per upsert statement: 7 values each stays far below both engines' bind limits.
 const UPSERT_CHUNK: usize = 500;
+/// Users per `IN (…)` list.
+const IN_LIST_CHUNK: usize = 500;
 
 pub async fn unread_count(db: &Db, user: i64) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
@@ -72,7 +74,7 @@ pub async fn unread_count(db: &Db, user: i64) -> sqlx::Result<i64> {
 /// Unread counts of several users in one query (users with none are absent).
 pub async fn unread_counts(db: &Db, users: &[i64]) -> sqlx::Result<HashMap<i64, i64>> {
     let mut out = HashMap::with_capacity(users.len());
-    for chunk in users.chunks(UPSERT_CHUNK) {
+    for chunk in users.chunks(IN_LIST_CHUNK) {
         let sql = format!(
             "SELECT user_id, COUNT(*) FROM notifications WHERE read_at IS NULL AND user_id IN ({}) GROUP BY user_id",
             placeholders(1, chunk.len())

@@ -411,14 +411,6 @@ pub async fn reviews_of_item(
     reviews_json(state, &rows).await
 }
 
-/// Reviews of one rental written by `user` (for "후기 쓰기" buttons).
-pub async fn reviewed_by(state: &AppState, rental: i64, user: i64) -> AppResult<bool> {
-    Ok(store::reviews_of_rental(&state.db, rental)
-        .await?
-        .iter()
-        .any(|r| r.author_id == user))
-}
-
 /// Whether `user` has a review on this item that only they can see (item pages read fresh then).
 pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
     Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)

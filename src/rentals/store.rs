@@ -353,15 +353,6 @@ pub async fn reviews_about_item(
     .await
 }
 
-pub async fn reviews_of_rental(db: &Db, rental: i64) -> sqlx::Result<Vec<ReviewRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {REVIEW_COLS} FROM reviews WHERE rental_id = $1"
-    ))
-    .bind(rental)
-    .fetch_all(&db.read)
-    .await
-}
-
 /// Which of these rentals `author` has reviewed.
 pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Result<Vec<i64>> {
     if rentals.is_empty() {

@@ -26,7 +26,6 @@ const FILES: &[(&str, &[u8])] = &[
     ("theme.js", include_bytes!("../../static/theme.js")),
     ("lib.js", include_bytes!("../../static/lib.js")),
     ("app.js", include_bytes!("../../static/app.js")),
-    ("home.js", include_bytes!("../../static/home.js")),
     ("item.js", include_bytes!("../../static/item.js")),
     ("item-form.js", include_bytes!("../../static/item-form.js")),
     ("signup.js", include_bytes!("../../static/signup.js")),

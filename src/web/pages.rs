@@ -801,9 +801,10 @@ pub async fn rental(
         .await
         .map_err(|e| ctx.fail(e))?;
     let reviewed = if r.status == "returned" {
-        rentals::service::reviewed_by(&state, id, user.id)
+        rentals::service::reviewed_among(&state, user.id, &[id])
             .await
             .map_err(|e| ctx.fail(e))?
+            .contains(&id)
     } else {
         false
     };
