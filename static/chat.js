@@ -54,8 +54,10 @@ function actionsFor(r) {
   const out = [];
   const counterparty = r.requested_by === r.lender.id ? r.borrower.id : r.lender.id;
   if (r.status === 'requested') {
+    // The same rules as the server's Rental::actions_for (accepting needs a future start).
     if (myId === counterparty) {
-      out.push(['accept', '수락', 'primary'], ['reject', '거절', 'danger']);
+      if (new Date(r.start_at) > new Date()) out.push(['accept', '수락', 'primary']);
+      out.push(['reject', '거절', 'danger']);
     }
     if (myId === r.requested_by) out.push(['cancel', '요청 취소', '']);
   } else if (r.status === 'accepted') {

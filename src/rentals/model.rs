@@ -89,6 +89,40 @@ impl Rental {
             overdue: accepted && now >= r.end_at,
         }
     }
+
+    /// The transitions `user` (a party) may take now: the rules `service::transition`
+    /// enforces, so pages offer exactly what will succeed.
+    pub fn actions_for(&self, user: i64, now: i64) -> Vec<Action> {
+        let counterparty = if self.requested_by == self.lender.id {
+            self.borrower.id
+        } else {
+            self.lender.id
+        };
+        let mut out = Vec::new();
+        match self.status.as_str() {
+            "requested" => {
+                if user == counterparty {
+                    if now < self.start_at.0 {
+                        out.push(Action::Accept);
+                    }
+                    out.push(Action::Reject);
+                }
+                if user == self.requested_by {
+                    out.push(Action::Cancel);
+                }
+            }
+            "accepted" => {
+                if user == self.lender.id {
+                    out.push(Action::Return);
+                }
+                if now < self.start_at.0 {
+                    out.push(Action::Cancel);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
 }
 
 #[derive(Deserialize)]
@@ -148,4 +182,84 @@ pub struct ReviewInput {
     pub rating: i64,
     #[serde(default)]
     pub content: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::{Category, ItemStatus, Section};
+    use crate::regions::RegionRef;
+
+    fn user(id: i64) -> PublicUser {
+        PublicUser {
+            id,
+            nickname: format!("u{id}"),
+            avatar_url: None,
+            bio: String::new(),
+            region: None,
+            score: None,
+            review_count: 0,
+            joined_at: Ts(0),
+            deleted: false,
+        }
+    }
+
+    /// Lender 1, borrower 2 (who asked), starting at 100.
+    fn rental(status: &str) -> Rental {
+        let item = ItemSummary {
+            id: 9,
+            section: Section::Lend,
+            title: "의자".into(),
+            price: None,
+            price_unit: None,
+            deposit: 0,
+            category: Category {
+                id: 1,
+                slug: "etc".into(),
+                name: "기타".into(),
+            },
+            region: RegionRef {
+                code: "1144066000".into(),
+                name: "서교동".into(),
+            },
+            thumbnail_url: None,
+            status: ItemStatus::Available,
+            bookmark_count: 0,
+            chat_count: 0,
+            created_at: Ts(0),
+            owner_id: 1,
+        };
+        let row = RentalRow {
+            id: 5,
+            item_id: 9,
+            lender_id: 1,
+            borrower_id: 2,
+            requested_by: 2,
+            start_at: 100,
+            end_at: 200,
+            total_price: None,
+            status: status.into(),
+            created_at: 0,
+            decided_at: None,
+            returned_at: None,
+        };
+        Rental::build(&row, item, user(1), user(2), 0)
+    }
+
+    #[test]
+    fn actions_follow_the_transition_rules() {
+        let r = rental("requested");
+        assert_eq!(r.actions_for(1, 50), vec![Action::Accept, Action::Reject]);
+        assert_eq!(
+            r.actions_for(1, 100),
+            vec![Action::Reject],
+            "no accepting once the start has passed"
+        );
+        assert_eq!(r.actions_for(2, 50), vec![Action::Cancel]);
+        let r = rental("accepted");
+        assert_eq!(r.actions_for(1, 50), vec![Action::Return, Action::Cancel]);
+        assert_eq!(r.actions_for(2, 50), vec![Action::Cancel]);
+        assert_eq!(r.actions_for(2, 150), vec![]);
+        assert_eq!(rental("returned").actions_for(1, 50), vec![]);
+    }
 }

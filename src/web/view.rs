@@ -5,7 +5,7 @@ use crate::accounts::PublicUser;
 use crate::catalog::model::{ItemStatus, ItemSummary, PriceUnit, Section};
 use crate::clock::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::http::extract::AuthUser;
-use crate::rentals::model::{Rental, Review};
+use crate::rentals::model::{Action, Rental, Review};
 
 /// `12345` → `12,345`.
 pub fn won(n: i64) -> String {
@@ -195,55 +195,23 @@ pub fn status_label(r: &Rental) -> (&'static str, &'static str) {
     }
 }
 
-/// The transitions `me` may take on `r` now, as the API allows them.
+/// The transitions `me` may take on `r` now (the rentals domain decides which), as buttons.
 pub fn actions(me: AuthUser, now: i64, r: &Rental) -> Vec<ActionView> {
-    let mut out = Vec::new();
-    let counterparty = if r.requested_by == r.lender.id {
-        r.borrower.id
-    } else {
-        r.lender.id
+    let view = |action, label, class| ActionView {
+        action,
+        label,
+        class,
     };
-    match r.status.as_str() {
-        "requested" => {
-            if me.id == counterparty {
-                out.push(ActionView {
-                    action: "accept",
-                    label: "수락",
-                    class: "primary",
-                });
-                out.push(ActionView {
-                    action: "reject",
-                    label: "거절",
-                    class: "danger",
-                });
-            }
-            if me.id == r.requested_by {
-                out.push(ActionView {
-                    action: "cancel",
-                    label: "요청 취소",
-                    class: "",
-                });
-            }
-        }
-        "accepted" => {
-            if me.id == r.lender.id {
-                out.push(ActionView {
-                    action: "return",
-                    label: "반납 확인",
-                    class: "primary",
-                });
-            }
-            if now < r.start_at.0 {
-                out.push(ActionView {
-                    action: "cancel",
-                    label: "대여 취소",
-                    class: "",
-                });
-            }
-        }
-        _ => {}
-    }
-    out
+    r.actions_for(me.id, now)
+        .into_iter()
+        .map(|a| match a {
+            Action::Accept => view("accept", "수락", "primary"),
+            Action::Reject => view("reject", "거절", "danger"),
+            Action::Cancel if r.status == "requested" => view("cancel", "요청 취소", ""),
+            Action::Cancel => view("cancel", "대여 취소", ""),
+            Action::Return => view("return", "반납 확인", "primary"),
+        })
+        .collect()
 }
 
 pub fn rental(me: AuthUser, now: i64, r: &Rental) -> RentalView {
