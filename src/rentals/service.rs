@@ -208,7 +208,7 @@ pub async fn transition(
                     Accept::NotRequested => return Err(conflict("수락")),
                 }
             } else {
-                let r = store::transition(&state.db, id, "requested", "rejected", now, "")
+                let r = store::transition(&state.db, id, "requested", "rejected", now, false)
                     .await?
                     .ok_or_else(|| conflict("거절"))?;
                 (r, "rental_rejected")
@@ -221,22 +221,15 @@ pub async fn transition(
                         "요청한 사람만 요청을 취소할 수 있어요".into(),
                     ));
                 }
-                let r = store::transition(&state.db, id, "requested", "cancelled", now, "")
+                let r = store::transition(&state.db, id, "requested", "cancelled", now, false)
                     .await?
                     .ok_or_else(|| conflict("취소"))?;
                 (r, "rental_cancelled")
             }
             "accepted" if row.start_at > now => {
-                let r = store::transition(
-                    &state.db,
-                    id,
-                    "accepted",
-                    "cancelled",
-                    now,
-                    "AND start_at > $1",
-                )
-                .await?
-                .ok_or_else(|| conflict("취소"))?;
+                let r = store::transition(&state.db, id, "accepted", "cancelled", now, true)
+                    .await?
+                    .ok_or_else(|| conflict("취소"))?;
                 (r, "rental_cancelled")
             }
             _ => return Err(conflict("취소")),
@@ -247,7 +240,7 @@ pub async fn transition(
                     "빌려준 사람만 반납을 확인할 수 있어요".into(),
                 ));
             }
-            let r = store::transition(&state.db, id, "accepted", "returned", now, "")
+            let r = store::transition(&state.db, id, "accepted", "returned", now, false)
                 .await?
                 .ok_or_else(|| conflict("반납 확인"))?;
             let in_use = store::item_in_use(&state.db, r.item_id, now).await?;

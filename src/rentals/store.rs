@@ -121,7 +121,7 @@ pub async fn transition(
     from: &str,
     to: &str,
     now: i64,
-    extra_cond: &str,
+    only_before_start: bool,
 ) -> sqlx::Result<Option<RentalRow>> {
     let returned = if to == "returned" {
         ", returned_at = $1"
@@ -133,8 +133,14 @@ pub async fn transition(
     } else {
         ""
     };
+    // Checked again in the UPDATE so a start passing meanwhile cannot slip through.
+    let before_start = if only_before_start {
+        "AND start_at > $1"
+    } else {
+        ""
+    };
     sqlx::query_as(&format!(
-        "UPDATE rentals SET status = $2{returned}{decided} WHERE id = $3 AND status = $4 {extra_cond} RETURNING {COLS}"
+        "UPDATE rentals SET status = $2{returned}{decided} WHERE id = $3 AND status = $4 {before_start} RETURNING {COLS}"
     ))
     .bind(now)
     .bind(to)
