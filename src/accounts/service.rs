@@ -52,6 +52,16 @@ pub async fn active_role(state: &AppState, user_id: i64) -> AppResult<Option<Rol
     })
 }
 
+/// Suspends or restores an account (and its items' place in listings); 404 for an unknown or
+/// deleted account. Who may do it is the caller's rule (moderation).
+pub async fn set_suspended(state: &AppState, user: i64, suspended: bool) -> AppResult<()> {
+    let n = store::set_suspended(&state.db, user, suspended, state.clock.now_ms()).await?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
 fn check_region(state: &AppState, problems: &mut Problems, code: Option<&str>) {
     if let Some(code) = code {
         match state.regions.get(code) {
@@ -191,7 +201,7 @@ pub async fn private_user(state: &AppState, id: i64) -> AppResult<PrivateUser> {
     let row = store::by_id(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let stats = store::review_stats(&state.db, &[id], state.clock.now_ms()).await?;
+    let stats = crate::rentals::service::review_stats(state, &[id]).await?;
     let public = to_public(state, &row, stats.get(&id).copied().unwrap_or_default());
     Ok(PrivateUser {
         public,
@@ -240,7 +250,7 @@ pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i6
         return Ok(out);
     }
     let rows = store::by_ids(&state.db, &ids).await?;
-    let stats = store::review_stats(&state.db, &ids, now).await?;
+    let stats = crate::rentals::service::review_stats(state, &ids).await?;
     for r in &rows {
         let u = to_public(state, r, stats.get(&r.id).copied().unwrap_or_default());
         state.profiles.put(r.id, generation, now, u.clone());

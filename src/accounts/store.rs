@@ -1,9 +1,7 @@
 //! SQL for accounts. Nothing but queries.
-use std::collections::HashMap;
-
 use sqlx::Row;
 
-use super::model::{ReviewStats, UserRow};
+use super::model::UserRow;
 use crate::db::{placeholders, Db};
 
 const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at";
@@ -56,38 +54,6 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<UserRow>> {
         q = q.bind(*id);
     }
     q.fetch_all(&db.read).await
-}
-
-/// Ratings others may see (visible_at passed), per subject.
-pub async fn review_stats(
-    db: &Db,
-    ids: &[i64],
-    now: i64,
-) -> sqlx::Result<HashMap<i64, ReviewStats>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT subject_id, COUNT(*), CAST(SUM(rating) AS BIGINT) FROM reviews \
-         WHERE subject_id IN ({}) AND visible_at <= $1 GROUP BY subject_id",
-        placeholders(2, ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(now);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    let rows = q.fetch_all(&db.read).await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        out.insert(
-            r.try_get::<i64, _>(0)?,
-            ReviewStats {
-                count: r.try_get(1)?,
-                sum: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
-            },
-        );
-    }
-    Ok(out)
 }
 
 /// (role, active) for the auth check on every signed-in request.

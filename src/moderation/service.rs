@@ -169,13 +169,7 @@ pub async fn set_suspended(
     if target == admin.id {
         return Err(AppError::field("id", "자기 자신은 정지할 수 없어요"));
     }
-    let n =
-        crate::accounts::store::set_suspended(&state.db, target, suspended, state.clock.now_ms())
-            .await?;
-    if n == 0 {
-        return Err(AppError::not_found());
-    }
-    Ok(())
+    crate::accounts::service::set_suspended(state, target, suspended).await
 }
 
 fn valid_slug(s: &str) -> bool {

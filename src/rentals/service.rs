@@ -404,6 +404,14 @@ pub async fn reviews_of_item(
     reviews_json(state, &rows).await
 }
 
+/// Visible review counts and rating sums received by each of these users (profiles' score).
+pub async fn review_stats(
+    state: &AppState,
+    users: &[i64],
+) -> AppResult<std::collections::HashMap<i64, crate::accounts::model::ReviewStats>> {
+    Ok(store::review_stats(&state.db, users, state.clock.now_ms()).await?)
+}
+
 /// Whether `user` has a review on this item that only they can see (item pages read fresh then).
 pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
     Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)

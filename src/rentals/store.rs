@@ -2,7 +2,8 @@
 use sqlx::Row;
 
 use super::model::*;
-use crate::db::{Arg, Db, Filter};
+use crate::accounts::model::ReviewStats;
+use crate::db::{placeholders, Arg, Db, Filter};
 
 const COLS: &str = "id, item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, decided_at, returned_at";
 const REVIEW_COLS: &str =
@@ -407,4 +408,36 @@ pub async fn hidden_review_on_item(
     .fetch_optional(&db.read)
     .await?
     .is_some())
+}
+
+/// Ratings others may see (visible_at passed), per subject.
+pub async fn review_stats(
+    db: &Db,
+    ids: &[i64],
+    now: i64,
+) -> sqlx::Result<std::collections::HashMap<i64, ReviewStats>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT subject_id, COUNT(*), CAST(SUM(rating) AS BIGINT) FROM reviews \
+         WHERE subject_id IN ({}) AND visible_at <= $1 GROUP BY subject_id",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(now);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&db.read).await?;
+    let mut out = std::collections::HashMap::new();
+    for r in rows {
+        out.insert(
+            r.try_get::<i64, _>(0)?,
+            ReviewStats {
+                count: r.try_get(1)?,
+                sum: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+            },
+        );
+    }
+    Ok(out)
 }

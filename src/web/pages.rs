@@ -10,7 +10,7 @@ use super::view::{self, Card, RentalView, ReviewView};
 use super::{assets, session, Ctx};
 use crate::accounts::service as accounts;
 use crate::app::AppState;
-use crate::catalog::model::{Category, Image, Section};
+use crate::catalog::model::{Category, Image, ItemStatus, Section};
 use crate::catalog::service as catalog;
 use crate::http::params::{PageReq, Params};
 use crate::http::AppError;
@@ -410,7 +410,7 @@ pub async fn item(
         chats: s.chat_count,
         views: d.view_count,
         status: card.status.to_string(),
-        hidden: card.status == "숨김",
+        hidden: s.status == ItemStatus::Hidden,
         is_owner: ctx.user.is_some_and(|u| u.id == d.owner.id),
         booked: d
             .booked
