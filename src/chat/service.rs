@@ -136,7 +136,7 @@ pub fn check_body(body: &str) -> AppResult<String> {
     Ok(body.to_string())
 }
 
-pub fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {
+fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {
     NewMessage {
         room_id: room.id,
         item_id: room.item_id,
@@ -149,16 +149,32 @@ pub fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {
     }
 }
 
-/// Stores a message through the group-commit writer and returns it once committed.
-pub async fn store_message(state: &AppState, msg: NewMessage) -> AppResult<Message> {
-    let rx = state.chat_writer.submit(msg).await;
-    match rx.await {
+/// A message queued at the group-commit writer; it resolves once the message is committed.
+pub type Queued = tokio::sync::oneshot::Receiver<Result<MessageRow, String>>;
+
+/// Queues a checked text message from `sender` in a room they are in. Sockets queue many
+/// before the first commits and acknowledge each as it lands.
+pub async fn queue_text(state: &AppState, room: &RoomRow, sender: i64, body: String) -> Queued {
+    state
+        .chat_writer
+        .submit(text_message(room, sender, body))
+        .await
+}
+
+/// The stored message behind a queued one, after its commit.
+pub async fn committed(queued: Queued) -> AppResult<Message> {
+    match queued.await {
         Ok(Ok(row)) => Ok(Message::from(&row)),
         Ok(Err(e)) => Err(AppError::Internal(anyhow::anyhow!(e))),
         Err(_) => Err(AppError::Internal(anyhow::anyhow!(
             "chat writer dropped the message"
         ))),
     }
+}
+
+/// Stores a message through the group-commit writer and returns it once committed.
+pub async fn store_message(state: &AppState, msg: NewMessage) -> AppResult<Message> {
+    committed(state.chat_writer.submit(msg).await).await
 }
 
 pub async fn send(
@@ -169,7 +185,7 @@ pub async fn send(
 ) -> AppResult<Message> {
     let body = check_body(body)?;
     let room = member_room(state, user.id, room_id).await?;
-    store_message(state, text_message(&room, user.id, body)).await
+    committed(queue_text(state, &room, user.id, body).await).await
 }
 
 pub async fn read(state: &AppState, user: i64, room_id: i64, last_read_id: i64) -> AppResult<()> {

@@ -9,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 use tokio::time::{interval, timeout, Instant};
 
 use crate::app::AppState;
-use crate::chat::model::{Message, MessageFrame, MessageRow, RoomRow};
+use crate::chat::model::{Message, MessageFrame, RoomRow};
 use crate::chat::service as chat;
 use crate::http::extract::AuthUser;
 use crate::http::AppError;
@@ -45,13 +44,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| run(state, user, socket))
 }
 
-type Pending = futures_util::future::BoxFuture<
-    'static,
-    (
-        Value,
-        Result<Result<MessageRow, String>, oneshot::error::RecvError>,
-    ),
->;
+type Pending = futures_util::future::BoxFuture<'static, (Value, Result<Message, AppError>)>;
 
 struct Session {
     state: AppState,
@@ -141,17 +134,14 @@ async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     let _ = sink.close().await;
 }
 
-fn ack_frame(
-    client_id: &Value,
-    result: Result<Result<MessageRow, String>, oneshot::error::RecvError>,
-) -> String {
+fn ack_frame(client_id: &Value, result: Result<Message, AppError>) -> String {
     match result {
-        Ok(Ok(row)) => serde_json::to_string(&MessageFrame::Ack {
+        Ok(message) => serde_json::to_string(&MessageFrame::Ack {
             client_id,
-            message: &Message::from(&row),
+            message: &message,
         })
         .unwrap_or_default(),
-        _ => error_frame("internal", client_id, "메시지를 저장하지 못했어요"),
+        Err(_) => error_frame("internal", client_id, "메시지를 저장하지 못했어요"),
     }
 }
 
@@ -242,13 +232,10 @@ impl Session {
         };
         // Queue now, acknowledge later: the writer keeps this socket's order, and the ack
         // follows its commit.
-        let rx = self
-            .state
-            .chat_writer
-            .submit(chat::text_message(&room, self.user, body))
-            .await;
-        self.acks
-            .push_back(Box::pin(async move { (client_id, rx.await) }));
+        let queued = chat::queue_text(&self.state, &room, self.user, body).await;
+        self.acks.push_back(Box::pin(async move {
+            (client_id, chat::committed(queued).await)
+        }));
         None
     }
 }
