@@ -16,10 +16,12 @@ async fn setup(app: &TestApp) -> (User, User, i64) {
 
 /// Requests `[now + from, now + to)` on an item.
 async fn request(app: &TestApp, user: &User, item: i64, from: i64, to: i64) -> (StatusCode, Value) {
+    // One reading of the clock, so the period is exactly `to - from` long.
+    let now = app.state.clock.now_ms();
     app.post(
         &format!("/items/{item}/rentals"),
         Some(&user.token),
-        json!({"start_at": app.at(from), "end_at": app.at(to)}),
+        json!({"start_at": iso(now + from), "end_at": iso(now + to)}),
     )
     .await
 }
@@ -174,11 +176,9 @@ async fn request_period_rules_are_400() {
     let app = TestApp::spawn_long_lived().await;
     let (_, borrower, item) = setup(&app).await;
     let path = format!("/items/{item}/rentals");
+    let same = app.at(2 * DAY);
     let cases = [
-        (
-            json!({"start_at": app.at(2 * DAY), "end_at": app.at(2 * DAY)}),
-            "end_at",
-        ),
+        (json!({"start_at": same, "end_at": same}), "end_at"),
         (
             json!({"start_at": app.at(2 * DAY), "end_at": app.at(DAY)}),
             "end_at",
