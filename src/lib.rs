@@ -1,6 +1,7 @@
 //! egodaeyeo (이거대여): a neighbourhood peer-to-peer rental marketplace.
 pub mod accounts;
 pub mod app;
+pub mod blocking;
 pub mod cache;
 pub mod catalog;
 pub mod chat;

@@ -13,6 +13,10 @@ use crate::media::{self, image};
 
 const BAD_LOGIN: &str = "이메일 또는 비밀번호가 맞지 않아요";
 
+fn busy(_: crate::blocking::Busy) -> AppError {
+    AppError::Unavailable("요청이 많아 잠시 처리할 수 없어요. 잠시 후 다시 시도해 주세요".into())
+}
+
 pub async fn hash_password(password: String) -> AppResult<String> {
     super::hashing::run(move || {
         use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
@@ -22,26 +26,41 @@ pub async fn hash_password(password: String) -> AppResult<String> {
             .map(|h| h.to_string())
     })
     .await
-    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("password hashing pool stopped")))?
+    .map_err(busy)?
     .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
 }
 
-pub async fn verify_password(password: String, hash: String) -> bool {
-    if hash.is_empty() {
-        return false;
-    }
+/// A hash of a random password, made once: checking a password against it costs what checking
+/// a real account's does, so an unknown email answers no faster than a known one.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(random_token(24).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// Checks `password` against `hash`, or against a dummy hash when there is none (unknown email,
+/// password-less account), so every answer costs one full argon2 verification.
+pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
     super::hashing::run(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash)
+        let real = hash.as_deref().filter(|h| !h.is_empty());
+        let checked = PasswordHash::new(real.unwrap_or_else(|| dummy_hash()))
             .map(|h| {
                 argon2::Argon2::default()
                     .verify_password(password.as_bytes(), &h)
                     .is_ok()
             })
-            .unwrap_or(false)
+            .unwrap_or(false);
+        checked && real.is_some()
     })
     .await
-    .unwrap_or(false)
+    .map_err(busy)
 }
 
 /// The role of an active account, `None` when it is deleted, suspended or unknown.
@@ -115,16 +134,14 @@ pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult
     let email = normalize_email(&input.email);
     let now = state.clock.now_ms();
     if state.limiter.blocked(&email, addr, now) {
-        return Err(AppError::RateLimited(
-            "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요".into(),
-        ));
+        return Err(AppError::RateLimited {
+            message: "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요".into(),
+            retry_after_secs: 60,
+        });
     }
     let user = store::by_email(&state.db, &email).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_default();
-    let ok = verify_password(input.password, hash).await;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = verify_password(input.password, hash).await?;
     match user {
         Some(u) if ok && u.deleted_at.is_none() => {
             if u.suspended != 0 {
@@ -332,7 +349,7 @@ pub async fn change_password(
     let row = store::by_id(&state.db, user.id)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
-    if !verify_password(input.current_password, row.password_hash).await {
+    if !verify_password(input.current_password, Some(row.password_hash)).await? {
         return Err(AppError::field(
             "current_password",
             "현재 비밀번호가 맞지 않아요",
@@ -350,7 +367,7 @@ pub async fn delete_account(state: &AppState, user: AuthUser, password: String) 
     let row = store::by_id(&state.db, user.id)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
-    if !verify_password(password, row.password_hash).await {
+    if !verify_password(password, Some(row.password_hash)).await? {
         return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
     }
     store::mark_deleted(&state.db, user.id, state.clock.now_ms()).await?;

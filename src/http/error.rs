@@ -28,8 +28,9 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("{0}")]
-    RateLimited(String),
+    /// 429 with `Retry-After`: when the caller may try again.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -77,7 +78,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -93,7 +94,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::RateLimited(_) => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -126,9 +127,19 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?e, "internal error");
         }
         let mut resp = (self.status(), axum::Json(self.body())).into_response();
-        if matches!(self, AppError::RateLimited(_)) {
-            resp.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("60"));
+        match &self {
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                resp.headers_mut()
+                    .insert("retry-after", (*retry_after_secs).max(1).into());
+            }
+            // A full queue (hashing, image decoding) or a missing dependency: worth a retry soon.
+            AppError::Unavailable(_) => {
+                resp.headers_mut()
+                    .insert("retry-after", axum::http::HeaderValue::from_static("2"));
+            }
+            _ => {}
         }
         resp
     }
