@@ -9,7 +9,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::accounts::limiter::LoginLimiter;
+use crate::accounts::limiter::Throttle;
 use crate::accounts::tokens::{random_token, TokenKeys};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -30,7 +30,9 @@ pub struct Inner {
     pub media: Media,
     pub tokens: TokenKeys,
     pub clock: Clock,
-    pub limiter: LoginLimiter,
+    pub throttle: Throttle,
+    /// argon2 on its own threads with a bounded queue (see `accounts::hashing`).
+    pub hashing: crate::blocking::BoundedPool,
     pub metrics: Metrics,
     pub realtime: Realtime,
     pub chat_writer: chat::writer::ChatWriter,
@@ -89,7 +91,8 @@ pub async fn build_state(
     let realtime = Realtime::start(config.redis_url.as_deref(), &namespace).await?;
     let chat_writer = chat::writer::ChatWriter::start(db.clone());
     let state = AppState(Arc::new(Inner {
-        limiter: LoginLimiter::new(config.rate_limit),
+        throttle: Throttle::new(config.rate_limit),
+        hashing: accounts::hashing::pool(),
         config,
         db,
         regions: Regions::load(),
@@ -275,6 +278,10 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                     tracing::warn!(error = %e, "ANALYZE failed");
                 }
                 last_analyze = Some(std::time::Instant::now());
+                let now = state.clock.now_ms();
+                if let Err(e) = accounts::limiter::Throttle::prune(&state.db, now).await {
+                    tracing::warn!(error = %e, "pruning throttle counters failed");
+                }
             }
             catalog::service::flush_views(&state).await;
             tokio::time::sleep(CHECKPOINT_EVERY).await;

@@ -18,6 +18,10 @@ pub struct Config {
     pub refresh_ttl_secs: i64,
     /// Seconds between scheduler passes (rental expiry and reminders).
     pub scheduler_interval_secs: u64,
+    /// Balancers whose `X-Forwarded-For` is believed (CIDRs); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Open WebSockets this instance accepts; past it, upgrades answer 503.
+    pub max_sockets: usize,
 }
 
 impl Config {
@@ -34,6 +38,8 @@ impl Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
             scheduler_interval_secs: 30,
+            trusted_proxies: Vec::new(),
+            max_sockets: 10_000,
         }
     }
 
@@ -45,5 +51,33 @@ impl Config {
                 self.data_dir.join("egodaeyeo.db").display()
             ),
         }
+    }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated CIDRs or single addresses (`10.0.0.0/8, 127.0.0.1`).
+pub fn parse_proxies(s: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("TRUSTED_PROXIES: {p:?} is not an address or CIDR"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_take_cidrs_and_addresses() {
+        let p = parse_proxies("10.0.0.0/8, 127.0.0.1,::1").unwrap();
+        assert_eq!(p.len(), 3);
+        assert!(p[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_proxies("").unwrap().is_empty());
+        assert!(parse_proxies("10.0.0.0/33").is_err());
+        assert!(parse_proxies("nope").is_err());
     }
 }

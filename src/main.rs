@@ -50,7 +50,7 @@ fn env_opt(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn config(cli: &Cli, bind: SocketAddr) -> Config {
+fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
     let mut c = Config::for_data_dir(cli.data_dir.clone());
     c.bind = bind;
     c.database_url = cli.database_url.clone();
@@ -59,7 +59,15 @@ fn config(cli: &Cli, bind: SocketAddr) -> Config {
     c.jwt_secret = env_opt("JWT_SECRET");
     c.public_url = env_opt("PUBLIC_URL");
     c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
-    c
+    if let Some(p) = env_opt("TRUSTED_PROXIES") {
+        c.trusted_proxies = egodaeyeo::config::parse_proxies(&p).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(n) = env_opt("MAX_SOCKETS") {
+        c.max_sockets = n
+            .parse()
+            .map_err(|_| anyhow::anyhow!("MAX_SOCKETS must be a whole number"))?;
+    }
+    Ok(c)
 }
 
 async fn shutdown_signal() {
@@ -91,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         None => serve(&cli, "127.0.0.1:8000".parse()?).await,
         Some(Command::Serve { bind }) => serve(&cli, *bind).await,
         Some(Command::Migrate) => {
-            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
             std::fs::create_dir_all(&cfg.data_dir)?;
             let db = Db::connect(&cfg.database_url()).await?;
             db.migrate().await?;
@@ -99,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Admin { action }) => {
-            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
             std::fs::create_dir_all(&cfg.data_dir)?;
             let db = Db::connect(&cfg.database_url()).await?;
             db.migrate().await?;
@@ -122,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Some(Command::SeedDemo) => {
-            let cfg = config(&cli, "127.0.0.1:8000".parse()?);
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
             let state = app::build_state(cfg, "127.0.0.1:8000".parse()?, Clock::default()).await?;
             let report = seed::run(&state).await?;
             println!("{report}");
@@ -132,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(cli: &Cli, bind: SocketAddr) -> anyhow::Result<()> {
-    let cfg = config(cli, bind);
+    let cfg = config(cli, bind)?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

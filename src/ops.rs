@@ -14,6 +14,8 @@ pub struct Metrics {
     pub requests: [AtomicU64; 5],
     pub ws_open: AtomicU64,
     pub messages_sent: AtomicU64,
+    /// Full argon2 verifications (logins and re-authentication), unknown emails included.
+    pub password_checks: AtomicU64,
 }
 
 impl Metrics {
@@ -60,6 +62,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     out.push_str(&format!(
         "egd_chat_messages_total {}\n",
         m.messages_sent.load(Ordering::Relaxed)
+    ));
+    out.push_str("# HELP egd_password_checks_total Password verifications (argon2), unknown emails included.\n");
+    out.push_str("# TYPE egd_password_checks_total counter\n");
+    out.push_str(&format!(
+        "egd_password_checks_total {}\n",
+        m.password_checks.load(Ordering::Relaxed)
     ));
     (
         StatusCode::OK,

@@ -257,7 +257,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
         .take(8)
         .map(|r| r.code.clone())
         .collect();
-    let hash = hash_password(DEMO_PASSWORD.to_string()).await?;
+    let hash = hash_password(&state.hashing, DEMO_PASSWORD.to_string()).await?;
     let now = state.clock.now_ms();
     let mut users = Vec::new();
     for (i, name) in NAMES.iter().enumerate().take(USERS) {

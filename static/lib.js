@@ -195,10 +195,17 @@ export function connectSocket() {
     try { frame = JSON.parse(ev.data); } catch (e) { return; }
     bus.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
   });
-  ws.addEventListener('close', async () => {
+  ws.addEventListener('close', async (ev) => {
     clearInterval(pingTimer);
     socket = null;
     bus.dispatchEvent(new CustomEvent('close'));
+    // The login ended (logout elsewhere, password change, suspension): sign in again.
+    if (ev.code === 4401) {
+      location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    // Too many open tabs: reconnecting would close another tab's socket; this one stays offline.
+    if (ev.code === 4008) return;
     // A socket refused before opening is most likely an expired access cookie.
     if (!opened) await refreshSession();
     retry = Math.min(retry + 1, 6);

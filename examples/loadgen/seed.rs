@@ -362,9 +362,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             .join(", ")
     );
 
-    let hash = egodaeyeo::accounts::service::hash_password(PASSWORD.to_string())
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let hash = egodaeyeo::accounts::service::hash_password(
+        &egodaeyeo::accounts::hashing::pool(),
+        PASSWORD.to_string(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
 
     // Users.
     let mut tx = db.write.begin().await?;

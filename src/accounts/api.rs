@@ -1,36 +1,33 @@
 //! JSON handlers for accounts: parse, call the service, render.
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::Json;
 
 use super::model::*;
 use super::service;
 use crate::app::AppState;
-use crate::http::extract::{ApiJson, ApiPath, AuthUser};
+use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr};
 use crate::http::params::{Page, Params};
 use crate::http::{multipart, AppResult};
 use crate::rentals;
 
 pub async fn signup(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(input): ApiJson<SignupInput>,
 ) -> AppResult<(StatusCode, Json<AuthResponse>)> {
     Ok((
         StatusCode::CREATED,
-        Json(service::signup(&state, input).await?),
+        Json(service::signup(&state, input, &addr).await?),
     ))
 }
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> AppResult<Json<AuthResponse>> {
-    Ok(Json(
-        service::login(&state, input, &addr.ip().to_string()).await?,
-    ))
+    Ok(Json(service::login(&state, input, &addr).await?))
 }
 
 pub async fn refresh(

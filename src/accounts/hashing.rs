@@ -3,24 +3,15 @@
 //! malloc arena that kept that memory, so a burst of sign-ups left hundreds of MB behind. A fixed
 //! pool, one thread per core, bounds the CPU used and the memory held; the bounded queue turns a
 //! flood of logins or sign-ups into 503s instead of an ever-growing backlog.
-use std::sync::OnceLock;
-
-use crate::blocking::{cores, BoundedPool, Busy};
+use crate::blocking::{cores, BoundedPool};
 
 /// Hashes waiting beside the running ones: about a second of work on two cores.
 const QUEUE: usize = 32;
 
-fn pool() -> &'static BoundedPool {
-    static POOL: OnceLock<BoundedPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        keep_big_blocks_out_of_arenas();
-        BoundedPool::new("argon2", cores(), QUEUE)
-    })
-}
-
-/// Runs `f` on the hashing pool; `Busy` when its queue is full.
-pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
-    pool().run(f).await
+/// The instance's hashing pool: one thread per core.
+pub fn pool() -> BoundedPool {
+    keep_big_blocks_out_of_arenas();
+    BoundedPool::new("argon2", cores(), QUEUE)
 }
 
 /// glibc serves allocations above a threshold with mmap and returns them on free, but raises the

@@ -1,60 +1,131 @@
-//! Throttles repeated failed logins per email and per client address (fixed window, in memory).
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Throttling of password guesses and sign-ups, shared by every instance through the database.
+//!
+//! An attempt is *reserved* (counted, atomically) before the password is checked, so parallel
+//! guesses cannot all pass a "blocked?" check made before any of them failed; a success gives its
+//! reservation back. Failures are keyed by (email, client address) and by client address, never by
+//! email alone: a stranger's wrong passwords cannot lock the owner out from their own address.
+use super::store;
+use super::tokens::hash_token;
+use crate::db::Db;
+use crate::http::{AppError, AppResult};
 
-pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-pub const MAX_PER_EMAIL: u32 = 5;
-pub const MAX_PER_ADDR: u32 = 20;
-
-#[derive(Default)]
-pub struct LoginLimiter {
-    enabled: bool,
-    hits: Mutex<HashMap<String, (i64, u32)>>,
+/// What is limited, with its window and allowance (api.md, Accounts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// Failed logins for one email from one address.
+    LoginPerEmailAddr,
+    /// Failed logins from one address, any email.
+    LoginPerAddr,
+    /// Sign-ups from one address.
+    SignupPerAddr,
+    /// Wrong current passwords on password change or account deletion, per account: a stolen
+    /// access token must not become a password-guessing oracle.
+    ReauthPerUser,
 }
 
-impl LoginLimiter {
+const MINUTE_MS: i64 = 60 * 1000;
+
+impl Limit {
+    pub fn window_ms(self) -> i64 {
+        match self {
+            Limit::SignupPerAddr => 60 * MINUTE_MS,
+            _ => 15 * MINUTE_MS,
+        }
+    }
+
+    pub fn max(self) -> i64 {
+        match self {
+            Limit::LoginPerEmailAddr => 5,
+            Limit::LoginPerAddr => 20,
+            Limit::SignupPerAddr => 10,
+            Limit::ReauthPerUser => 5,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Limit::LoginPerEmailAddr => "le",
+            Limit::LoginPerAddr => "la",
+            Limit::SignupPerAddr => "su",
+            Limit::ReauthPerUser => "pw",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Limit::SignupPerAddr => "가입 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
+            Limit::ReauthPerUser => "비밀번호 확인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
+            _ => "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
+        }
+    }
+}
+
+/// A counted attempt; give it back with [`Throttle::release`] when it turned out not to count
+/// (the password was right, the sign-up did not happen).
+#[must_use]
+pub struct Reservation {
+    key: String,
+}
+
+pub struct Throttle {
+    enabled: bool,
+}
+
+impl Throttle {
     pub fn new(enabled: bool) -> Self {
-        LoginLimiter {
-            enabled,
-            hits: Mutex::new(HashMap::new()),
-        }
+        Throttle { enabled }
     }
 
-    pub fn blocked(&self, email: &str, addr: &str, now: i64) -> bool {
+    /// Counts one attempt under `limit` for `key`; 429 with `Retry-After` once the window's
+    /// allowance is used up. Keys are stored hashed (fixed size, no emails in the table).
+    pub async fn reserve(
+        &self,
+        db: &Db,
+        limit: Limit,
+        key: &str,
+        now: i64,
+    ) -> AppResult<Option<Reservation>> {
         if !self.enabled {
-            return false;
+            return Ok(None);
         }
-        let hits = self.hits.lock().expect("limiter lock");
-        let over = |key: String, max: u32| {
-            hits.get(&key)
-                .is_some_and(|(start, n)| now - start < WINDOW_MS && *n >= max)
-        };
-        over(format!("e:{email}"), MAX_PER_EMAIL) || over(format!("a:{addr}"), MAX_PER_ADDR)
+        let key = hash_token(&format!("{}:{key}", limit.prefix()));
+        let (count, window_start) =
+            store::count_attempt(db, &key, now, now - limit.window_ms()).await?;
+        if count > limit.max() {
+            let retry_ms = (window_start + limit.window_ms() - now).max(1000);
+            return Err(AppError::RateLimited {
+                message: limit.message().into(),
+                retry_after_secs: ((retry_ms + 999) / 1000) as u64,
+            });
+        }
+        Ok(Some(Reservation { key }))
     }
 
-    pub fn failed(&self, email: &str, addr: &str, now: i64) {
-        if !self.enabled {
-            return;
+    /// Gives an attempt back: it was not a failure.
+    pub async fn release(&self, db: &Db, reservation: Option<Reservation>) -> AppResult<()> {
+        if let Some(r) = reservation {
+            store::release_attempt(db, &r.key).await?;
         }
-        let mut hits = self.hits.lock().expect("limiter lock");
-        if hits.len() > 100_000 {
-            hits.retain(|_, (start, _)| now - *start < WINDOW_MS);
-        }
-        for key in [format!("e:{email}"), format!("a:{addr}")] {
-            let entry = hits.entry(key).or_insert((now, 0));
-            if now - entry.0 >= WINDOW_MS {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-        }
+        Ok(())
     }
 
-    pub fn succeeded(&self, email: &str) {
-        if self.enabled {
-            self.hits
-                .lock()
-                .expect("limiter lock")
-                .remove(&format!("e:{email}"));
-        }
+    /// Drops counters whose windows ended (the longest window is an hour).
+    pub async fn prune(db: &Db, now: i64) -> AppResult<()> {
+        store::prune_attempts(db, now - Limit::SignupPerAddr.window_ms()).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_match_the_contract() {
+        assert_eq!(Limit::LoginPerEmailAddr.max(), 5);
+        assert_eq!(Limit::LoginPerAddr.max(), 20);
+        assert_eq!(Limit::SignupPerAddr.max(), 10);
+        assert_eq!(Limit::LoginPerAddr.window_ms(), 15 * 60 * 1000);
+        assert_eq!(Limit::SignupPerAddr.window_ms(), 60 * 60 * 1000);
     }
 }

@@ -1,6 +1,6 @@
 //! Accounts: users, passwords, tokens, profiles.
 pub mod api;
-mod hashing;
+pub mod hashing;
 pub mod limiter;
 pub mod model;
 pub mod service;

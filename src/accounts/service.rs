@@ -1,9 +1,10 @@
 //! Account rules: who may sign in, what a profile may contain, how tokens rotate.
 use std::collections::HashMap;
 
+use super::limiter::Limit;
 use super::model::*;
 use super::store::{self, RefreshUse};
-use super::tokens::{hash_token, random_token};
+use super::tokens::{hash_token, random_token, session_key};
 use crate::app::AppState;
 use crate::clock::Ts;
 use crate::http::error::Problems;
@@ -17,8 +18,11 @@ fn busy(_: crate::blocking::Busy) -> AppError {
     AppError::Unavailable("요청이 많아 잠시 처리할 수 없어요. 잠시 후 다시 시도해 주세요".into())
 }
 
-pub async fn hash_password(password: String) -> AppResult<String> {
-    super::hashing::run(move || {
+pub async fn hash_password(
+    pool: &crate::blocking::BoundedPool,
+    password: String,
+) -> AppResult<String> {
+    pool.run(move || {
         use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
         let salt = SaltString::generate(&mut OsRng);
         argon2::Argon2::default()
@@ -46,29 +50,79 @@ fn dummy_hash() -> &'static str {
 
 /// Checks `password` against `hash`, or against a dummy hash when there is none (unknown email,
 /// password-less account), so every answer costs one full argon2 verification.
-pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
-    super::hashing::run(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        let real = hash.as_deref().filter(|h| !h.is_empty());
-        let checked = PasswordHash::new(real.unwrap_or_else(|| dummy_hash()))
-            .map(|h| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        checked && real.is_some()
-    })
-    .await
-    .map_err(busy)
+pub async fn verify_password(
+    state: &AppState,
+    password: String,
+    hash: Option<String>,
+) -> AppResult<bool> {
+    state
+        .metrics
+        .password_checks
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .hashing
+        .run(move || {
+            use argon2::password_hash::{PasswordHash, PasswordVerifier};
+            let real = hash.as_deref().filter(|h| !h.is_empty());
+            let checked = PasswordHash::new(real.unwrap_or_else(|| dummy_hash()))
+                .map(|h| {
+                    argon2::Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false);
+            checked && real.is_some()
+        })
+        .await
+        .map_err(busy)
 }
 
-/// The role of an active account, `None` when it is deleted, suspended or unknown.
-pub async fn active_role(state: &AppState, user_id: i64) -> AppResult<Option<Role>> {
-    Ok(match store::auth_info(&state.db, user_id).await? {
-        Some((role, true)) => Some(Role::parse(&role)),
-        _ => None,
-    })
+/// What an access token is worth now.
+pub enum Access {
+    /// Signed in: the caller and the login (refresh-token family) the token belongs to.
+    Valid { user: AuthUser, family: String },
+    /// Bad signature or expired: a client may refresh.
+    Expired,
+    /// Well-formed, but its login ended or the account is suspended or deleted.
+    Ended,
+}
+
+/// Checks an access token. Never cached: a logout, suspension or role change made anywhere (the
+/// CLI, another instance) applies to the very next request.
+pub async fn check_access(state: &AppState, token: &str) -> AppResult<Access> {
+    let now = state.clock.now_ms();
+    let Some(v) = state.tokens.verify(token, now) else {
+        return Ok(Access::Expired);
+    };
+    Ok(
+        match store::auth_info(&state.db, v.user_id, &v.family).await? {
+            Some((role, true)) => Access::Valid {
+                user: AuthUser {
+                    id: v.user_id,
+                    role: Role::parse(&role),
+                    session: session_key(&v.family),
+                },
+                family: v.family,
+            },
+            _ => Access::Ended,
+        },
+    )
+}
+
+/// Whether the login `family` of `user` still stands (sockets re-check this now and then).
+pub async fn login_live(state: &AppState, user: i64, family: &str) -> AppResult<bool> {
+    Ok(matches!(
+        store::auth_info(&state.db, user, family).await?,
+        Some((_, true))
+    ))
+}
+
+/// Ends the user's sockets of one login (`Some(family)`) or of every login, on every instance.
+async fn end_logins(state: &AppState, user: i64, family: Option<&str>) {
+    state
+        .realtime
+        .end_sessions(user, family.map(session_key))
+        .await;
 }
 
 /// Suspends or restores an account (and its items' place in listings); 404 for an unknown or
@@ -77,6 +131,9 @@ pub async fn set_suspended(state: &AppState, user: i64, suspended: bool) -> AppR
     let n = store::set_suspended(&state.db, user, suspended, state.clock.now_ms()).await?;
     if n == 0 {
         return Err(AppError::not_found());
+    }
+    if suspended {
+        end_logins(state, user, None).await;
     }
     Ok(())
 }
@@ -91,7 +148,7 @@ fn check_region(state: &AppState, problems: &mut Problems, code: Option<&str>) {
     }
 }
 
-pub async fn signup(state: &AppState, input: SignupInput) -> AppResult<AuthResponse> {
+pub async fn signup(state: &AppState, input: SignupInput, addr: &str) -> AppResult<AuthResponse> {
     let email = normalize_email(&input.email);
     let nickname = input.nickname.trim().to_string();
     let region = input
@@ -109,51 +166,91 @@ pub async fn signup(state: &AppState, input: SignupInput) -> AppResult<AuthRespo
     p.check(valid_nickname(&nickname), "nickname", NICKNAME_RULE);
     check_region(state, &mut p, region);
     p.finish()?;
-    if store::email_taken(&state.db, &email).await? {
+    let now = state.clock.now_ms();
+    // Counted before the slow hash; only sign-ups that happen keep counting.
+    let slot = state
+        .throttle
+        .reserve(&state.db, Limit::SignupPerAddr, addr, now)
+        .await?;
+    let created = create_user(state, &email, input.password, &nickname, region, now).await;
+    match created {
+        Ok(id) => issue_session(state, id).await,
+        Err(e) => {
+            state.throttle.release(&state.db, slot).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn create_user(
+    state: &AppState,
+    email: &str,
+    password: String,
+    nickname: &str,
+    region: Option<&str>,
+    now: i64,
+) -> AppResult<i64> {
+    if store::email_taken(&state.db, email).await? {
         return Err(AppError::Conflict("이미 가입된 이메일이에요".into()));
     }
-    if store::nickname_taken(&state.db, &nickname, 0).await? {
+    if store::nickname_taken(&state.db, nickname, 0).await? {
         return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()));
     }
-    let hash = hash_password(input.password).await?;
-    let now = state.clock.now_ms();
-    let id = match store::insert_user(&state.db, &email, &hash, &nickname, region, now).await {
-        Ok(id) => id,
+    let hash = hash_password(&state.hashing, password).await?;
+    match store::insert_user(&state.db, email, &hash, nickname, region, now).await {
+        Ok(id) => Ok(id),
         // A concurrent signup took the email or nickname between the check and the insert.
-        Err(e) if crate::db::is_conflict(&e) => {
-            return Err(AppError::Conflict(
-                "이미 가입된 이메일이나 닉네임이에요".into(),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    issue_session(state, id).await
+        Err(e) if crate::db::is_conflict(&e) => Err(AppError::Conflict(
+            "이미 가입된 이메일이나 닉네임이에요".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult<AuthResponse> {
     let email = normalize_email(&input.email);
+    // Bounded before anything costs: no account has a longer email or password.
+    let mut p = Problems::default();
+    p.check(
+        email.len() <= EMAIL_MAX,
+        "email",
+        "올바른 이메일 주소를 입력해 주세요",
+    );
+    p.check(
+        input.password.chars().count() <= PASSWORD_MAX,
+        "password",
+        PASSWORD_RULE,
+    );
+    p.finish()?;
     let now = state.clock.now_ms();
-    if state.limiter.blocked(&email, addr, now) {
-        return Err(AppError::RateLimited {
-            message: "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요".into(),
-            retry_after_secs: 60,
-        });
-    }
+    // Reserved before the password is checked: parallel guesses each take a place in the
+    // window, so no more than the allowance is ever checked.
+    let pair = state
+        .throttle
+        .reserve(
+            &state.db,
+            Limit::LoginPerEmailAddr,
+            &format!("{email}|{addr}"),
+            now,
+        )
+        .await?;
+    let per_addr = state
+        .throttle
+        .reserve(&state.db, Limit::LoginPerAddr, addr, now)
+        .await?;
     let user = store::by_email(&state.db, &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = verify_password(input.password, hash).await?;
+    let ok = verify_password(state, input.password, hash).await?;
     match user {
         Some(u) if ok && u.deleted_at.is_none() => {
+            state.throttle.release(&state.db, pair).await?;
+            state.throttle.release(&state.db, per_addr).await?;
             if u.suspended != 0 {
                 return Err(AppError::Forbidden("이용이 정지된 계정이에요".into()));
             }
-            state.limiter.succeeded(&email);
             issue_session(state, u.id).await
         }
-        _ => {
-            state.limiter.failed(&email, addr, now);
-            Err(AppError::Unauthenticated(BAD_LOGIN.into()))
-        }
+        _ => Err(AppError::Unauthenticated(BAD_LOGIN.into())),
     }
 }
 
@@ -172,7 +269,7 @@ async fn new_tokens(state: &AppState, user_id: i64, family: &str) -> AppResult<T
     Ok(TokenPair {
         access_token: state
             .tokens
-            .issue(user_id, now, state.config.access_ttl_secs),
+            .issue(user_id, family, now, state.config.access_ttl_secs),
         refresh_token: refresh,
         expires_in: state.config.access_ttl_secs,
     })
@@ -193,16 +290,21 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
     let invalid = || AppError::Unauthenticated("다시 로그인해 주세요".into());
     match store::use_refresh(&state.db, &hash_token(token), now).await? {
         RefreshUse::Fresh(user_id, family) => {
-            if active_role(state, user_id).await?.is_none() {
+            if !login_live(state, user_id, &family).await? {
                 store::revoke_family(&state.db, &family, now).await?;
                 return Err(invalid());
             }
             new_tokens(state, user_id, &family).await
         }
-        RefreshUse::Replayed(family) => {
-            // A rotated token came back: someone holds a copy. End that whole login.
-            tracing::warn!("refresh token replay; revoking the login");
-            store::revoke_family(&state.db, &family, now).await?;
+        RefreshUse::Replayed(user_id) => {
+            // A rotated token came back: someone holds a copy, and we cannot tell which holder
+            // is the owner. End every login of the user; the owner signs in again.
+            tracing::warn!(
+                user_id,
+                "refresh token replay; ending every login of the user"
+            );
+            store::revoke_user(&state.db, user_id, now).await?;
+            end_logins(state, user_id, None).await;
             Err(invalid())
         }
         RefreshUse::Invalid => Err(invalid()),
@@ -210,7 +312,10 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
 }
 
 pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
-    store::revoke_by_hash(&state.db, &hash_token(token), state.clock.now_ms()).await?;
+    let ended = store::revoke_by_hash(&state.db, &hash_token(token), state.clock.now_ms()).await?;
+    if let Some((user, family)) = ended {
+        end_logins(state, user, Some(&family)).await;
+    }
     Ok(())
 }
 
@@ -346,35 +451,70 @@ pub async fn change_password(
     user: AuthUser,
     input: PasswordChange,
 ) -> AppResult<()> {
-    let row = store::by_id(&state.db, user.id)
-        .await?
-        .ok_or_else(AppError::unauthenticated)?;
-    if !verify_password(input.current_password, Some(row.password_hash)).await? {
+    if !valid_password(&input.new_password) {
+        return Err(AppError::field("new_password", PASSWORD_RULE));
+    }
+    if input.current_password.chars().count() > PASSWORD_MAX {
         return Err(AppError::field(
             "current_password",
             "현재 비밀번호가 맞지 않아요",
         ));
     }
-    if !valid_password(&input.new_password) {
-        return Err(AppError::field("new_password", PASSWORD_RULE));
+    let row = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+    if !reauthenticate(state, user, input.current_password, row.password_hash).await? {
+        return Err(AppError::field(
+            "current_password",
+            "현재 비밀번호가 맞지 않아요",
+        ));
     }
-    let hash = hash_password(input.new_password).await?;
+    let hash = hash_password(&state.hashing, input.new_password).await?;
     store::set_password(&state.db, user.id, &hash, state.clock.now_ms()).await?;
+    end_logins(state, user.id, None).await;
     Ok(())
 }
 
 pub async fn delete_account(state: &AppState, user: AuthUser, password: String) -> AppResult<()> {
+    if password.chars().count() > PASSWORD_MAX {
+        return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
+    }
     let row = store::by_id(&state.db, user.id)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
-    if !verify_password(password, Some(row.password_hash)).await? {
+    if !reauthenticate(state, user, password, row.password_hash).await? {
         return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
     }
     store::mark_deleted(&state.db, user.id, state.clock.now_ms()).await?;
+    end_logins(state, user.id, None).await;
     if let Some(key) = row.avatar_key {
         state.media.delete(&key).await;
     }
     Ok(())
+}
+
+/// Checks the signed-in user's password again (password change, deletion), throttled per account
+/// so a stolen access token cannot be used to guess the password.
+async fn reauthenticate(
+    state: &AppState,
+    user: AuthUser,
+    password: String,
+    hash: String,
+) -> AppResult<bool> {
+    let slot = state
+        .throttle
+        .reserve(
+            &state.db,
+            Limit::ReauthPerUser,
+            &user.id.to_string(),
+            state.clock.now_ms(),
+        )
+        .await?;
+    let ok = verify_password(state, password, Some(hash)).await?;
+    if ok {
+        state.throttle.release(&state.db, slot).await?;
+    }
+    Ok(ok)
 }
 
 /// CLI: grant or revoke the admin role. Returns false when no such account exists.

@@ -56,16 +56,24 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<UserRow>> {
     q.fetch_all(&db.read).await
 }
 
-/// (role, active) for the auth check on every signed-in request.
-pub async fn auth_info(db: &Db, id: i64) -> sqlx::Result<Option<(String, bool)>> {
-    let row = sqlx::query("SELECT role, suspended, deleted_at FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?;
+/// (role, active) for the auth check on every signed-in request: active means the account is
+/// neither suspended nor deleted and the login `family` has not ended.
+pub async fn auth_info(db: &Db, id: i64, family: &str) -> sqlx::Result<Option<(String, bool)>> {
+    let row = sqlx::query(
+        "SELECT role, suspended, deleted_at, CAST(CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family = $2 AND r.user_id = users.id AND r.revoked_at IS NULL) THEN 1 ELSE 0 END AS BIGINT) FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .bind(family)
+    .fetch_optional(&db.read)
+    .await?;
     row.map(|r| {
         let suspended: i64 = r.try_get(1)?;
         let deleted: Option<i64> = r.try_get(2)?;
-        Ok((r.try_get(0)?, suspended == 0 && deleted.is_none()))
+        let live: i64 = r.try_get(3)?;
+        Ok((
+            r.try_get(0)?,
+            suspended == 0 && deleted.is_none() && live == 1,
+        ))
     })
     .transpose()
 }
@@ -230,8 +238,8 @@ pub async fn insert_refresh(
 pub enum RefreshUse {
     /// Valid: now marked used. (user id, family)
     Fresh(i64, String),
-    /// Already rotated: a replay. The family is returned so it can be revoked.
-    Replayed(String),
+    /// Already rotated: a replay. The user is returned so every login of theirs can end.
+    Replayed(i64),
     Invalid,
 }
 
@@ -247,12 +255,13 @@ pub async fn use_refresh(db: &Db, hash: &str, now: i64) -> sqlx::Result<RefreshU
     if let Some(r) = won {
         return Ok(RefreshUse::Fresh(r.try_get(0)?, r.try_get(1)?));
     }
-    let row = sqlx::query("SELECT family, used_at FROM refresh_tokens WHERE token_hash = $1")
-        .bind(hash)
-        .fetch_optional(&db.write)
-        .await?;
+    let row =
+        sqlx::query("SELECT family, used_at, user_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(&db.write)
+            .await?;
     Ok(match row {
-        Some(r) if r.try_get::<Option<i64>, _>(1)?.is_some() => RefreshUse::Replayed(r.try_get(0)?),
+        Some(r) if r.try_get::<Option<i64>, _>(1)?.is_some() => RefreshUse::Replayed(r.try_get(2)?),
         _ => RefreshUse::Invalid,
     })
 }
@@ -268,16 +277,24 @@ pub async fn revoke_family(db: &Db, family: &str, now: i64) -> sqlx::Result<()> 
     Ok(())
 }
 
-/// Logout: the whole login (family) ends, so rotated descendants stop working too.
-pub async fn revoke_by_hash(db: &Db, hash: &str, now: i64) -> sqlx::Result<bool> {
-    let row = sqlx::query("SELECT family FROM refresh_tokens WHERE token_hash = $1")
+/// Logout: the whole login (family) ends, so rotated descendants stop working too. Returns
+/// the login's user and family.
+pub async fn revoke_by_hash(db: &Db, hash: &str, now: i64) -> sqlx::Result<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT user_id, family FROM refresh_tokens WHERE token_hash = $1")
         .bind(hash)
         .fetch_optional(&db.write)
         .await?;
-    let Some(r) = row else { return Ok(false) };
-    let family: String = r.try_get(0)?;
+    let Some(r) = row else { return Ok(None) };
+    let (user, family): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
     revoke_family(db, &family, now).await?;
-    Ok(true)
+    Ok(Some((user, family)))
+}
+
+/// Ends every login of a user (reuse of a rotated refresh token).
+pub async fn revoke_user(db: &Db, user: i64, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    revoke_all(&mut tx, user, now).await?;
+    tx.commit().await
 }
 
 /// Ends every login of a user (inside the caller's transaction).
@@ -293,5 +310,44 @@ async fn revoke_all(
     .bind(user)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Counts one attempt for `key` in a fixed window (a new window starts when the old one began
+/// at or before `window_cutoff`), atomically, and returns (count in this window, window start).
+pub async fn count_attempt(
+    db: &Db,
+    key: &str,
+    now: i64,
+    window_cutoff: i64,
+) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query(
+        "INSERT INTO auth_attempts (key, window_start, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN auth_attempts.window_start <= $3 THEN 1 ELSE auth_attempts.count + 1 END, \
+           window_start = CASE WHEN auth_attempts.window_start <= $3 THEN $2 ELSE auth_attempts.window_start END \
+         RETURNING count, window_start",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(window_cutoff)
+    .fetch_one(&db.write)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+pub async fn release_attempt(db: &Db, key: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth_attempts SET count = count - 1 WHERE key = $1 AND count > 0")
+        .bind(key)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+pub async fn prune_attempts(db: &Db, before: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM auth_attempts WHERE window_start < $1")
+        .bind(before)
+        .execute(&db.write)
+        .await?;
     Ok(())
 }

@@ -15,8 +15,19 @@ pub struct TokenKeys {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Claims {
     sub: String,
+    /// The login (refresh-token family) that issued this token: ending the login ends the token
+    /// and the sockets opened with it.
+    #[serde(default)]
+    sid: String,
     iat: i64,
     exp: i64,
+}
+
+/// A valid access token's subject and login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    pub family: String,
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -28,10 +39,11 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, now_ms: i64, ttl_secs: i64) -> String {
+    pub fn issue(&self, user_id: i64, family: &str, now_ms: i64, ttl_secs: i64) -> String {
         let iat = now_ms / 1000;
         let claims = Claims {
             sub: user_id.to_string(),
+            sid: family.to_string(),
             iat,
             exp: iat + ttl_secs,
         };
@@ -41,8 +53,9 @@ impl TokenKeys {
         format!("{signing_input}.{}", B64.encode(sig))
     }
 
-    /// The user id of a valid, unexpired token.
-    pub fn verify(&self, token: &str, now_ms: i64) -> Option<i64> {
+    /// The user and login of a valid, unexpired token. Tokens without a login (made before
+    /// logins were bound to tokens) are refused: the client refreshes.
+    pub fn verify(&self, token: &str, now_ms: i64) -> Option<Verified> {
         let (signing_input, sig) = token.rsplit_once('.')?;
         let (header, payload) = signing_input.split_once('.')?;
         let header: serde_json::Value = serde_json::from_slice(&B64.decode(header).ok()?).ok()?;
@@ -52,10 +65,13 @@ impl TokenKeys {
         let sig = B64.decode(sig).ok()?;
         self.mac(signing_input.as_bytes()).verify_slice(&sig).ok()?;
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-        if claims.exp * 1000 <= now_ms {
+        if claims.exp * 1000 <= now_ms || claims.sid.is_empty() {
             return None;
         }
-        claims.sub.parse().ok()
+        Some(Verified {
+            user_id: claims.sub.parse().ok()?,
+            family: claims.sid,
+        })
     }
 
     fn mac(&self, data: &[u8]) -> HmacSha256 {
@@ -69,6 +85,12 @@ pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut b);
     B64.encode(b)
+}
+
+/// A login's short key, used to find its sockets: the first 8 bytes of the family's SHA-256.
+pub fn session_key(family: &str) -> u64 {
+    let d = Sha256::digest(family.as_bytes());
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -85,8 +107,14 @@ mod tests {
     #[test]
     fn round_trip_expiry_and_tamper() {
         let k = TokenKeys::new(b"secret");
-        let t = k.issue(42, 1_000_000, 60);
-        assert_eq!(k.verify(&t, 1_000_000), Some(42));
+        let t = k.issue(42, "fam", 1_000_000, 60);
+        let ok = Verified {
+            user_id: 42,
+            family: "fam".into(),
+        };
+        assert_eq!(k.verify(&t, 1_000_000), Some(ok));
+        let no_login = k.issue(42, "", 1_000_000, 60);
+        assert_eq!(k.verify(&no_login, 1_000_000), None);
         assert_eq!(k.verify(&t, 1_000_000 + 61_000), None);
         let other = TokenKeys::new(b"other");
         assert_eq!(other.verify(&t, 1_000_000), None);

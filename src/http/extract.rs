@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use serde::de::DeserializeOwned;
 
+use crate::accounts::service::Access;
 use crate::accounts::{self, Role};
 use crate::app::AppState;
 use crate::http::AppError;
@@ -74,11 +75,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })
 }
 
-/// The signed-in caller. Rejects with 401 when there is no valid token or the account is gone.
+/// The signed-in caller. Rejects with 401 when there is no valid token, its login ended or the
+/// account is gone.
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser {
     pub id: i64,
     pub role: Role,
+    /// The login the token belongs to (`tokens::session_key` of its refresh-token family).
+    pub session: u64,
 }
 
 impl AuthUser {
@@ -148,7 +152,31 @@ fn query_token(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The caller of a WebSocket upgrade, with the login its socket is bound to.
+pub struct SocketCaller {
+    pub user: AuthUser,
+    pub family: String,
+}
+
+impl FromRequestParts<AppState> for SocketCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match authenticate_login(parts, state).await? {
+            Some((user, family)) => Ok(SocketCaller { user, family }),
+            None => Err(AppError::unauthenticated()),
+        }
+    }
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>, AppError> {
+    Ok(authenticate_login(parts, state).await?.map(|(u, _)| u))
+}
+
+async fn authenticate_login(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<(AuthUser, String)>, AppError> {
     let ws_token = (request_path(parts) == "/api/v1/ws")
         .then(|| query_token(parts))
         .flatten();
@@ -161,20 +189,70 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser
     } else {
         return Ok(None);
     };
-    let Some(user_id) = state.tokens.verify(&token, state.clock.now_ms()) else {
-        return Err(AppError::Unauthenticated(
-            "로그인이 만료되었어요. 다시 로그인해 주세요".into(),
-        ));
-    };
     if from_cookie && !csrf_ok(parts, state) {
         return Err(AppError::Forbidden("CSRF 검사에 실패했어요".into()));
     }
-    // Never cached: a role granted or an account suspended elsewhere (the CLI, another
-    // instance) applies to the very next request.
-    let role = accounts::service::active_role(state, user_id).await?;
-    match role {
-        Some(role) => Ok(Some(AuthUser { id: user_id, role })),
-        None => Err(AppError::unauthenticated()),
+    match accounts::service::check_access(state, &token).await? {
+        Access::Valid { user, family } => Ok(Some((user, family))),
+        Access::Expired => Err(AppError::Unauthenticated(
+            "로그인이 만료되었어요. 다시 로그인해 주세요".into(),
+        )),
+        Access::Ended => Err(AppError::unauthenticated()),
+    }
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy (`TRUSTED_PROXIES`),
+/// the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Entries left of
+/// that are the client's own claims and never believed.
+pub fn client_addr(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> String {
+    let Some(peer) = peer else {
+        return String::new();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    // Walk from the right (what our own proxies appended) past the proxies themselves.
+    for entry in entries.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
+}
+
+/// The client's address (see [`client_addr`]).
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(client_addr(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
     }
 }
 
@@ -226,5 +304,42 @@ where
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|_| AppError::not_found())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn xff(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn client_address_believes_forwarded_only_from_trusted_proxies() {
+        let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
+        let proxy = Some("10.0.0.5".parse().unwrap());
+        let stranger = Some("203.0.113.9".parse().unwrap());
+        // No proxies configured: the peer, whatever the header says.
+        assert_eq!(client_addr(proxy, &xff("1.2.3.4"), &[]), "10.0.0.5");
+        // An untrusted peer cannot claim another address.
+        assert_eq!(
+            client_addr(stranger, &xff("1.2.3.4"), &trusted),
+            "203.0.113.9"
+        );
+        // Through the proxy: the right-most untrusted entry, not a client-forged left one.
+        assert_eq!(
+            client_addr(proxy, &xff("6.6.6.6, 198.51.100.7"), &trusted),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_addr(proxy, &xff("198.51.100.7, 10.0.0.9"), &trusted),
+            "198.51.100.7"
+        );
+        // A trusted peer without the header is the client itself.
+        assert_eq!(client_addr(proxy, &HeaderMap::new(), &trusted), "10.0.0.5");
     }
 }

@@ -40,6 +40,33 @@ struct Received {
     f: String,
 }
 
+/// Orders about sockets rather than frames for them; every instance applies them to its own.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Control {
+    /// Close the user's sockets of one login (`session`), or all of them.
+    EndSessions { user: i64, session: Option<u64> },
+    /// What these users may see changed: re-check cached room membership.
+    Recheck { users: Vec<i64> },
+}
+
+impl Control {
+    fn apply(&self, hub: &Hub) {
+        match self {
+            Control::EndSessions { user, session } => hub.end_sessions(*user, *session),
+            Control::Recheck { users } => hub.recheck(users),
+        }
+    }
+}
+
+/// One message on the channel: a batch of frames or one control order.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Frames(Vec<Received>),
+    Control { c: Control },
+}
+
 impl Broker {
     pub async fn redis(url: &str, namespace: &str, hub: Arc<Hub>) -> anyhow::Result<Broker> {
         let client = redis::Client::open(url)?;
@@ -106,6 +133,27 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// Applies a control order on every instance. Applied locally first: this instance's
+    /// sockets never depend on Redis being up for it.
+    pub async fn control(&self, hub: &Hub, control: Control) {
+        control.apply(hub);
+        let Broker::Redis(r) = self else {
+            return;
+        };
+        let conn = r.conn.read().expect("broker lock").clone();
+        let Some(mut conn) = conn else {
+            tracing::warn!("redis not connected; control applied on this instance only");
+            return;
+        };
+        let payload = serde_json::json!({ "c": control }).to_string();
+        if let Err(e) = conn.publish::<_, _, i64>(&r.channel, payload).await {
+            // Other instances' sockets re-check their login on their next heartbeat.
+            tracing::warn!(error = %e, "redis publish of a control order failed");
+        }
+    }
+}
+
 async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, broker: Arc<RedisBroker>) {
     let mut delay = Duration::from_millis(200);
     loop {
@@ -119,12 +167,13 @@ async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, broker: Arc<RedisB
                     let Ok(payload) = msg.get_payload::<String>() else {
                         continue;
                     };
-                    match serde_json::from_str::<Vec<Received>>(&payload) {
-                        Ok(envelopes) => {
+                    match serde_json::from_str::<Payload>(&payload) {
+                        Ok(Payload::Frames(envelopes)) => {
                             for env in envelopes {
                                 hub.deliver(&env.u, &Arc::from(env.f));
                             }
                         }
+                        Ok(Payload::Control { c }) => c.apply(&hub),
                         Err(e) => tracing::warn!(error = %e, "bad envelope on redis"),
                     }
                 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use broker::Broker;
-pub use hub::Hub;
+pub use broker::{Broker, Control};
+pub use hub::{CloseReason, Hub};
 
 #[derive(Clone)]
 pub struct Realtime {
@@ -50,6 +50,20 @@ impl Realtime {
         if !frames.is_empty() {
             self.broker.publish(&self.hub, frames).await;
         }
+    }
+
+    /// Closes (with 4401) the user's sockets of one login, or of every login, on every instance.
+    pub async fn end_sessions(&self, user: i64, session: Option<u64>) {
+        self.broker
+            .control(&self.hub, Control::EndSessions { user, session })
+            .await;
+    }
+
+    /// Makes these users' sockets, on every instance, check room membership again.
+    pub async fn recheck(&self, users: Vec<i64>) {
+        self.broker
+            .control(&self.hub, Control::Recheck { users })
+            .await;
     }
 
     pub fn close_all(&self) {

@@ -1,9 +1,10 @@
 //! The WebSocket protocol of api.md: one socket per client carries chat, reads, notifications.
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::FuturesOrdered;
@@ -11,11 +12,13 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::time::{interval, timeout, Instant};
 
+use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::chat::model::{Message, MessageFrame, RoomRow};
 use crate::chat::service as chat;
-use crate::http::extract::AuthUser;
+use crate::http::extract::SocketCaller;
 use crate::http::AppError;
+use crate::realtime::hub::{CloseReason, Registration, Slot};
 
 /// Client frames are small (a 1000-character message is at most ~4 KB of JSON).
 pub const MAX_FRAME: usize = 8 * 1024;
@@ -27,11 +30,16 @@ const WRITE_BATCH: usize = 64;
 
 pub async fn upgrade(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: SocketCaller,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(ws) = ws else {
         return AppError::field("upgrade", "WebSocket 업그레이드 요청이 필요해요").into_response();
+    };
+    // Each socket holds memory and a task: past the server-wide cap new ones wait their turn.
+    let Some(slot) = state.realtime.hub.reserve(state.config.max_sockets) else {
+        return AppError::Unavailable("접속이 많아 잠시 후 다시 연결해 주세요".into())
+            .into_response();
     };
     // Small buffers keep an idle socket cheap; frames larger than 64 KiB end the connection.
     ws.read_buffer_size(4 * 1024)
@@ -41,7 +49,7 @@ pub async fn upgrade(
         .max_write_buffer_size(64 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
-        .on_upgrade(move |socket| run(state, user, socket))
+        .on_upgrade(move |socket| run(state, caller, socket, slot))
 }
 
 type Pending = futures_util::future::BoxFuture<'static, (Value, Result<Message, AppError>)>;
@@ -49,27 +57,46 @@ type Pending = futures_util::future::BoxFuture<'static, (Value, Result<Message, 
 struct Session {
     state: AppState,
     user: i64,
-    /// Rooms this user is verified to be in: participants never change, so this stays true.
+    /// Rooms this user was verified to be in; dropped when the hub says what the user may see
+    /// changed (`recheck`), so membership is checked again.
     rooms: HashMap<i64, RoomRow>,
+    recheck: Arc<AtomicBool>,
     acks: FuturesOrdered<Pending>,
 }
 
-async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
-    let (conn_id, mut rx) = state.realtime.hub.register(user.id);
+/// How often an open socket checks that its login still stands, beside the events that close it
+/// at once: covers a change the events could not carry (a broker outage, a direct database edit).
+const LOGIN_CHECK_EVERY: Duration = Duration::from_secs(50);
+
+async fn run(state: AppState, caller: SocketCaller, socket: WebSocket, _slot: Slot) {
+    let SocketCaller { user, family } = caller;
+    let Registration {
+        id: conn_id,
+        frames: mut rx,
+        mut closed,
+        recheck,
+    } = state.realtime.hub.register(user.id, user.session);
     state.metrics.ws_open.fetch_add(1, Ordering::Relaxed);
     let (mut sink, mut stream) = socket.split();
     let mut session = Session {
         state: state.clone(),
         user: user.id,
         rooms: HashMap::new(),
+        recheck,
         acks: FuturesOrdered::new(),
     };
     let mut heartbeat = interval(PING_EVERY);
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
+    let mut login_checked = Instant::now();
     let mut out: Vec<String> = Vec::new();
+    let mut close_with: Option<CloseReason> = None;
     loop {
         tokio::select! {
+            reason = &mut closed => {
+                close_with = reason.ok();
+                break;
+            }
             incoming = stream.next() => match incoming {
                 Some(Ok(msg)) => {
                     last_seen = Instant::now();
@@ -85,8 +112,11 @@ async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             },
             frame = rx.recv() => match frame {
                 Some(f) => out.push(f.to_string()),
-                // The hub dropped us: we fell behind. The client reconnects and catches up.
-                None => break,
+                // The hub dropped us: we fell behind, or it closed us (the reason is waiting).
+                None => {
+                    close_with = closed.try_recv().ok();
+                    break;
+                }
             },
             Some((client_id, result)) = session.acks.next(), if !session.acks.is_empty() => {
                 out.push(ack_frame(&client_id, result));
@@ -94,6 +124,13 @@ async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
             _ = heartbeat.tick() => {
                 if last_seen.elapsed() > DEAD_AFTER {
                     break;
+                }
+                if login_checked.elapsed() >= LOGIN_CHECK_EVERY {
+                    login_checked = Instant::now();
+                    if matches!(accounts::login_live(&state, user.id, &family).await, Ok(false)) {
+                        close_with = Some(CloseReason::SessionEnded);
+                        break;
+                    }
                 }
                 if timeout(SEND_TIMEOUT, sink.send(WsMessage::Ping(Default::default()))).await.map_or(true, |r| r.is_err()) {
                     break;
@@ -131,7 +168,18 @@ async fn run(state: AppState, user: AuthUser, socket: WebSocket) {
     // Acks still owed: the messages are stored (or not) either way; the client catches up.
     state.realtime.hub.unregister(user.id, conn_id);
     state.metrics.ws_open.fetch_sub(1, Ordering::Relaxed);
-    let _ = sink.close().await;
+    match close_with {
+        Some(reason) => {
+            let frame = CloseFrame {
+                code: reason.code(),
+                reason: reason.reason().into(),
+            };
+            let _ = timeout(SEND_TIMEOUT, sink.send(WsMessage::Close(Some(frame)))).await;
+        }
+        None => {
+            let _ = sink.close().await;
+        }
+    }
 }
 
 fn ack_frame(client_id: &Value, result: Result<Message, AppError>) -> String {
@@ -220,6 +268,9 @@ impl Session {
             Ok(b) => b,
             Err(e) => return Some(app_error_frame(&e, &client_id)),
         };
+        if self.recheck.swap(false, Ordering::AcqRel) {
+            self.rooms.clear();
+        }
         let room = match self.rooms.get(&room_id) {
             Some(r) => r.clone(),
             None => match chat::member_room(&self.state, self.user, room_id).await {

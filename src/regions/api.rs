@@ -8,7 +8,23 @@ use crate::http::{AppError, AppResult};
 
 pub async fn list(State(state): State<AppState>, params: Params) -> AppResult<Json<Vec<Region>>> {
     let level = params.int("level", 1, 3)?;
-    let hits = state.regions.search(params.str("q"), level);
+    let q = params.str("q");
+    // Every word is matched against every region name: bound the work before doing it.
+    if let Some(q) = q {
+        if q.chars().count() > super::QUERY_MAX_CHARS
+            || q.split_whitespace().count() > super::QUERY_MAX_WORDS
+        {
+            return Err(AppError::field(
+                "q",
+                format!(
+                    "검색어는 {}자, {}단어까지 쓸 수 있어요",
+                    super::QUERY_MAX_CHARS,
+                    super::QUERY_MAX_WORDS
+                ),
+            ));
+        }
+    }
+    let hits = state.regions.search(q, level);
     Ok(Json(hits.into_iter().cloned().collect()))
 }
 

@@ -7,6 +7,10 @@ use serde::Serialize;
 
 const CSV: &str = include_str!("../../assets/regions-kr.csv");
 
+/// Longest region search: Korean region names are short (the longest full name is ~20 chars).
+pub const QUERY_MAX_CHARS: usize = 40;
+pub const QUERY_MAX_WORDS: usize = 4;
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Region {
     pub code: String,

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::accounts::service::Access;
 use crate::accounts::tokens::random_token;
 use crate::app::AppState;
 use crate::http::extract::{cookie, AuthUser, ACCESS_COOKIE, CSRF_COOKIE};
@@ -79,11 +80,12 @@ impl FromRequestParts<AppState> for Ctx {
             Some(c) => (c.to_string(), false),
             None => (random_token(18), true),
         };
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
+            .map(|c| c.0.ip());
+        let ip =
+            crate::http::extract::client_addr(peer, &parts.headers, &state.config.trusted_proxies);
         let mut ctx = Ctx {
             user: None,
             csrf,
@@ -96,17 +98,13 @@ impl FromRequestParts<AppState> for Ctx {
         let Some(token) = cookie(parts, ACCESS_COOKIE).filter(|t| !t.is_empty()) else {
             return Ok(ctx);
         };
-        match state.tokens.verify(token, state.clock.now_ms()) {
-            Some(user_id) => {
-                let role = crate::accounts::service::active_role(state, user_id)
-                    .await
-                    .map_err(|e| error_page(&ctx, e))?;
-                match role {
-                    Some(role) => ctx.user = Some(AuthUser { id: user_id, role }),
-                    None => ctx.stale_cookie = true,
-                }
-            }
-            None => {
+        let access = crate::accounts::service::check_access(state, token)
+            .await
+            .map_err(|e| error_page(&ctx, e))?;
+        match access {
+            Access::Valid { user, .. } => ctx.user = Some(user),
+            Access::Ended => ctx.stale_cookie = true,
+            Access::Expired => {
                 // Expired access token: pages refresh it through the session endpoint and come back.
                 if parts.method == Method::GET && !parts.uri.path().starts_with("/session/") {
                     let next = session::encode(&ctx.path);

@@ -294,7 +294,7 @@ pub async fn signup(
             nickname: f.nickname.clone(),
             region_code: Some(f.region_code.clone()).filter(|s| !s.trim().is_empty()),
         };
-        match accounts::signup(&state, input).await {
+        match accounts::signup(&state, input, &ctx.ip).await {
             Ok(auth) => {
                 let pair = TokenPair {
                     access_token: auth.access_token,
