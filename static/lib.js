@@ -165,6 +165,17 @@ let everOpen = false;
 let retry = 0;
 let pingTimer = null;
 let holdUntil = 0;
+let sessionEndExpected = false;
+
+/** The page is about to end its own login (password change, account deletion) and will move on by
+ * itself: a 4401 close then is no reason to send it to the login page. */
+export function expectSessionEnd(expected = true) {
+  sessionEndExpected = expected;
+}
+// Logging out from a form ends this page's login too; the form's own navigation takes over.
+document.addEventListener('submit', (e) => {
+  if (e.target.matches?.('form[action="/session/logout"]')) expectSessionEnd();
+});
 
 export function socketOpen() {
   return socket && socket.readyState === WebSocket.OPEN;
@@ -201,6 +212,7 @@ export function connectSocket() {
     bus.dispatchEvent(new CustomEvent('close'));
     // The login ended (logout elsewhere, password change, suspension): sign in again.
     if (ev.code === 4401) {
+      if (sessionEndExpected) return;
       location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
       return;
     }

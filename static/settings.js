@@ -1,5 +1,5 @@
 // Profile edit, avatar, password change, account deletion; also the feedback form.
-import { $, $$, api, toast, clearErrors, showErrors, openDialog, regionPicker, csrf } from './lib.js';
+import { $, $$, api, toast, clearErrors, showErrors, openDialog, regionPicker, csrf, expectSessionEnd } from './lib.js';
 
 $$('[data-region-picker]').forEach(regionPicker);
 
@@ -56,10 +56,12 @@ pw?.addEventListener('submit', async (e) => {
     return;
   }
   try {
+    expectSessionEnd();
     await api('POST', '/me/password', { current_password: f.current_password.value, new_password: np });
     toast('비밀번호를 바꿨어요. 새 비밀번호로 다시 로그인해 주세요');
     setTimeout(() => $('#logout-form').submit(), 1200);
   } catch (err) {
+    expectSessionEnd(false);
     if (!showErrors(pw, err.fields)) showErrors(pw, { current_password: err.message });
   }
 });
@@ -69,6 +71,7 @@ $('#delete-account')?.addEventListener('click', () => openDialog(delDialog));
 $('#delete-account-form')?.addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
+    expectSessionEnd();
     await api('DELETE', '/me', { password: $('#del-password').value });
     await fetch('/session/logout', {
       method: 'POST',
@@ -78,6 +81,7 @@ $('#delete-account-form')?.addEventListener('submit', async (e) => {
     });
     location.href = '/';
   } catch (err) {
+    expectSessionEnd(false);
     $('#del-error').textContent = err.status === 400 ? '비밀번호가 맞지 않아요' : err.message;
   }
 });
