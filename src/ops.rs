@@ -182,6 +182,12 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "post",
+        "/admin/items/{id}/restore",
+        "Restore an item an admin hid (admin)",
+        "200",
+    ),
+    (
+        "post",
         "/admin/users/{id}/suspend",
         "Suspend a user (admin)",
         "204",

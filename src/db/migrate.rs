@@ -13,6 +13,10 @@ const SQLITE: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_covering_count_indexes.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_item_moderation.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -23,6 +27,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_covering_count_indexes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_item_moderation.sql"),
     ),
 ];
 
