@@ -18,6 +18,8 @@ pub struct Config {
     pub refresh_ttl_secs: i64,
     /// Seconds between scheduler passes (rental expiry and reminders).
     pub scheduler_interval_secs: u64,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
             scheduler_interval_secs: 30,
+            metrics_token: None,
         }
     }
 

@@ -58,6 +58,7 @@ fn config(cli: &Cli, bind: SocketAddr) -> Config {
     c.media_url = env_opt("MEDIA_URL");
     c.jwt_secret = env_opt("JWT_SECRET");
     c.public_url = env_opt("PUBLIC_URL");
+    c.metrics_token = env_opt("METRICS_TOKEN");
     c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
     c
 }
