@@ -193,6 +193,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(moderation::api::admin_delete_category),
         )
         .route(
+            "/admin/items/{id}/restore",
+            post(moderation::api::admin_restore_item),
+        )
+        .route(
             "/admin/users/{id}/{action}",
             post(moderation::api::admin_user_action),
         )

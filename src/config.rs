@@ -22,6 +22,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Open WebSockets this instance accepts; past it, upgrades answer 503.
     pub max_sockets: usize,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -40,6 +42,7 @@ impl Config {
             scheduler_interval_secs: 30,
             trusted_proxies: Vec::new(),
             max_sockets: 10_000,
+            metrics_token: None,
         }
     }
 

@@ -2,7 +2,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 
@@ -39,7 +39,27 @@ pub async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     Json(serde_json::json!({"status": "ready"})).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// With `METRICS_TOKEN` set, only `Authorization: Bearer <METRICS_TOKEN>` reads the metrics.
+fn metrics_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(want) = state.config.metrics_token.as_deref() else {
+        return true;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    sent.is_some_and(|t| crate::http::csrf::same_secret(t.as_bytes(), want.as_bytes()))
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if !metrics_allowed(&state, &headers) {
+        return AppError::Unauthenticated("메트릭을 보려면 토큰이 필요해요".into()).into_response();
+    }
     let m = &state.metrics;
     let mut out = String::new();
     out.push_str("# HELP egd_http_requests_total HTTP responses by status class.\n");
@@ -74,6 +94,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,
     )
+        .into_response()
 }
 
 /// Every route of the contract: (method, path, summary, success status).
@@ -187,6 +208,12 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
         "/admin/categories/{id}",
         "Delete a category (admin)",
         "204",
+    ),
+    (
+        "post",
+        "/admin/items/{id}/restore",
+        "Restore an item an admin hid (admin)",
+        "200",
     ),
     (
         "post",

@@ -1,4 +1,4 @@
-// Admin: resolve reports.
+// Admin: resolve reports, restore items an admin hid.
 import { $$, api, toast } from './lib.js';
 
 const LABEL = { dismiss: '문제 없음으로 닫았어요', hide_item: '물품을 숨겼어요', suspend_user: '사용자를 정지했어요' };
@@ -9,6 +9,18 @@ $$('[data-resolve]').forEach((b) => b.addEventListener('click', async () => {
     toast(LABEL[b.dataset.action]);
     b.closest('li').remove();
   } catch (e) {
+    toast(e.message, 'error');
+  }
+}));
+
+$$('[data-restore]').forEach((b) => b.addEventListener('click', async () => {
+  b.disabled = true;
+  try {
+    await api('POST', `/admin/items/${b.dataset.restore}/restore`);
+    toast('물품을 복구했어요. 다시 목록에 보여요');
+    b.closest('li').remove();
+  } catch (e) {
+    b.disabled = false;
     toast(e.message, 'error');
   }
 }));

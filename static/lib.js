@@ -25,7 +25,8 @@ export function cookie(name) {
   const hit = document.cookie.split(';').map((s) => s.trim()).find((s) => s.startsWith(name + '='));
   return hit ? decodeURIComponent(hit.slice(name.length + 1)) : '';
 }
-export const csrf = () => cookie('egd_csrf');
+// On https deployments the cookie has the __Host- prefix (see src/http/csrf.rs).
+export const csrf = () => cookie('__Host-egd_csrf') || cookie('egd_csrf');
 
 let refreshing = null;
 /** Renews the access cookie through the session endpoint; concurrent callers share one request. */

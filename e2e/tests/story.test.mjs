@@ -259,8 +259,19 @@ test('a report is filed once, and an admin resolves it', async () => {
     const report = pageA.locator('[data-report-id]', { hasText: TITLE });
     await report.waitFor();
     await shot(pageA, 'admin');
-    await report.getByRole('button', { name: '문제 없음' }).click();
+    await report.getByRole('button', { name: '물품 숨기기' }).click();
     await report.waitFor({ state: 'detached' });
+    assert.equal((await pageB.goto(`/items/${itemId}`)).status(), 404);
+
+    // The owner is told, and cannot show it again; only the admin's 복구 can.
+    await pageA.goto(`/items/${itemId}`);
+    await pageA.locator('#moderated-notice', { hasText: '운영자가 이 물건을 숨겼어요' }).waitFor();
+    assert.equal(await pageA.locator('#hide-btn').count(), 0);
+    await pageA.goto('/admin');
+    const hidden = pageA.locator('[data-hidden-item]', { hasText: TITLE });
+    await hidden.getByRole('button', { name: '복구' }).click();
+    await hidden.waitFor({ state: 'detached' });
+    assert.equal((await pageB.goto(`/items/${itemId}`)).status(), 200);
   }
 });
 

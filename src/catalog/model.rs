@@ -84,6 +84,28 @@ pub enum ItemStatus {
     Hidden,
 }
 
+/// Why an admin took an item out of sight. While set, the item stays hidden and its owner
+/// cannot change its status; only an admin's restore clears it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Moderation {
+    Hidden,
+}
+
+impl Moderation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Moderation::Hidden => "hidden",
+        }
+    }
+
+    /// The stored column. Any value counts as moderated, so a value this version does not know
+    /// (written by a newer one) keeps the item hidden instead of freeing it.
+    pub fn from_column(value: Option<&str>) -> Option<Moderation> {
+        value.map(|_| Moderation::Hidden)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Category {
     pub id: i64,
@@ -114,9 +136,14 @@ pub struct ItemRow {
     pub view_count: i64,
     pub created_at: i64,
     pub deleted_at: Option<i64>,
+    pub moderation: Option<String>,
 }
 
 impl ItemRow {
+    pub fn moderation(&self) -> Option<Moderation> {
+        Moderation::from_column(self.moderation.as_deref())
+    }
+
     pub fn status(&self) -> ItemStatus {
         if self.hidden != 0 {
             ItemStatus::Hidden
@@ -179,6 +206,12 @@ pub struct ItemDetail {
     pub view_count: i64,
     pub booked: Vec<Period>,
     pub reviews: Vec<crate::rentals::model::Review>,
+    /// The stored moderation; the wire field below is derived from it per viewer.
+    #[serde(skip)]
+    pub moderated: Option<Moderation>,
+    /// `moderation` as the owner and admins see it (`null` or `"hidden"`); absent for others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<Option<Moderation>>,
 }
 
 #[derive(Deserialize)]

@@ -343,7 +343,16 @@ pub async fn detail_for_viewer(
     }
     let mut d = (*cached).clone();
     d.view_count += state.views.seen(id);
-    personalise(state, viewer, d).await
+    let d = personalise(state, viewer, d).await?;
+    Ok(reveal_moderation(d, viewer))
+}
+
+/// The owner and admins see `moderation` (null or "hidden"); everyone else gets no such field.
+/// Applied per response, so a shared cached detail never carries it.
+fn reveal_moderation(mut d: ItemDetail, viewer: Option<AuthUser>) -> ItemDetail {
+    let privileged = viewer.is_some_and(|v| v.id == d.summary.owner_id || v.is_admin());
+    d.moderation = privileged.then_some(d.moderated);
+    d
 }
 
 async fn personalise(
@@ -383,7 +392,8 @@ pub async fn detail(
     id: i64,
     count_view: bool,
 ) -> AppResult<ItemDetail> {
-    Ok(detail_counted(state, viewer, id, count_view).await?.0)
+    let d = detail_counted(state, viewer, id, count_view).await?.0;
+    Ok(reveal_moderation(d, viewer))
 }
 
 /// [`detail`], with every view this process has counted for the item (flushed or not) read
@@ -423,6 +433,8 @@ async fn detail_counted(
             view_count,
             booked,
             reviews,
+            moderated: row.moderation(),
+            moderation: None,
         },
         seen,
     ))
@@ -468,6 +480,12 @@ pub async fn update(
     }
     let mut p = Problems::default();
     match patch.status {
+        // Only an admin lifts a moderation; asking for "hidden" again changes nothing.
+        Some(ItemStatus::Available) if row.moderation().is_some() => {
+            return Err(AppError::Forbidden(
+                "운영자가 숨긴 물건이라 다시 보이게 할 수 없어요".into(),
+            ))
+        }
         Some(ItemStatus::Hidden) => f.hidden = true,
         Some(ItemStatus::Available) => f.hidden = false,
         Some(ItemStatus::Rented) => p.add("status", "available 또는 hidden만 고를 수 있어요"),
@@ -492,10 +510,34 @@ pub async fn delete(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> 
     Ok(())
 }
 
-/// Moderation hides an item whoever owns it.
+/// Moderation hides an item whoever owns it, until an admin restores it.
 pub async fn hide_by_moderator(state: &AppState, id: i64) -> AppResult<()> {
-    store::set_hidden(&state.db, id, true, state.clock.now_ms()).await?;
+    store::moderate(&state.db, id, Moderation::Hidden, state.clock.now_ms()).await?;
     Ok(())
+}
+
+/// Lifts a moderation (the caller checked the admin role) and returns the item as `admin` sees
+/// it. An item nobody moderated is returned unchanged, so a repeated restore is harmless.
+pub async fn restore_by_moderator(
+    state: &AppState,
+    admin: AuthUser,
+    id: i64,
+) -> AppResult<ItemDetail> {
+    store::item(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    store::lift_moderation(&state.db, id, state.clock.now_ms()).await?;
+    detail(state, Some(admin), id, false).await
+}
+
+/// Items admins have hidden, for the admin page (the caller checked the role).
+pub async fn moderated_items(state: &AppState, page: PageReq) -> AppResult<Page<ItemSummary>> {
+    let (rows, total) = store::moderated_items(&state.db, page.per_page, page.offset()).await?;
+    Ok(Page::new(
+        rows.iter().map(|r| summary(state, r)).collect(),
+        page,
+        total,
+    ))
 }
 
 pub async fn add_images(

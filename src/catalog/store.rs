@@ -8,7 +8,7 @@ use crate::db::{placeholders, Arg, Db, Filter};
 
 const ITEM_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS category_slug, c.name AS category_name, \
     i.title, i.description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
-    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at";
+    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at, i.moderation";
 
 pub async fn count_items(db: &Db) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) FROM items")
@@ -52,10 +52,13 @@ pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx:
     row.try_get(0)
 }
 
+/// A moderated item stays hidden whatever `f.hidden` says: an owner's edit that read the row
+/// before an admin hid it cannot un-hide it.
 pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE items SET section = $1, category_id = $2, title = $3, description = $4, price = $5, price_unit = $6, \
-         deposit = $7, region_code = $8, hidden = $9, updated_at = $10 WHERE id = $11",
+         deposit = $7, region_code = $8, hidden = CASE WHEN moderation IS NULL THEN $9 ELSE 1 END, updated_at = $10 \
+         WHERE id = $11",
     )
     .bind(f.section.as_str())
     .bind(f.category_id)
@@ -82,14 +85,52 @@ pub async fn soft_delete(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn set_hidden(db: &Db, id: i64, hidden: bool, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE items SET hidden = $1, updated_at = $2 WHERE id = $3")
-        .bind(i64::from(hidden))
+/// An admin hides an item: moderated and hidden in one write.
+pub async fn moderate(db: &Db, id: i64, m: Moderation, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET moderation = $1, hidden = 1, updated_at = $2 WHERE id = $3")
+        .bind(m.as_str())
         .bind(now)
         .bind(id)
         .execute(&db.write)
         .await?;
     Ok(())
+}
+
+/// An admin lifts a moderation: the item is visible again. Only a moderated item changes, so a
+/// restore never reveals an item its owner hid.
+pub async fn lift_moderation(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE items SET moderation = NULL, hidden = 0, updated_at = $1 \
+         WHERE id = $2 AND moderation IS NOT NULL AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Items an admin hid, newest first, and how many there are.
+pub async fn moderated_items(
+    db: &Db,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<ItemRow>, i64)> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id \
+         WHERE i.moderation IS NOT NULL AND i.deleted_at IS NULL ORDER BY i.id DESC LIMIT $1 OFFSET $2"
+    ))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.read)
+    .await?;
+    let total: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM items WHERE moderation IS NOT NULL AND deleted_at IS NULL",
+    )
+    .fetch_one(&db.read)
+    .await?
+    .try_get(0)?;
+    Ok((rows, total))
 }
 
 /// One item (deleted ones excluded), read from the writer when freshness matters.

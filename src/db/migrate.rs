@@ -14,6 +14,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0003_covering_count_indexes.sql"),
     ),
     (
+        4,
+        include_str!("../../migrations/sqlite/0004_item_moderation.sql"),
+    ),
+    (
         5,
         include_str!("../../migrations/sqlite/0005_auth_attempts.sql"),
     ),
@@ -27,6 +31,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_covering_count_indexes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_item_moderation.sql"),
     ),
     (
         5,

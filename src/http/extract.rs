@@ -13,8 +13,6 @@ use crate::app::AppState;
 use crate::http::AppError;
 
 pub const ACCESS_COOKIE: &str = "egd_access";
-pub const CSRF_COOKIE: &str = "egd_csrf";
-pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// JSON body parsed strictly: bad syntax, wrong types, missing fields and unknown enum values are
 /// 400 `validation_failed` naming the field.
@@ -256,37 +254,15 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Cookie-authenticated requests that change state need a matching Origin or the double-submit token.
+/// Cookie-authenticated requests that change state (and socket upgrades, which browsers send
+/// cross-site) pass the shared CSRF check.
 pub fn csrf_ok(parts: &Parts, state: &AppState) -> bool {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
         && request_path(parts) != "/api/v1/ws"
     {
         return true;
     }
-    if let (Some(header_token), Some(cookie_token)) = (
-        parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
-        cookie(parts, CSRF_COOKIE),
-    ) {
-        if !cookie_token.is_empty() && header_token == cookie_token {
-            return true;
-        }
-    }
-    let Some(origin) = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or("");
-    Some(origin_host) == host || state.public_url.trim_end_matches('/') == origin
+    super::csrf::passes(&parts.headers, &state.public_url, None)
 }
 
 /// Path parameters; anything that does not parse (a non-numeric id) is a 404, like a missing row.

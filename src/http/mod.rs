@@ -1,4 +1,5 @@
 //! HTTP plumbing shared by every domain: the error contract, extractors, middleware.
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod middleware;

@@ -6,7 +6,7 @@ use axum::Json;
 use super::model::*;
 use super::service;
 use crate::app::AppState;
-use crate::catalog::model::Category;
+use crate::catalog::model::{Category, ItemDetail};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser};
 use crate::http::params::{Page, Params};
 use crate::http::{AppError, AppResult};
@@ -112,4 +112,13 @@ pub async fn admin_user_action(
     };
     service::set_suspended(&state, user, id, suspend).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /admin/items/{id}/restore`.
+pub async fn admin_restore_item(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<ItemDetail>> {
+    Ok(Json(service::restore_item(&state, user, id).await?))
 }

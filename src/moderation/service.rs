@@ -2,7 +2,7 @@
 use super::model::*;
 use super::store;
 use crate::app::AppState;
-use crate::catalog::model::Category;
+use crate::catalog::model::{Category, ItemDetail, ItemSummary};
 use crate::catalog::service as catalog;
 use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
@@ -140,6 +140,22 @@ pub async fn resolve(
         &row,
         item.as_ref().map(|i| (i.title.as_str(), i.owner_id)),
     ))
+}
+
+/// `POST /admin/items/{id}/restore`: the item is listed again and its owner controls it again.
+pub async fn restore_item(state: &AppState, user: AuthUser, id: i64) -> AppResult<ItemDetail> {
+    admin_only(user)?;
+    catalog::restore_by_moderator(state, user, id).await
+}
+
+/// Items admins have hidden (the admin page's restore list).
+pub async fn hidden_items(
+    state: &AppState,
+    user: AuthUser,
+    page: PageReq,
+) -> AppResult<Page<ItemSummary>> {
+    admin_only(user)?;
+    catalog::moderated_items(state, page).await
 }
 
 pub async fn feedback_list(

@@ -23,7 +23,8 @@ use axum::Router;
 use crate::accounts::service::Access;
 use crate::accounts::tokens::random_token;
 use crate::app::AppState;
-use crate::http::extract::{cookie, AuthUser, ACCESS_COOKIE, CSRF_COOKIE};
+use crate::http::csrf;
+use crate::http::extract::{cookie, AuthUser, ACCESS_COOKIE};
 use crate::http::AppError;
 
 pub fn routes() -> Router<AppState> {
@@ -76,10 +77,12 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let (csrf, new_csrf) = match cookie(parts, CSRF_COOKIE).filter(|c| c.len() >= 16) {
-            Some(c) => (c.to_string(), false),
-            None => (random_token(18), true),
-        };
+        let secure = csrf::is_https(&state.public_url);
+        let (csrf, new_csrf) =
+            match cookie(parts, csrf::cookie_name(secure)).filter(|c| c.len() >= 16) {
+                Some(c) => (c.to_string(), false),
+                None => (random_token(18), true),
+            };
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -92,7 +95,7 @@ impl FromRequestParts<AppState> for Ctx {
             new_csrf,
             path,
             ip,
-            secure: state.public_url.starts_with("https://"),
+            secure,
             stale_cookie: false,
         };
         let Some(token) = cookie(parts, ACCESS_COOKIE).filter(|t| !t.is_empty()) else {

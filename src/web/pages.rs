@@ -363,6 +363,8 @@ struct ItemPage {
     views: i64,
     status: String,
     hidden: bool,
+    /// An admin hid it: the owner's show/hide toggle gives way to an explanation.
+    moderated: bool,
     is_owner: bool,
     booked: Vec<String>,
     reviews: Vec<ReviewView>,
@@ -411,6 +413,7 @@ pub async fn item(
         views: d.view_count,
         status: card.status.to_string(),
         hidden: s.status == ItemStatus::Hidden,
+        moderated: d.moderation.flatten().is_some(),
         is_owner: ctx.user.is_some_and(|u| u.id == d.owner.id),
         booked: d
             .booked
@@ -447,6 +450,7 @@ struct ItemFormPage {
     region_name: String,
     cats: Vec<Category>,
     images: Vec<Image>,
+    moderated: bool,
 }
 
 pub async fn new_item(
@@ -479,6 +483,7 @@ pub async fn new_item(
         region_name: region.map(|r| r.name).unwrap_or_default(),
         cats,
         images: Vec::new(),
+        moderated: false,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }
@@ -520,6 +525,7 @@ pub async fn edit_item(
         region_name: s.region.name.clone(),
         cats,
         images: d.images.clone(),
+        moderated: d.moderation.flatten().is_some(),
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }
@@ -970,7 +976,7 @@ pub async fn notifications(
             id: n.id,
             title: n.title.clone(),
             body: n.body.clone(),
-            link: session::safe_next(Some(&n.link)),
+            link: session::safe_next(&state.public_url, Some(&n.link)),
             when: view::ago(now, n.created_at.0),
             unread: n.read_at.is_none(),
         })
@@ -1024,6 +1030,14 @@ pub struct ReportView {
     pub when: String,
 }
 
+/// An item an admin hid, with what the restore button needs.
+pub struct HiddenItemView {
+    pub id: i64,
+    pub title: String,
+    pub owner_id: i64,
+    pub when: String,
+}
+
 pub struct FeedbackView {
     pub title: String,
     pub content: String,
@@ -1036,6 +1050,7 @@ pub struct FeedbackView {
 struct AdminPage {
     l: Layout,
     reports: Vec<ReportView>,
+    hidden_items: Vec<HiddenItemView>,
     feedback: Vec<FeedbackView>,
 }
 
@@ -1065,6 +1080,9 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
     let feedback = moderation::service::feedback_list(&state, user, req)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let hidden = moderation::service::hidden_items(&state, user, req)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let page = AdminPage {
         l: Layout::new(&ctx, "관리"),
         reports: reports
@@ -1081,6 +1099,16 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
                 reason: reason_ko(&r.reason),
                 detail: r.detail.clone(),
                 when: view::ago(now, r.created_at.0),
+            })
+            .collect(),
+        hidden_items: hidden
+            .items
+            .iter()
+            .map(|i| HiddenItemView {
+                id: i.id,
+                title: i.title.clone(),
+                owner_id: i.owner_id,
+                when: view::ago(now, i.created_at.0),
             })
             .collect(),
         feedback: feedback

@@ -1,7 +1,8 @@
 //! Browser sessions: log-in and sign-up forms, log-out, and refreshing the access cookie.
 //!
 //! Cookies: `egd_access` (HttpOnly, the access JWT, path `/`), `egd_refresh` (HttpOnly, the refresh
-//! token, only sent to `/session/…`), `egd_csrf` (readable by scripts, sent back as `x-csrf-token`).
+//! token, only sent to `/session/…`), `egd_csrf` (readable by scripts, sent back as `x-csrf-token`;
+//! named `__Host-egd_csrf` on https). All of them are `Secure` when `PUBLIC_URL` is https.
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -16,7 +17,8 @@ use super::Ctx;
 use crate::accounts::model::{LoginInput, SignupInput, TokenPair};
 use crate::accounts::service as accounts;
 use crate::app::AppState;
-use crate::http::extract::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER};
+use crate::http::csrf;
+use crate::http::extract::ACCESS_COOKIE;
 use crate::http::AppError;
 
 pub const REFRESH_COOKIE: &str = "egd_refresh";
@@ -26,14 +28,32 @@ pub fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Only same-site paths may be a `next` target.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
-        _ => "/".to_string(),
+/// A user-supplied `next` target as a path on our own origin (path, query and fragment, as the
+/// URL parser normalised them), or "/". The target is resolved against `public_url` the way a
+/// browser resolves a `Location` (WHATWG URL rules: tabs and newlines dropped, `\` read as `/`,
+/// leading spaces trimmed), so what we check is what the browser would follow.
+pub fn safe_next(public_url: &str, next: Option<&str>) -> String {
+    let (Some(next), Ok(base)) = (next, url::Url::parse(public_url)) else {
+        return "/".to_string();
+    };
+    let Ok(target) = base.join(next) else {
+        return "/".to_string();
+    };
+    // A path that normalises to `//host` (from `/.//host`) would leave the origin when the
+    // browser reads it back as a Location.
+    if target.origin() != base.origin() || target.path().starts_with("//") {
+        return "/".to_string();
     }
+    let mut out = target.path().to_string();
+    if let Some(q) = target.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = target.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 fn attrs(secure: bool) -> &'static str {
@@ -44,9 +64,11 @@ fn attrs(secure: bool) -> &'static str {
     }
 }
 
+/// Path=/, no Domain and (on https) Secure: what the `__Host-` name requires.
 pub fn csrf_cookie(token: &str, secure: bool) -> String {
     format!(
-        "{CSRF_COOKIE}={token}; Path=/; Max-Age=31536000{}",
+        "{}={token}; Path=/; Max-Age=31536000{}",
+        csrf::cookie_name(secure),
         attrs(secure)
     )
 }
@@ -99,24 +121,9 @@ fn header_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A state-changing session request must carry the CSRF token (form field or header) or a
-/// same-origin `Origin`.
+/// same-origin `Origin`: the same check as the JSON API's.
 fn csrf_passes(state: &AppState, headers: &HeaderMap, form_token: Option<&str>) -> bool {
-    let cookie_token = header_cookie(headers, CSRF_COOKIE);
-    let sent = form_token.or_else(|| headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()));
-    if let (Some(c), Some(s)) = (cookie_token, sent) {
-        if c == s {
-            return true;
-        }
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or("");
-    Some(origin_host) == host || state.public_url.trim_end_matches('/') == origin
+    csrf::passes(headers, &state.public_url, form_token)
 }
 
 fn csrf_failed(ctx: &Ctx) -> Response {
@@ -162,8 +169,12 @@ impl SignupPage {
     }
 }
 
-pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
-    let next = safe_next(q.next.as_deref());
+pub async fn login_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(&state.public_url, q.next.as_deref());
     if ctx.user.is_some() {
         return Redirect::to(&next).into_response();
     }
@@ -176,8 +187,12 @@ pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
     super::pages::render(&ctx, StatusCode::OK, &page)
 }
 
-pub async fn signup_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
-    let next = safe_next(q.next.as_deref());
+pub async fn signup_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(&state.public_url, q.next.as_deref());
     if ctx.user.is_some() {
         return Redirect::to(&next).into_response();
     }
@@ -215,7 +230,7 @@ pub async fn login(
     if !csrf_passes(&state, &headers, f.csrf.as_deref()) {
         return csrf_failed(&ctx);
     }
-    let next = safe_next(f.next.as_deref());
+    let next = safe_next(&state.public_url, f.next.as_deref());
     let input = LoginInput {
         email: f.email.clone(),
         password: f.password,
@@ -278,7 +293,7 @@ pub async fn signup(
     if !csrf_passes(&state, &headers, f.csrf.as_deref()) {
         return csrf_failed(&ctx);
     }
-    let next = safe_next(f.next.as_deref());
+    let next = safe_next(&state.public_url, f.next.as_deref());
     let mut errors = BTreeMap::new();
     let mut error = String::new();
     let mut status = StatusCode::BAD_REQUEST;
@@ -389,7 +404,7 @@ pub async fn refresh_redirect(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let next = safe_next(q.next.as_deref());
+    let next = safe_next(&state.public_url, q.next.as_deref());
     let cookies = match header_cookie(&headers, REFRESH_COOKIE) {
         Some(token) => match accounts::refresh(&state, token).await {
             Ok(pair) => session_cookies(&state, &pair, ctx.secure),
@@ -411,5 +426,62 @@ impl Ctx {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    const PUBLIC: &str = "https://egd.example";
+
+    #[test]
+    fn next_leaving_our_origin_goes_home() {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\\\\evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/.//evil.example",
+            "https://evil.example",
+            "https://evil.example/path",
+            "http:evil.example",
+            "http://egd.example/x",
+            "javascript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,x",
+            "\t//evil.example",
+            " //evil.example",
+        ] {
+            assert_eq!(safe_next(PUBLIC, Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(PUBLIC, None), "/");
+        assert_eq!(safe_next("not a url", Some("/x")), "/");
+    }
+
+    #[test]
+    fn next_on_our_origin_is_kept_normalised() {
+        for (next, want) in [
+            ("/ok?x=1#y", "/ok?x=1#y"),
+            ("/items/3", "/items/3"),
+            ("  /x", "/x"),
+            ("\u{1}\t /x", "/x"),
+            ("/%09/evil.example", "/%09/evil.example"),
+            ("/a/../b", "/b"),
+            // Same scheme without slashes is a relative path (as browsers read it).
+            ("https:evil.example", "/evil.example"),
+            ("/검색?q=드릴", "/%EA%B2%80%EC%83%89?q=%EB%93%9C%EB%A6%B4"),
+            ("https://egd.example/me?tab=items", "/me?tab=items"),
+            ("", "/"),
+        ] {
+            assert_eq!(safe_next(PUBLIC, Some(next)), want, "{next:?}");
+        }
+        assert_eq!(
+            safe_next("http://127.0.0.1:8000", Some("/chats/1")),
+            "/chats/1"
+        );
     }
 }
