@@ -8,6 +8,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::accounts::limiter::Throttle;
 use crate::accounts::tokens::{random_token, TokenKeys};
@@ -220,6 +221,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::log_requests,
         ))
+        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            middleware::REQUEST_ID,
+            middleware::NewRequestId,
+        ))
+        .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(web::html_errors))

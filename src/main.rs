@@ -87,14 +87,23 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Human-readable lines (coloured only on a terminal), or one JSON object per line with
+/// `LOG_FORMAT=json` for log collectors.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,egodaeyeo=info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if env_opt("LOG_FORMAT").is_some_and(|f| f == "json") {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.with_ansi(std::io::stdout().is_terminal()).init();
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,egodaeyeo=info,sqlx=warn".into()),
-        )
-        .init();
+    init_logging();
     let cli = Cli::parse();
     match &cli.command {
         None => serve(&cli, "127.0.0.1:8000".parse()?).await,

@@ -552,3 +552,32 @@ async fn over_long_inputs_are_refused_before_any_work() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn request_ids_are_set_propagated_and_never_arbitrary_client_text() {
+    let app = TestApp::spawn().await;
+    let get = |id: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/healthz", app.addr));
+        if let Some(id) = id {
+            req = req.header("x-request-id", id);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            r.headers()
+                .get("x-request-id")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        }
+    };
+    let fresh = get(None).await;
+    assert!(fresh.len() >= 12, "{fresh}");
+    assert_ne!(fresh, get(None).await, "each request gets its own id");
+    assert_eq!(
+        get(Some("lb-42.abc_def")).await,
+        "lb-42.abc_def",
+        "a balancer's id is kept"
+    );
+    let injected = get(Some("x\" level=error msg=\"forged")).await;
+    assert!(!injected.contains("forged"), "{injected}");
+    app.stop().await;
+}
