@@ -129,7 +129,7 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             .realtime
             .send(
                 &[rental.lender_id, rental.borrower_id],
-                &serde_json::json!({"type": "rental", "rental": json}),
+                &crate::realtime::protocol::ServerFrame::Rental { rental: &json },
             )
             .await;
     }

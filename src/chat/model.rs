@@ -60,19 +60,6 @@ pub struct Event {
     pub rental_id: i64,
 }
 
-/// Socket frames about a message, serialized straight from the struct (no JSON tree).
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum MessageFrame<'a> {
-    Message {
-        message: &'a Message,
-    },
-    Ack {
-        client_id: &'a serde_json::Value,
-        message: &'a Message,
-    },
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Message {
     pub id: i64,

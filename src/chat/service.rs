@@ -1,8 +1,6 @@
 //! Chat rules: who may open, read and write a room; how messages reach people.
 use std::collections::HashMap;
 
-use serde_json::json;
-
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
@@ -13,6 +11,7 @@ use crate::http::extract::AuthUser;
 use crate::http::params::Params;
 use crate::http::{AppError, AppResult};
 use crate::notifications;
+use crate::realtime::protocol::ServerFrame;
 
 /// Opens the caller's room about an item (or returns the existing one).
 pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppResult<(Room, bool)> {
@@ -199,7 +198,11 @@ pub async fn read(state: &AppState, user: i64, room_id: i64, last_read_id: i64) 
         .realtime
         .send(
             &[room.owner_id, room.inquirer_id],
-            &json!({"type": "read", "room_id": room_id, "user_id": user, "last_read_id": now_read}),
+            &ServerFrame::Read {
+                room_id,
+                user_id: user,
+                last_read_id: now_read,
+            },
         )
         .await;
     Ok(())
@@ -241,7 +244,7 @@ pub async fn deliver(state: &AppState, done: &[(NewMessage, MessageRow)]) {
     let frames: Vec<(&[i64], std::sync::Arc<str>)> = done
         .iter()
         .filter_map(|(msg, row)| {
-            let text = crate::realtime::frame_text(&MessageFrame::Message {
+            let text = crate::realtime::frame_text(&ServerFrame::Message {
                 message: &Message::from(row),
             })?;
             Some((&msg.participants[..], text))

@@ -1,5 +1,5 @@
 //! Notification rules: what is stored, what is pushed, what counts as read.
-use serde_json::json;
+use crate::realtime::protocol::ServerFrame;
 
 use super::model::*;
 use super::store;
@@ -8,15 +8,18 @@ use crate::http::extract::AuthUser;
 use crate::http::params::PageReq;
 use crate::http::{AppError, AppResult};
 
-fn frame(row: &NotificationRow, unread: i64) -> serde_json::Value {
-    json!({"type": "notification", "notification": Notification::from(row), "unread_count": unread})
+/// The live frame of a notification, serialized once.
+fn frame(row: &NotificationRow, unread: i64) -> Option<std::sync::Arc<str>> {
+    crate::realtime::frame_text(&ServerFrame::Notification {
+        notification: &Notification::from(row),
+        unread_count: unread,
+    })
 }
 
 async fn push(state: &AppState, row: &NotificationRow, unread: i64) {
-    state
-        .realtime
-        .send(&[row.user_id], &frame(row, unread))
-        .await;
+    if let Some(text) = frame(row, unread) {
+        state.realtime.send_all(&[(&[row.user_id], text)]).await;
+    }
 }
 
 /// Stores a notification and pushes it to the user's sockets.
@@ -41,7 +44,7 @@ pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult
         .zip(&users)
         .filter_map(|(r, to)| {
             let unread = counts.get(&r.user_id).copied().unwrap_or(0);
-            Some((&to[..], crate::realtime::frame_text(&frame(r, unread))?))
+            Some((&to[..], frame(r, unread)?))
         })
         .collect();
     state.realtime.send_all(&frames).await;

@@ -1,6 +1,7 @@
 //! Live delivery: this instance's sockets (hub) and the fan-out between instances (broker).
 pub mod broker;
 pub mod hub;
+pub mod protocol;
 pub mod ws;
 
 use std::sync::Arc;

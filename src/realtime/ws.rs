@@ -9,16 +9,17 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::time::{interval, timeout, Instant};
 
 use crate::accounts::service as accounts;
 use crate::app::AppState;
-use crate::chat::model::{Message, MessageFrame, RoomRow};
+use crate::chat::model::{Message, RoomRow};
 use crate::chat::service as chat;
 use crate::http::extract::SocketCaller;
 use crate::http::AppError;
 use crate::realtime::hub::{CloseReason, Registration, Slot};
+use crate::realtime::protocol::{ClientFrame, FrameId, ServerFrame};
 
 /// Client frames are small (a 1000-character message is at most ~4 KB of JSON).
 pub const MAX_FRAME: usize = 8 * 1024;
@@ -184,17 +185,22 @@ async fn run(state: AppState, caller: SocketCaller, socket: WebSocket, _slot: Sl
 
 fn ack_frame(client_id: &Value, result: Result<Message, AppError>) -> String {
     match result {
-        Ok(message) => serde_json::to_string(&MessageFrame::Ack {
+        Ok(message) => ServerFrame::Ack {
             client_id,
             message: &message,
-        })
-        .unwrap_or_default(),
+        }
+        .to_text(),
         Err(_) => error_frame("internal", client_id, "메시지를 저장하지 못했어요"),
     }
 }
 
 fn error_frame(code: &str, client_id: &Value, message: &str) -> String {
-    json!({"type": "error", "code": code, "client_id": client_id, "message": message}).to_string()
+    ServerFrame::Error {
+        code,
+        client_id,
+        message,
+    }
+    .to_text()
 }
 
 fn app_error_frame(e: &AppError, client_id: &Value) -> String {
@@ -214,56 +220,41 @@ impl Session {
                 "프레임이 너무 커요",
             ));
         }
-        let Ok(frame) = serde_json::from_str::<Value>(text) else {
-            return Some(error_frame(
-                "validation_failed",
-                &Value::Null,
-                "JSON 형식이 올바르지 않아요",
-            ));
-        };
-        let client_id = frame.get("client_id").cloned().unwrap_or(Value::Null);
-        match frame.get("type").and_then(Value::as_str) {
-            Some("ping") => Some(json!({"type": "pong"}).to_string()),
-            Some("send") => self.send(&frame, client_id).await,
-            Some("read") => {
-                let (Some(room_id), Some(last)) = (
-                    frame.get("room_id").and_then(Value::as_i64),
-                    frame.get("last_read_id").and_then(Value::as_i64),
-                ) else {
-                    return Some(error_frame(
-                        "validation_failed",
-                        &client_id,
-                        "room_id와 last_read_id가 필요해요",
-                    ));
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(f) => f,
+            Err(e) => {
+                // Still answer to the request's client_id when the rest of it can be read.
+                let id = serde_json::from_str::<FrameId>(text).unwrap_or_default();
+                let problem = if e.is_syntax() || e.is_eof() {
+                    "JSON 형식이 올바르지 않아요".to_string()
+                } else {
+                    format!(
+                        "프레임을 읽을 수 없어요: {}",
+                        e.to_string().split(" at line ").next().unwrap_or("")
+                    )
                 };
-                match chat::read(&self.state, self.user, room_id, last).await {
-                    Ok(()) => None,
-                    Err(e) => Some(app_error_frame(&e, &client_id)),
-                }
+                return Some(error_frame("validation_failed", &id.client_id, &problem));
             }
-            _ => Some(error_frame(
-                "validation_failed",
-                &client_id,
-                "알 수 없는 type이에요",
-            )),
+        };
+        match frame {
+            ClientFrame::Ping => Some(ServerFrame::Pong.to_text()),
+            ClientFrame::Send {
+                room_id,
+                body,
+                client_id,
+            } => self.send(room_id, &body, client_id).await,
+            ClientFrame::Read {
+                room_id,
+                last_read_id,
+                client_id,
+            } => match chat::read(&self.state, self.user, room_id, last_read_id).await {
+                Ok(()) => None,
+                Err(e) => Some(app_error_frame(&e, &client_id)),
+            },
         }
     }
 
-    async fn send(&mut self, frame: &Value, client_id: Value) -> Option<String> {
-        let Some(room_id) = frame.get("room_id").and_then(Value::as_i64) else {
-            return Some(error_frame(
-                "validation_failed",
-                &client_id,
-                "room_id가 필요해요",
-            ));
-        };
-        let Some(body) = frame.get("body").and_then(Value::as_str) else {
-            return Some(error_frame(
-                "validation_failed",
-                &client_id,
-                "body가 필요해요",
-            ));
-        };
+    async fn send(&mut self, room_id: i64, body: &str, client_id: Value) -> Option<String> {
         let body = match chat::check_body(body) {
             Ok(b) => b,
             Err(e) => return Some(app_error_frame(&e, &client_id)),
