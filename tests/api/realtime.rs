@@ -492,12 +492,6 @@ async fn notifications_are_marked_read_by_ids_all_and_by_reading_the_room() {
     app.stop().await;
 }
 
-fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
 #[tokio::test]
 async fn readyz_is_200_with_redis_up() {
     let Some(redis) = redis_url() else {

@@ -215,12 +215,6 @@ async fn the_server_wide_socket_cap_answers_503() {
     app.stop().await;
 }
 
-fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
 #[tokio::test]
 async fn logout_on_one_instance_closes_the_socket_on_another() {
     // Needs a shared database and Redis (the PostgreSQL + Redis run sets both).

@@ -44,6 +44,31 @@ fn rand_suffix() -> String {
     format!("{n:016x}")
 }
 
+/// The Redis of `TEST_REDIS_URL`, or `None` when it is not set. When it is set, Redis must
+/// answer: a run that asked for the Redis tests never passes by skipping them.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let parsed = url::Url::parse(&url).expect("TEST_REDIS_URL is a URL");
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port().unwrap_or(6379);
+    let mut conn = std::net::TcpStream::connect((host.as_str(), port)).unwrap_or_else(|e| {
+        panic!("TEST_REDIS_URL is set but Redis at {host}:{port} is unreachable: {e}")
+    });
+    use std::io::{Read, Write};
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.write_all(b"PING\r\n").expect("write to Redis");
+    let mut buf = [0u8; 7];
+    let n = conn.read(&mut buf).expect("read from Redis");
+    assert_eq!(
+        &buf[..n],
+        b"+PONG\r\n",
+        "TEST_REDIS_URL does not answer PING"
+    );
+    Some(url)
+}
+
 /// A fresh PostgreSQL database on the `TEST_DATABASE_URL` server, or `None` for SQLite.
 pub async fn fresh_database() -> Option<String> {
     let base = std::env::var("TEST_DATABASE_URL")
@@ -60,6 +85,21 @@ pub async fn fresh_database() -> Option<String> {
     let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
+}
+
+impl Drop for TestApp {
+    /// A test that panicked (or forgot `stop`) still ends its server: the listener task is
+    /// aborted, sockets are closed and the data dir removed.
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.abort();
+            self.state.realtime.close_all();
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
 }
 
 impl TestApp {
@@ -110,6 +150,8 @@ impl TestApp {
         }
     }
 
+    /// Stops the server gracefully (waits for it) and removes its data dir. A test that panics
+    /// before calling this still stops its server: see `Drop`.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
