@@ -1,76 +1,151 @@
 //! Domain events: a domain says what happened; the others react. The rentals service never
 //! writes chat rows or notifications itself.
 use crate::app::AppState;
+use crate::notifications::model::NotificationKind;
 use crate::rentals::model::RentalRow;
 use crate::{chat, notifications, rentals};
+
+/// What happened to a rental, with its wire name (the system message's `event.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RentalEvent {
+    Requested,
+    Accepted,
+    Rejected,
+    Cancelled,
+    Expired,
+    Returned,
+    Reviewed,
+}
+
+/// A time-based reminder about a rental (notifications only, no chat line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reminder {
+    StartsSoon,
+    ReturnDue,
+    Overdue,
+}
+
+impl RentalEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RentalEvent::Requested => "rental_requested",
+            RentalEvent::Accepted => "rental_accepted",
+            RentalEvent::Rejected => "rental_rejected",
+            RentalEvent::Cancelled => "rental_cancelled",
+            RentalEvent::Expired => "rental_expired",
+            RentalEvent::Returned => "rental_returned",
+            RentalEvent::Reviewed => "rental_reviewed",
+        }
+    }
+
+    /// The notification the other party gets.
+    fn notification(self) -> NotificationKind {
+        match self {
+            RentalEvent::Requested => NotificationKind::RentalRequested,
+            RentalEvent::Accepted => NotificationKind::RentalAccepted,
+            RentalEvent::Rejected => NotificationKind::RentalRejected,
+            RentalEvent::Cancelled => NotificationKind::RentalCancelled,
+            RentalEvent::Expired => NotificationKind::RentalExpired,
+            RentalEvent::Returned => NotificationKind::RentalReturned,
+            RentalEvent::Reviewed => NotificationKind::ReviewReceived,
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            RentalEvent::Requested => "대여 요청이 왔어요",
+            RentalEvent::Accepted => "대여 요청을 수락했어요",
+            RentalEvent::Rejected => "대여 요청을 거절했어요",
+            RentalEvent::Cancelled => "대여가 취소되었어요",
+            RentalEvent::Expired => "응답이 없어 대여 요청이 만료되었어요",
+            RentalEvent::Returned => "반납이 확인되었어요. 서로 후기를 남겨 주세요",
+            RentalEvent::Reviewed => "후기가 등록되었어요",
+        }
+    }
+}
+
+impl Reminder {
+    fn notification(self) -> NotificationKind {
+        match self {
+            Reminder::StartsSoon => NotificationKind::RentalStartsSoon,
+            Reminder::ReturnDue => NotificationKind::RentalReturnDue,
+            Reminder::Overdue => NotificationKind::RentalOverdue,
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Reminder::StartsSoon => "내일 대여가 시작돼요",
+            Reminder::ReturnDue => "한 시간 뒤에 반납할 시간이에요",
+            Reminder::Overdue => "반납 시간이 지났어요",
+        }
+    }
+}
 
 pub enum DomainEvent {
     /// A rental changed state (or was reviewed): a system message, a notification, a live frame.
     Rental {
-        kind: &'static str,
+        event: RentalEvent,
         rental: RentalRow,
         actor: Option<i64>,
     },
     /// A time-based reminder: notifications only.
     Reminder {
-        kind: &'static str,
+        reminder: Reminder,
         rental: RentalRow,
     },
 }
 
 impl DomainEvent {
-    pub fn rental(kind: &'static str, rental: &RentalRow, actor: Option<i64>) -> Self {
+    pub fn rental(event: RentalEvent, rental: &RentalRow, actor: Option<i64>) -> Self {
         DomainEvent::Rental {
-            kind,
+            event,
             rental: rental.clone(),
             actor,
         }
     }
-    pub fn reminder(kind: &'static str, rental: &RentalRow) -> Self {
+    pub fn reminder(reminder: Reminder, rental: &RentalRow) -> Self {
         DomainEvent::Reminder {
-            kind,
+            reminder,
             rental: rental.clone(),
         }
     }
-}
 
-fn system_text(kind: &str) -> &'static str {
-    match kind {
-        "rental_requested" => "대여 요청이 왔어요",
-        "rental_accepted" => "대여 요청을 수락했어요",
-        "rental_rejected" => "대여 요청을 거절했어요",
-        "rental_cancelled" => "대여가 취소되었어요",
-        "rental_expired" => "응답이 없어 대여 요청이 만료되었어요",
-        "rental_returned" => "반납이 확인되었어요. 서로 후기를 남겨 주세요",
-        "rental_reviewed" => "후기가 등록되었어요",
-        "rental_starts_soon" => "내일 대여가 시작돼요",
-        "rental_return_due" => "한 시간 뒤에 반납할 시간이에요",
-        "rental_overdue" => "반납 시간이 지났어요",
-        _ => "대여 상태가 바뀌었어요",
+    fn rental_row(&self) -> &RentalRow {
+        match self {
+            DomainEvent::Rental { rental, .. } | DomainEvent::Reminder { rental, .. } => rental,
+        }
     }
-}
 
-/// Who hears about it: the other party of the actor; both parties when time did it.
-fn recipients(kind: &str, r: &RentalRow, actor: Option<i64>) -> Vec<i64> {
-    match (kind, actor) {
-        ("rental_expired", _) => vec![r.requested_by],
-        ("rental_return_due", _) => vec![r.borrower_id],
-        (_, Some(a)) => vec![r.other(a)],
-        (_, None) => vec![r.lender_id, r.borrower_id],
+    fn notification(&self) -> NotificationKind {
+        match self {
+            DomainEvent::Rental { event, .. } => event.notification(),
+            DomainEvent::Reminder { reminder, .. } => reminder.notification(),
+        }
+    }
+
+    /// Who hears about it: the other party of the actor; both parties when time did it.
+    fn recipients(&self) -> Vec<i64> {
+        let r = self.rental_row();
+        match self {
+            DomainEvent::Rental {
+                event: RentalEvent::Expired,
+                ..
+            } => vec![r.requested_by],
+            DomainEvent::Reminder {
+                reminder: Reminder::ReturnDue,
+                ..
+            } => vec![r.borrower_id],
+            DomainEvent::Rental { actor: Some(a), .. } => vec![r.other(*a)],
+            _ => vec![r.lender_id, r.borrower_id],
+        }
     }
 }
 
 pub async fn publish(state: &AppState, event: DomainEvent) {
-    let (kind, rental, actor, post_in_chat) = match &event {
-        DomainEvent::Rental {
-            kind,
-            rental,
-            actor,
-        } => (*kind, rental, *actor, true),
-        DomainEvent::Reminder { kind, rental } => (*kind, rental, None, false),
-    };
-    let text = system_text(kind);
-    if post_in_chat {
+    let rental = event.rental_row();
+    let note_kind = event.notification();
+    if let DomainEvent::Rental { event: kind, .. } = &event {
         // The room belongs to the item's owner, who is the one deciding the request.
         let owner = rental.counterparty();
         let other = rental.other(owner);
@@ -79,23 +154,22 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             rental.item_id,
             owner,
             other,
-            kind,
+            kind.as_str(),
             rental.id,
-            text.to_string(),
+            kind.text().to_string(),
         )
         .await
         {
-            tracing::warn!(error = ?e, kind, "could not post the rental event to chat");
+            tracing::warn!(error = ?e, kind = kind.as_str(), "could not post the rental event to chat");
         }
     }
-    let note_kind = if kind == "rental_reviewed" {
-        "review_received"
-    } else {
-        kind
-    };
-    let title = match note_kind {
-        "review_received" => "새 후기가 도착했어요",
-        other => system_text(other),
+    let title = match &event {
+        DomainEvent::Rental {
+            event: RentalEvent::Reviewed,
+            ..
+        } => "새 후기가 도착했어요",
+        DomainEvent::Rental { event, .. } => event.text(),
+        DomainEvent::Reminder { reminder, .. } => reminder.text(),
     };
     let item_title = crate::catalog::service::item_row(state, rental.item_id)
         .await
@@ -103,25 +177,21 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
         .flatten()
         .map(|i| i.title)
         .unwrap_or_default();
-    let link = if note_kind == "review_received" {
+    let link = if note_kind == NotificationKind::ReviewReceived {
         "/me?tab=reviews".to_string()
     } else {
         format!("/rentals/{}", rental.id)
     };
-    for user in recipients(kind, rental, actor) {
+    for user in event.recipients() {
         let n = notifications::model::NewNotification {
             user_id: user,
-            kind: notifications::model::KINDS
-                .iter()
-                .find(|k| **k == note_kind)
-                .copied()
-                .unwrap_or("rental_requested"),
+            kind: note_kind,
             title: title.to_string(),
             body: item_title.clone(),
             link: link.clone(),
         };
         if let Err(e) = notifications::service::notify(state, n).await {
-            tracing::warn!(error = ?e, kind, "could not notify");
+            tracing::warn!(error = ?e, kind = note_kind.as_str(), "could not notify");
         }
     }
     if let Ok(json) = rentals::service::one_json(state, rental).await {

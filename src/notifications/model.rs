@@ -2,20 +2,55 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{opt_ts, Ts};
 
-/// Every kind a notification may have. Open: rentals and reviews add theirs here.
-pub const KINDS: &[&str] = &[
-    "chat_message",
-    "rental_requested",
-    "rental_accepted",
-    "rental_rejected",
-    "rental_cancelled",
-    "rental_expired",
-    "rental_starts_soon",
-    "rental_return_due",
-    "rental_overdue",
-    "rental_returned",
-    "review_received",
-];
+/// Every kind a notification may have, with its wire name (api.md, Notifications).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    ChatMessage,
+    RentalRequested,
+    RentalAccepted,
+    RentalRejected,
+    RentalCancelled,
+    RentalExpired,
+    RentalStartsSoon,
+    RentalReturnDue,
+    RentalOverdue,
+    RentalReturned,
+    ReviewReceived,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 11] = [
+        NotificationKind::ChatMessage,
+        NotificationKind::RentalRequested,
+        NotificationKind::RentalAccepted,
+        NotificationKind::RentalRejected,
+        NotificationKind::RentalCancelled,
+        NotificationKind::RentalExpired,
+        NotificationKind::RentalStartsSoon,
+        NotificationKind::RentalReturnDue,
+        NotificationKind::RentalOverdue,
+        NotificationKind::RentalReturned,
+        NotificationKind::ReviewReceived,
+    ];
+
+    /// The wire (and stored) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::ChatMessage => "chat_message",
+            NotificationKind::RentalRequested => "rental_requested",
+            NotificationKind::RentalAccepted => "rental_accepted",
+            NotificationKind::RentalRejected => "rental_rejected",
+            NotificationKind::RentalCancelled => "rental_cancelled",
+            NotificationKind::RentalExpired => "rental_expired",
+            NotificationKind::RentalStartsSoon => "rental_starts_soon",
+            NotificationKind::RentalReturnDue => "rental_return_due",
+            NotificationKind::RentalOverdue => "rental_overdue",
+            NotificationKind::RentalReturned => "rental_returned",
+            NotificationKind::ReviewReceived => "review_received",
+        }
+    }
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct NotificationRow {
@@ -66,7 +101,7 @@ pub struct NotificationPage {
 #[derive(Clone, Debug)]
 pub struct NewNotification {
     pub user_id: i64,
-    pub kind: &'static str,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub link: String,
@@ -89,4 +124,16 @@ pub struct MarkRead {
     pub ids: Option<Vec<i64>>,
     #[serde(default)]
     pub all: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serialize_as_their_stored_names() {
+        for k in NotificationKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 }

@@ -13,7 +13,7 @@ pub async fn insert(db: &Db, n: &NewNotification, now: i64) -> sqlx::Result<Noti
         "INSERT INTO notifications (user_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLS}"
     ))
     .bind(n.user_id)
-    .bind(n.kind)
+    .bind(n.kind.as_str())
     .bind(&n.title)
     .bind(&n.body)
     .bind(&n.link)

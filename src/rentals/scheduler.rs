@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::store::{self, Due};
 use crate::app::AppState;
 use crate::catalog::service as catalog;
-use crate::events::{self, DomainEvent};
+use crate::events::{self, DomainEvent, Reminder, RentalEvent};
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -34,17 +34,18 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
         for r in store::claim_due(&state.db, due, now).await? {
             match due {
                 Due::Expired => {
-                    events::publish(state, DomainEvent::rental("rental_expired", &r, None)).await
+                    events::publish(state, DomainEvent::rental(RentalEvent::Expired, &r, None))
+                        .await
                 }
                 Due::StartsSoon => {
-                    events::publish(state, DomainEvent::reminder("rental_starts_soon", &r)).await
+                    events::publish(state, DomainEvent::reminder(Reminder::StartsSoon, &r)).await
                 }
                 Due::Started => catalog::set_rented(state, r.item_id, true).await?,
                 Due::ReturnDue => {
-                    events::publish(state, DomainEvent::reminder("rental_return_due", &r)).await
+                    events::publish(state, DomainEvent::reminder(Reminder::ReturnDue, &r)).await
                 }
                 Due::Overdue => {
-                    events::publish(state, DomainEvent::reminder("rental_overdue", &r)).await
+                    events::publish(state, DomainEvent::reminder(Reminder::Overdue, &r)).await
                 }
             }
             n += 1;

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::catalog::model::{Period, PriceUnit, Section};
 use crate::catalog::service as catalog;
 use crate::clock::{parse_rfc3339, Ts, DAY_MS};
-use crate::events::{self, DomainEvent};
+use crate::events::{self, DomainEvent, RentalEvent};
 use crate::http::extract::{AuthUser, MaybeUser};
 use crate::http::params::{Page, PageReq, Params};
 use crate::http::{AppError, AppResult};
@@ -116,7 +116,7 @@ pub async fn request(
     };
     events::publish(
         state,
-        DomainEvent::rental("rental_requested", &row, Some(user.id)),
+        DomainEvent::rental(RentalEvent::Requested, &row, Some(user.id)),
     )
     .await;
     one_json(state, &row).await
@@ -201,7 +201,7 @@ pub async fn transition(
                     ));
                 }
                 match store::accept(&state.db, id, row.item_id, now).await? {
-                    Accept::Done(r) => (r, "rental_accepted"),
+                    Accept::Done(r) => (r, RentalEvent::Accepted),
                     Accept::Overlaps => {
                         return Err(AppError::Conflict("이미 수락된 기간과 겹쳐요".into()))
                     }
@@ -211,7 +211,7 @@ pub async fn transition(
                 let r = store::transition(&state.db, id, "requested", "rejected", now, false)
                     .await?
                     .ok_or_else(|| conflict("거절"))?;
-                (r, "rental_rejected")
+                (r, RentalEvent::Rejected)
             }
         }
         Action::Cancel => match row.status.as_str() {
@@ -224,13 +224,13 @@ pub async fn transition(
                 let r = store::transition(&state.db, id, "requested", "cancelled", now, false)
                     .await?
                     .ok_or_else(|| conflict("취소"))?;
-                (r, "rental_cancelled")
+                (r, RentalEvent::Cancelled)
             }
             "accepted" if row.start_at > now => {
                 let r = store::transition(&state.db, id, "accepted", "cancelled", now, true)
                     .await?
                     .ok_or_else(|| conflict("취소"))?;
-                (r, "rental_cancelled")
+                (r, RentalEvent::Cancelled)
             }
             _ => return Err(conflict("취소")),
         },
@@ -245,7 +245,7 @@ pub async fn transition(
                 .ok_or_else(|| conflict("반납 확인"))?;
             let in_use = store::item_in_use(&state.db, r.item_id, now).await?;
             catalog::set_rented(state, r.item_id, in_use).await?;
-            (r, "rental_returned")
+            (r, RentalEvent::Returned)
         }
     };
     events::publish(state, DomainEvent::rental(event, &updated, Some(user.id))).await;
@@ -362,7 +362,7 @@ pub async fn review(
         .ok_or_else(|| AppError::Conflict("이미 후기를 썼어요".into()))?;
     events::publish(
         state,
-        DomainEvent::rental("rental_reviewed", &row, Some(user.id)),
+        DomainEvent::rental(RentalEvent::Reviewed, &row, Some(user.id)),
     )
     .await;
     Ok(reviews_json(state, std::slice::from_ref(&saved))
