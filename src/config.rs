@@ -18,6 +18,9 @@ pub struct Config {
     pub refresh_ttl_secs: i64,
     /// Seconds between scheduler passes (rental expiry and reminders).
     pub scheduler_interval_secs: u64,
+    /// Image decoding: threads, and uploads that may wait for one before the server answers 503.
+    pub image_threads: usize,
+    pub image_queue: usize,
 }
 
 impl Config {
@@ -34,6 +37,8 @@ impl Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
             scheduler_interval_secs: 30,
+            image_threads: crate::blocking::cores(),
+            image_queue: 16,
         }
     }
 

@@ -30,7 +30,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     /// 429 with `Retry-After`: when the caller may try again.
     #[error("{message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]

@@ -8,3 +8,4 @@ mod chat;
 mod outage;
 mod realtime;
 mod rentals;
+mod uploads;
