@@ -495,12 +495,20 @@ async fn upload_attacks_keep_the_servers_peak_memory_bounded() {
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
+    let avatar16 = Arc::new(png16(6300, 6300));
     let attacks = vec![
+        Attack {
+            name: "6300x6300 16-bit PNG avatar, once",
+            method: Method::PUT,
+            avatar: true,
+            files: vec![avatar16.clone()],
+            parallel: 1,
+        },
         Attack {
             name: "6300x6300 16-bit PNG avatar, x4 in parallel",
             method: Method::PUT,
             avatar: true,
-            files: vec![Arc::new(png16(6300, 6300))],
+            files: vec![avatar16],
             parallel: 4,
         },
         Attack {
