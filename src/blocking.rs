@@ -53,6 +53,17 @@ impl BoundedPool {
     }
 }
 
+/// glibc raises its mmap threshold to the size of each large block freed, after which big
+/// buffers (argon2's memory, decoded images) come from per-thread arenas that keep them. A fixed
+/// threshold keeps them mmapped, so freeing one returns it to the OS.
+pub fn keep_big_blocks_out_of_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
+}
+
 /// Threads for a CPU-bound pool: one per core.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())

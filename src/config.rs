@@ -24,6 +24,9 @@ pub struct Config {
     pub max_sockets: usize,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Image decoding: threads, and uploads that may wait for one before the server answers 503.
+    pub image_threads: usize,
+    pub image_queue: usize,
 }
 
 impl Config {
@@ -43,6 +46,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             max_sockets: 10_000,
             metrics_token: None,
+            image_threads: crate::blocking::cores(),
+            image_queue: 16,
         }
     }
 

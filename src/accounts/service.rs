@@ -435,9 +435,8 @@ pub async fn update_profile(
 }
 
 pub async fn set_avatar(state: &AppState, user: AuthUser, data: Vec<u8>) -> AppResult<PrivateUser> {
-    let processed = tokio::task::spawn_blocking(move || image::process(&data, 512, 512))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let side = image::AVATAR_SIDE;
+    let processed = state.media.images.process(data, side, side).await?;
     let key = media::new_key("avatars", processed.full.ext);
     state.media.put(&key, processed.full.bytes).await?;
     if let Some(old) = store::set_avatar(&state.db, user.id, &key).await? {

@@ -506,7 +506,11 @@ pub async fn delete(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> 
     if row.owner_id != user.id && !user.is_admin() {
         return Err(AppError::forbidden());
     }
-    store::soft_delete(&state.db, id, state.clock.now_ms()).await?;
+    let keys = store::soft_delete(&state.db, id, state.clock.now_ms()).await?;
+    // After the commit: a file outlives its row only if deleting it fails (logged).
+    for key in keys {
+        state.media.delete(&key).await;
+    }
     Ok(())
 }
 
@@ -554,15 +558,17 @@ pub async fn add_images(
             "사진은 물품당 10장까지 올릴 수 있어요",
         ));
     }
-    // Decoding and encoding are CPU work: off the async runtime, one file after another.
-    let processed = tokio::task::spawn_blocking(move || {
-        files
-            .iter()
-            .map(|f| image::process(f, image::FULL_SIDE, image::THUMB_SIDE))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))??;
+    // One file per pool job: a batch of ten waits its turn like ten single uploads would.
+    let mut processed = Vec::with_capacity(files.len());
+    for f in files {
+        processed.push(
+            state
+                .media
+                .images
+                .process(f, image::FULL_SIDE, image::THUMB_SIDE)
+                .await?,
+        );
+    }
     let mut keys = Vec::new();
     for p in processed {
         let key = media::new_key("items", p.full.ext);

@@ -76,13 +76,28 @@ pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Re
     Ok(())
 }
 
-pub async fn soft_delete(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE items SET deleted_at = $1, updated_at = $1 WHERE id = $2")
-        .bind(now)
+/// Marks the item deleted and drops its image rows; returns their stored keys (full and
+/// thumbnail) so the files can be deleted too.
+pub async fn soft_delete(db: &Db, id: i64, now: i64) -> sqlx::Result<Vec<String>> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE items SET deleted_at = $1, updated_at = $1, thumb_key = NULL WHERE id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let rows = sqlx::query("DELETE FROM item_images WHERE item_id = $1 RETURNING key, thumb_key")
         .bind(id)
-        .execute(&db.write)
+        .fetch_all(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await?;
+    let mut keys = Vec::with_capacity(rows.len() * 2);
+    for row in rows {
+        keys.push(row.try_get(0)?);
+        keys.push(row.try_get(1)?);
+    }
+    Ok(keys)
 }
 
 /// An admin hides an item: moderated and hidden in one write.

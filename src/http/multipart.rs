@@ -1,5 +1,5 @@
 //! Reads image fields from a multipart body with the contract's errors.
-use axum::extract::multipart::{Multipart, MultipartError};
+use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 
 use crate::http::AppError;
@@ -31,19 +31,28 @@ pub async fn images(
                 format!("이미지는 {max}장까지 올릴 수 있어요"),
             ));
         }
-        let bytes = field.bytes().await.map_err(multipart_error)?;
-        if bytes.len() > MAX_BYTES {
-            return Err(AppError::PayloadTooLarge(
-                "이미지는 10MB까지 올릴 수 있어요".into(),
-            ));
-        }
-        if bytes.is_empty() {
-            return Err(AppError::field("image", "빈 파일이에요"));
-        }
-        out.push(bytes.to_vec());
+        out.push(read_part(field).await?);
     }
     if out.is_empty() {
         return Err(AppError::field("image", "required"));
     }
     Ok(out)
+}
+
+/// One part, chunk by chunk: refused (413) as soon as it passes `MAX_BYTES`, so the rest of an
+/// oversized part is never buffered. Answering early also ends the request without reading on.
+async fn read_part(mut field: Field<'_>) -> Result<Vec<u8>, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if bytes.len() + chunk.len() > MAX_BYTES {
+            return Err(AppError::PayloadTooLarge(
+                "이미지는 10MB까지 올릴 수 있어요".into(),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.is_empty() {
+        return Err(AppError::field("image", "빈 파일이에요"));
+    }
+    Ok(bytes)
 }

@@ -13,6 +13,8 @@ use crate::config::Config;
 pub struct Media {
     store: Arc<dyn ObjectStore>,
     base_url: String,
+    /// Every upload is decoded and re-encoded here.
+    pub images: Arc<image::Decoder>,
 }
 
 impl Media {
@@ -48,6 +50,10 @@ impl Media {
         Ok(Media {
             store,
             base_url: format!("{}/media/", base_url.trim_end_matches('/')),
+            images: Arc::new(image::Decoder::new(
+                config.image_threads,
+                config.image_queue,
+            )),
         })
     }
 
@@ -67,10 +73,10 @@ impl Media {
         res.bytes().await.ok()
     }
 
-    /// Best effort: a leftover file is harmless, a failed request is not.
+    /// Never fails the request: a file left behind is logged (its row is already gone).
     pub async fn delete(&self, key: &str) {
         if let Err(e) = self.store.delete(&ObjPath::from(key)).await {
-            tracing::debug!(key, error = %e, "media delete failed");
+            tracing::warn!(key, error = %e, "media delete failed");
         }
     }
 }

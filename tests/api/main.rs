@@ -10,3 +10,4 @@ mod outage;
 mod realtime;
 mod rentals;
 mod security;
+mod uploads;
