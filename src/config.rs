@@ -18,6 +18,8 @@ pub struct Config {
     pub refresh_ttl_secs: i64,
     /// Seconds between scheduler passes (rental expiry and reminders).
     pub scheduler_interval_secs: u64,
+    /// Longest a listing statement may run before the request answers 503 (`STATEMENT_TIMEOUT_MS`).
+    pub statement_timeout_ms: u64,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 14 * 24 * 3600,
             scheduler_interval_secs: 30,
+            statement_timeout_ms: 2_000,
         }
     }
 

@@ -59,6 +59,9 @@ fn config(cli: &Cli, bind: SocketAddr) -> Config {
     c.jwt_secret = env_opt("JWT_SECRET");
     c.public_url = env_opt("PUBLIC_URL");
     c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
+    if let Some(ms) = env_opt("STATEMENT_TIMEOUT_MS").and_then(|v| v.parse().ok()) {
+        c.statement_timeout_ms = ms;
+    }
     c
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod chat;
+mod isolation;
 mod outage;
 mod realtime;
 mod rentals;
