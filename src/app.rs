@@ -253,8 +253,8 @@ pub async fn serve(
 }
 
 /// Housekeeping: the SQLite WAL is checkpointed every 250 ms (and truncated once it passes
-/// `db::WAL_RESTART_AT`), buffered view counts are written
-/// every few seconds, planner statistics hourly.
+/// `db::WAL_RESTART_AT`), buffered view counts are written every few seconds, planner
+/// statistics hourly.
 /// Short, so each checkpoint (which briefly holds the writer) has little to copy and sync.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
