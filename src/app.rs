@@ -266,7 +266,10 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
             match state.db.checkpoint().await {
                 Ok(crate::db::Checkpoint::Passive) => {}
                 Ok(crate::db::Checkpoint::Truncated { from_bytes }) => {
-                    tracing::info!(from_bytes, "WAL past its threshold: checkpointed and truncated");
+                    tracing::info!(
+                        from_bytes,
+                        "WAL past its threshold: checkpointed and truncated"
+                    );
                 }
                 // Tried again on the next tick; worth seeing if it keeps happening.
                 Ok(crate::db::Checkpoint::Busy { wal_bytes }) => {

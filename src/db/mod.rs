@@ -219,14 +219,14 @@ impl Db {
                 let mut tx = conn.begin().await?;
                 (&mut *tx)
                     .execute(
-                    format!(
-                        "SET LOCAL statement_timeout = {}",
-                        limit.as_millis().clamp(1, i32::MAX as u128)
+                        format!(
+                            "SET LOCAL statement_timeout = {}",
+                            limit.as_millis().clamp(1, i32::MAX as u128)
+                        )
+                        .as_str(),
                     )
-                    .as_str(),
-                )
-                .await?;
-                let out = f(&mut *tx).await.map_err(|e| {
+                    .await?;
+                let out = f(&mut tx).await.map_err(|e| {
                     if is_statement_timeout(&e) {
                         LimitedReadError::TimedOut
                     } else {
@@ -238,7 +238,7 @@ impl Db {
                 Ok(out)
             }
             Backend::Sqlite => {
-                let done = tokio::time::timeout(limit, f(&mut *conn)).await;
+                let done = tokio::time::timeout(limit, f(&mut conn)).await;
                 match done {
                     Ok(out) => Ok(out?),
                     Err(_) => {
