@@ -59,7 +59,11 @@ fn config(cli: &Cli, bind: SocketAddr) -> Config {
     c.jwt_secret = env_opt("JWT_SECRET");
     c.public_url = env_opt("PUBLIC_URL");
     c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
-    if let Some(ms) = env_opt("STATEMENT_TIMEOUT_MS").and_then(|v| v.parse().ok()) {
+    // 0 or garbage keeps the default: a listing without any limit is what this setting prevents.
+    if let Some(ms) = env_opt("STATEMENT_TIMEOUT_MS")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+    {
         c.statement_timeout_ms = ms;
     }
     c
