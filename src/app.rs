@@ -266,8 +266,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// Housekeeping: the SQLite WAL is checkpointed every second, buffered view counts are written
-/// every few seconds, planner statistics hourly.
+/// Housekeeping: the SQLite WAL is checkpointed every 250 ms (and truncated once it passes
+/// `db::WAL_RESTART_AT`), buffered view counts are written every few seconds, planner
+/// statistics hourly.
 /// Short, so each checkpoint (which briefly holds the writer) has little to copy and sync.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -276,8 +277,19 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut last_analyze: Option<std::time::Instant> = None;
         let mut tick: u64 = 0;
         loop {
-            if let Err(e) = state.db.checkpoint().await {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
+            match state.db.checkpoint().await {
+                Ok(crate::db::Checkpoint::Passive) => {}
+                Ok(crate::db::Checkpoint::Truncated { from_bytes }) => {
+                    tracing::info!(
+                        from_bytes,
+                        "WAL past its threshold: checkpointed and truncated"
+                    );
+                }
+                // Tried again on the next tick; worth seeing if it keeps happening.
+                Ok(crate::db::Checkpoint::Busy { wal_bytes }) => {
+                    tracing::warn!(wal_bytes, "WAL past its threshold, readers kept it in use");
+                }
+                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
             }
             tick += 1;
             if tick % 20 != 1 {

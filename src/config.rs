@@ -27,6 +27,8 @@ pub struct Config {
     /// Image decoding: threads, and uploads that may wait for one before the server answers 503.
     pub image_threads: usize,
     pub image_queue: usize,
+    /// Longest a listing statement may run before the request answers 503 (`STATEMENT_TIMEOUT_MS`).
+    pub statement_timeout_ms: u64,
 }
 
 impl Config {
@@ -48,6 +50,7 @@ impl Config {
             metrics_token: None,
             image_threads: crate::blocking::cores(),
             image_queue: 16,
+            statement_timeout_ms: 2_000,
         }
     }
 

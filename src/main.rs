@@ -68,6 +68,12 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
             .parse()
             .map_err(|_| anyhow::anyhow!("MAX_SOCKETS must be a whole number"))?;
     }
+    if let Some(ms) = env_opt("STATEMENT_TIMEOUT_MS") {
+        // A listing without any limit is what this setting prevents: 0 is refused too.
+        c.statement_timeout_ms = ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+            anyhow::anyhow!("STATEMENT_TIMEOUT_MS must be a positive whole number")
+        })?;
+    }
     Ok(c)
 }
 

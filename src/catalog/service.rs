@@ -7,6 +7,7 @@ use super::store;
 use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::clock::Ts;
+use crate::db::LimitedReadError;
 use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
 use crate::http::params::{Page, PageReq, Params};
@@ -108,7 +109,7 @@ pub async fn list(
 ) -> AppResult<Page<ItemSummary>> {
     let page = p.page()?;
     let q = list_query(state, viewer, p, page).await?;
-    let (rows, total) = store::list(&state.db, &q).await?;
+    let (rows, total) = run_list(state, q).await?;
     Ok(Page::new(
         rows.iter().map(|r| summary(state, r)).collect(),
         page,
@@ -146,6 +147,76 @@ pub async fn list_json(
             .put(raw_query.to_string(), generation, now, body.clone());
     }
     Ok(body)
+}
+
+/// What a listing costs the database, whatever the page size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListCost {
+    /// An index gives the page and the count directly.
+    Cheap,
+    /// The query scans or sorts many rows (100–300 ms each over 10k items on SQLite).
+    Slow,
+}
+
+/// Offsets from here on read and skip that many rows first.
+const DEEP_OFFSET: i64 = 1_000;
+
+/// Classifies a listing by the plans of `store::list` (see BENCHMARKS.md, query plans).
+pub fn list_cost(q: &ListQuery) -> ListCost {
+    // One owner's items are few, and their index bounds whatever else is asked.
+    if q.owner_id.is_some() {
+        return ListCost::Cheap;
+    }
+    // 동네 radius: an IN list of many region codes, counted row by row.
+    let radius = q.region_codes.as_ref().is_some_and(|c| c.len() > 1);
+    // Words under 3 characters have no trigram: LIKE over every row the other filters leave.
+    let short_word = q.words.iter().any(|w| w.chars().count() < 3);
+    // Sorts no index gives: every match is read and sorted for one page.
+    let unindexed_sort = match q.sort {
+        Sort::Popular => true,
+        Sort::PriceAsc | Sort::PriceDesc => q.min_price.is_none() && q.max_price.is_none(),
+        Sort::Recent => false,
+    };
+    if radius || short_word || unindexed_sort || q.offset >= DEEP_OFFSET {
+        ListCost::Slow
+    } else {
+        ListCost::Cheap
+    }
+}
+
+/// How long a slow listing waits for one of the slow family's permits before answering 503.
+const SLOW_PERMIT_WAIT: std::time::Duration = std::time::Duration::from_millis(1_000);
+
+/// Runs the listing SQL. Slow listings share a few permits (fewer than the reader connections),
+/// so a flood of them cannot hold every reader and starve item pages, profiles and chats; every
+/// listing statement is bounded by `statement_timeout_ms`. Both refusals are 503 + Retry-After.
+async fn run_list(state: &AppState, q: ListQuery) -> AppResult<(Vec<ItemRow>, i64)> {
+    let permit = match list_cost(&q) {
+        ListCost::Cheap => None,
+        ListCost::Slow => {
+            let wait = state.db.slow_reads.clone().acquire_owned();
+            match tokio::time::timeout(SLOW_PERMIT_WAIT, wait).await {
+                Ok(Ok(permit)) => Some(permit),
+                _ => return Err(busy_listing()),
+            }
+        }
+    };
+    let limit = std::time::Duration::from_millis(state.config.statement_timeout_ms);
+    let db = state.db.clone();
+    state
+        .db
+        .limited_read(limit, permit, move |conn| {
+            Box::pin(async move { store::list(conn, &db, &q).await })
+        })
+        .await
+        .map_err(|e| match e {
+            LimitedReadError::TimedOut => busy_listing(),
+            LimitedReadError::Db(e) => e.into(),
+        })
+}
+
+fn busy_listing() -> AppError {
+    AppError::Unavailable("검색이 몰리고 있어요. 잠시 후 다시 시도해 주세요".into())
 }
 
 pub async fn list_query(

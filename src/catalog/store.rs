@@ -246,8 +246,13 @@ pub fn list_order(q: &ListQuery) -> &'static str {
     }
 }
 
-/// A page of items and the total count: two queries whatever the filters.
-pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
+/// A page of items and the total count: two queries whatever the filters, on `conn` (a
+/// time-limited reader, see `Db::limited_read`).
+pub async fn list(
+    conn: &mut sqlx::AnyConnection,
+    db: &Db,
+    q: &ListQuery,
+) -> sqlx::Result<(Vec<ItemRow>, i64)> {
     let f = list_filter(db, q);
     let order = list_order(q);
     let n = f.next();
@@ -261,12 +266,12 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
         .bind_as(sqlx::query_as(&sql))
         .bind(q.limit)
         .bind(q.offset)
-        .fetch_all(&db.read)
+        .fetch_all(&mut *conn)
         .await?;
     let count_sql = format!("SELECT COUNT(*) FROM items i WHERE {}", f.sql());
     let total: i64 = f
         .bind(sqlx::query(&count_sql))
-        .fetch_one(&db.read)
+        .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
     Ok((rows, total))

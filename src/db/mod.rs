@@ -3,10 +3,28 @@
 mod migrate;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Reader connections on SQLite. Few: each SQLite connection is a thread, and on small machines
+/// the context switches cost more than the extra parallelism gains.
+const SQLITE_READERS: u32 = 4;
+/// The PostgreSQL pool (reads and writes).
+const PG_CONNECTIONS: u32 = 16;
+/// The write-ahead log is cut back to this size whenever it starts over (every connection sets it;
+/// the one that restarts the log applies it).
+pub const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+/// Past this size the maintenance checkpoint waits for the readers so the log can start over.
+pub const WAL_RESTART_AT: u64 = 32 * 1024 * 1024;
+/// How long that checkpoint may hold the writer waiting for readers that still use the log;
+/// the chat path stalls meanwhile, so it gives up and tries again on a later tick.
+const RESTART_WAIT_MS: u64 = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -23,6 +41,29 @@ pub struct Db {
     pub backend: Backend,
     /// SQLite's write-ahead log file (None on PostgreSQL or for in-memory databases).
     wal_path: Option<std::path::PathBuf>,
+    /// Permits for expensive reads (slow listing families): fewer than the reader connections,
+    /// so those reads can never occupy all of them and cheap reads always find one.
+    pub slow_reads: Arc<Semaphore>,
+}
+
+/// Why a time-limited read returned no result.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitedReadError {
+    #[error("the statement time limit passed")]
+    TimedOut,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// What `Db::checkpoint` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Nothing to do (PostgreSQL) or the usual passive copy.
+    Passive,
+    /// The log had grown past `WAL_RESTART_AT` and was copied and truncated.
+    Truncated { from_bytes: u64 },
+    /// The log is past `WAL_RESTART_AT` but readers still used it within the allowed wait.
+    Busy { wal_bytes: u64 },
 }
 
 impl Db {
@@ -41,9 +82,7 @@ impl Db {
                 let write = sqlite_pool(1, true, &opts).await?;
                 // WAL is a property of the file; set it once on the writer before readers connect.
                 write.execute("PRAGMA journal_mode=WAL").await?;
-                // Few readers: each SQLite connection is a thread, and on small machines the context
-                // switches cost more than the extra parallelism gains.
-                let read = sqlite_pool(4, false, &opts).await?;
+                let read = sqlite_pool(SQLITE_READERS, false, &opts).await?;
                 let file: String =
                     sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
                         .fetch_one(&write)
@@ -53,11 +92,12 @@ impl Db {
                     write,
                     backend,
                     wal_path: (!file.is_empty()).then(|| format!("{file}-wal").into()),
+                    slow_reads: Arc::new(Semaphore::new((SQLITE_READERS / 2) as usize)),
                 }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(PG_CONNECTIONS)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await?;
@@ -66,6 +106,7 @@ impl Db {
                     write: pool,
                     backend,
                     wal_path: None,
+                    slow_reads: Arc::new(Semaphore::new((PG_CONNECTIONS / 2) as usize)),
                 }
             }
         };
@@ -92,22 +133,121 @@ impl Db {
     /// write overtakes copies the whole log, and only then does the next write start the log
     /// over. Checkpointing beside a busy writer never catches up, and the log grows without end
     /// (seen at 90 MB/s under chat load, each append costing the kernel fresh zeroed blocks).
-    pub async fn checkpoint(&self) -> sqlx::Result<()> {
+    ///
+    /// Readers that overlap without pause keep the log in use, so it never starts over and grows
+    /// by everything written (925 MB in 90 s of mixed load). Past `WAL_RESTART_AT` the checkpoint
+    /// is a TRUNCATE one instead: it waits (at most `RESTART_WAIT_MS`) for the readers still using
+    /// the log, whose statements are short or time-limited; readers that start meanwhile read the
+    /// database file and do not hold it up. Then the file is cut to zero.
+    pub async fn checkpoint(&self) -> sqlx::Result<Checkpoint> {
         if self.backend != Backend::Sqlite {
-            return Ok(());
+            return Ok(Checkpoint::Passive);
         }
         // The checkpoint must fsync the log first; with synchronous=NORMAL that is everything
         // written since the last one (10–25 ms here under load), and the writer would wait for
         // it. Flushing the file from a blocking thread beforehand leaves the checkpoint only the
         // last few milliseconds' frames to sync.
+        let mut wal_bytes = 0;
         if let Some(wal) = self.wal_path.clone() {
-            let _ = tokio::task::spawn_blocking(move || {
-                std::fs::File::open(wal).and_then(|f| f.sync_data())
+            wal_bytes = tokio::task::spawn_blocking(move || {
+                let f = std::fs::File::open(wal)?;
+                f.sync_data()?;
+                Ok::<_, std::io::Error>(f.metadata()?.len())
             })
-            .await;
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        }
+        if wal_bytes > WAL_RESTART_AT {
+            return self.truncate_wal(wal_bytes).await;
         }
         self.write.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
-        Ok(())
+        Ok(Checkpoint::Passive)
+    }
+
+    async fn truncate_wal(&self, wal_bytes: u64) -> sqlx::Result<Checkpoint> {
+        let mut conn = self.write.acquire().await?;
+        // The checkpoint waits for readers through the busy handler: bound that wait here
+        // rather than the writer's usual 10 s.
+        conn.execute(format!("PRAGMA busy_timeout={RESTART_WAIT_MS}").as_str())
+            .await?;
+        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await;
+        if conn
+            .execute(format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").as_str())
+            .await
+            .is_err()
+        {
+            // A writer left with the short timeout would fail writes under contention.
+            conn.close_on_drop();
+        }
+        // (busy, log frames, checkpointed frames); busy = 1 when readers held the log too long.
+        let busy: i64 = sqlx::Row::try_get(&done?, 0)?;
+        Ok(if busy == 0 {
+            Checkpoint::Truncated {
+                from_bytes: wal_bytes,
+            }
+        } else {
+            Checkpoint::Busy { wal_bytes }
+        })
+    }
+
+    /// Runs `f` on a reader connection with every statement limited to `limit`; past it the
+    /// read fails with `TimedOut`. `permit` (a `slow_reads` permit) is held until the connection
+    /// is really free again.
+    ///
+    /// PostgreSQL: `SET LOCAL statement_timeout` in a read transaction; the server cancels the
+    /// statement (SQLSTATE 57014) and the connection is free at once. The limit ends with the
+    /// transaction, so the pool (shared with writes) keeps no limit.
+    ///
+    /// SQLite: the statement cannot be interrupted through sqlx `Any`, so the caller stops
+    /// waiting and the statement runs on in the connection's worker thread until it produces its
+    /// next row (a sort or a COUNT: until it is done). Until then the connection and the permit
+    /// stay out of circulation, so no other read queues behind it and the slow family's bound
+    /// still counts it.
+    pub async fn limited_read<T: Send + 'static>(
+        &self,
+        limit: Duration,
+        permit: Option<OwnedSemaphorePermit>,
+        f: impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, sqlx::Result<T>>,
+    ) -> Result<T, LimitedReadError> {
+        let mut conn = self.read.acquire().await?;
+        match self.backend {
+            Backend::Postgres => {
+                let mut tx = conn.begin().await?;
+                (&mut *tx)
+                    .execute(
+                        format!(
+                            "SET LOCAL statement_timeout = {}",
+                            limit.as_millis().clamp(1, i32::MAX as u128)
+                        )
+                        .as_str(),
+                    )
+                    .await?;
+                let out = f(&mut tx).await.map_err(|e| {
+                    if is_statement_timeout(&e) {
+                        LimitedReadError::TimedOut
+                    } else {
+                        LimitedReadError::Db(e)
+                    }
+                })?;
+                tx.commit().await?;
+                drop(permit);
+                Ok(out)
+            }
+            Backend::Sqlite => {
+                let done = tokio::time::timeout(limit, f(&mut conn)).await;
+                match done {
+                    Ok(out) => Ok(out?),
+                    Err(_) => {
+                        park_until_idle(conn, permit);
+                        Err(LimitedReadError::TimedOut)
+                    }
+                }
+            }
+        }
     }
 
     /// A value of the instance-wide `settings` table.
@@ -137,6 +277,24 @@ impl Db {
     }
 }
 
+/// Keeps a SQLite connection whose statement is still running (and the caller's permit) until
+/// the statement ends: the worker thread runs commands in order, so the ping answers only then.
+fn park_until_idle(mut conn: PoolConnection<Any>, permit: Option<OwnedSemaphorePermit>) {
+    tokio::spawn(async move {
+        if conn.ping().await.is_err() {
+            conn.close_on_drop();
+        }
+        drop(permit);
+    });
+}
+
+/// PostgreSQL cancelled the statement at its `statement_timeout` (SQLSTATE 57014).
+pub fn is_statement_timeout(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.code().as_deref() == Some("57014"))
+}
+
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
 async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
@@ -150,7 +308,11 @@ async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow
                     conn.execute("PRAGMA wal_autocheckpoint=0").await?;
                 }
                 conn.execute("PRAGMA foreign_keys=ON").await?;
-                conn.execute("PRAGMA busy_timeout=10000").await?;
+                conn.execute(format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").as_str())
+                    .await?;
+                // Bounds the log file whenever it starts over (see `Db::checkpoint`).
+                conn.execute(format!("PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}").as_str())
+                    .await?;
                 // With WAL, NORMAL still survives a process crash (kill -9); only power loss can
                 // drop the last transactions.
                 conn.execute("PRAGMA synchronous=NORMAL").await?;

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod chat;
+mod isolation;
 mod moderation;
 mod outage;
 mod realtime;
