@@ -4,6 +4,9 @@
 //! guesses cannot all pass a "blocked?" check made before any of them failed; a success gives its
 //! reservation back. Failures are keyed by (email, client address) and by client address, never by
 //! email alone: a stranger's wrong passwords cannot lock the owner out from their own address.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use super::store;
 use super::tokens::hash_token;
 use crate::db::Db;
@@ -69,11 +72,28 @@ pub struct Reservation {
 
 pub struct Throttle {
     enabled: bool,
+    /// Keys known to be over their limit, with the end of their window: a flood that is already
+    /// refused is refused here, without a database write per request.
+    blocked: Mutex<HashMap<String, i64>>,
 }
+
+/// Keys remembered as blocked; past it, expired ones are dropped (or all, under a flood of keys).
+const BLOCKED_CAP: usize = 100_000;
 
 impl Throttle {
     pub fn new(enabled: bool) -> Self {
-        Throttle { enabled }
+        Throttle {
+            enabled,
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refused(limit: Limit, until: i64, now: i64) -> AppError {
+        let retry_ms = (until - now).max(1000);
+        AppError::RateLimited {
+            message: limit.message().into(),
+            retry_after_secs: ((retry_ms + 999) / 1000) as u64,
+        }
     }
 
     /// Counts one attempt under `limit` for `key`; 429 with `Retry-After` once the window's
@@ -89,14 +109,28 @@ impl Throttle {
             return Ok(None);
         }
         let key = hash_token(&format!("{}:{key}", limit.prefix()));
+        let known = self
+            .blocked
+            .lock()
+            .expect("throttle lock")
+            .get(&key)
+            .copied();
+        if let Some(until) = known.filter(|until| *until > now) {
+            return Err(Self::refused(limit, until, now));
+        }
         let (count, window_start) =
             store::count_attempt(db, &key, now, now - limit.window_ms()).await?;
         if count > limit.max() {
-            let retry_ms = (window_start + limit.window_ms() - now).max(1000);
-            return Err(AppError::RateLimited {
-                message: limit.message().into(),
-                retry_after_secs: ((retry_ms + 999) / 1000) as u64,
-            });
+            let until = window_start + limit.window_ms();
+            let mut blocked = self.blocked.lock().expect("throttle lock");
+            if blocked.len() >= BLOCKED_CAP {
+                blocked.retain(|_, u| *u > now);
+                if blocked.len() >= BLOCKED_CAP {
+                    blocked.clear();
+                }
+            }
+            blocked.insert(key, until);
+            return Err(Self::refused(limit, until, now));
         }
         Ok(Some(Reservation { key }))
     }
