@@ -5,7 +5,7 @@
 //! orders by `i.id DESC`, so the ORDER BY and column list are put back to what `store::list`
 //! runs for the mix's sort. Each mix prints two statements: the page query and the COUNT query.
 use anyhow::Context;
-use egodaeyeo::catalog::model::{ListQuery, Sort, StatusFilter};
+use egodaeyeo::catalog::model::{ListQuery, Sort};
 use egodaeyeo::catalog::store::list_sql_for_explain;
 use egodaeyeo::db::{Arg, Backend, Db};
 use egodaeyeo::regions::Regions;
@@ -50,20 +50,8 @@ pub const MIXES: &[(&str, &str)] = &[
 
 fn base() -> ListQuery {
     ListQuery {
-        section: None,
-        category_id: None,
-        words: Vec::new(),
-        region_codes: None,
-        region_prefix: None,
-        min_price: None,
-        max_price: None,
-        status: StatusFilter::Available,
-        owner_id: None,
-        sort: Sort::Recent,
-        viewer: None,
-        viewer_is_admin: false,
         limit: 12,
-        offset: 0,
+        ..ListQuery::default()
     }
 }
 

@@ -307,6 +307,28 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
+impl Default for ListQuery {
+    /// The first page of available items, newest first, with no filter (what `GET /items` means).
+    fn default() -> Self {
+        ListQuery {
+            section: None,
+            category_id: None,
+            words: Vec::new(),
+            region_codes: None,
+            region_prefix: None,
+            min_price: None,
+            max_price: None,
+            status: StatusFilter::Available,
+            owner_id: None,
+            sort: Sort::Recent,
+            viewer: None,
+            viewer_is_admin: false,
+            limit: crate::http::params::DEFAULT_PER_PAGE,
+            offset: 0,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ImageOrder {
     pub ids: Vec<i64>,

@@ -3,7 +3,7 @@
 //! write-ahead log is truncated once it passes its threshold.
 use std::time::{Duration, Instant};
 
-use egodaeyeo::catalog::model::{ListQuery, Sort, StatusFilter};
+use egodaeyeo::catalog::model::{ListQuery, Sort};
 use egodaeyeo::catalog::service::{list_cost, ListCost};
 use egodaeyeo::db::WAL_RESTART_AT;
 use reqwest::StatusCode;
@@ -35,20 +35,8 @@ fn assert_unavailable(what: &str, (status, retry, body): &(StatusCode, Option<St
 
 fn query() -> ListQuery {
     ListQuery {
-        section: None,
-        category_id: None,
-        words: Vec::new(),
-        region_codes: None,
-        region_prefix: None,
-        min_price: None,
-        max_price: None,
-        status: StatusFilter::Available,
-        owner_id: None,
-        sort: Sort::Recent,
-        viewer: None,
-        viewer_is_admin: false,
         limit: 20,
-        offset: 0,
+        ..ListQuery::default()
     }
 }
 
