@@ -15,6 +15,10 @@ use crate::http::{AppError, AppResult};
 use crate::media::{self, image};
 use crate::rentals;
 
+/// Longest search text (`q`): 8 words of up to 40 characters are searched, anything longer is
+/// not a search.
+const Q_MAX_CHARS: usize = 200;
+
 pub async fn categories(state: &AppState) -> AppResult<Vec<Category>> {
     Ok(categories_cached(state).await?.to_vec())
 }
@@ -280,9 +284,15 @@ pub async fn list_query(
         Some("price_desc") => Sort::PriceDesc,
         _ => Sort::Popular,
     };
-    let mut words: Vec<String> = p
-        .str("q")
-        .unwrap_or("")
+    let q = p.str("q").unwrap_or("");
+    // Refused before any search work; the words of an acceptable query are capped below.
+    if q.chars().count() > Q_MAX_CHARS {
+        return Err(AppError::field(
+            "q",
+            format!("검색어는 {Q_MAX_CHARS}자까지 쓸 수 있어요"),
+        ));
+    }
+    let mut words: Vec<String> = q
         .split_whitespace()
         .map(|w| w.chars().take(40).collect())
         .collect();

@@ -535,6 +535,18 @@ async fn over_long_inputs_are_refused_before_any_work() {
         .get(&format!("/regions?q={}", urlencode(&"가".repeat(41))), None)
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, b) = app
+        .get(
+            &format!("/items?q={}", urlencode(&"드릴 ".repeat(100))),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["error"]["fields"]["q"].is_string());
+    let (s, _) = app
+        .get(&format!("/items?q={}", urlencode("캠핑 의자")), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, hits) = app
         .get(&format!("/regions?q={}", urlencode("마포구 서교")), None)
         .await;
