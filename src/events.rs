@@ -194,13 +194,19 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             tracing::warn!(error = ?e, kind = note_kind.as_str(), "could not notify");
         }
     }
-    if let Ok(json) = rentals::service::one_json(state, rental).await {
-        state
-            .realtime
-            .send(
-                &[rental.lender_id, rental.borrower_id],
-                &crate::realtime::protocol::ServerFrame::Rental { rental: &json },
-            )
-            .await;
+    // Each party gets the rental with their own `actions`.
+    if let Ok(views) = rentals::service::for_parties(state, rental).await {
+        let frames: Vec<([i64; 1], Option<std::sync::Arc<str>>)> = views
+            .iter()
+            .map(|(user, r)| {
+                let frame = crate::realtime::protocol::ServerFrame::Rental { rental: r };
+                ([*user], crate::realtime::frame_text(&frame))
+            })
+            .collect();
+        let frames: Vec<(&[i64], std::sync::Arc<str>)> = frames
+            .iter()
+            .filter_map(|(to, f)| Some((&to[..], f.clone()?)))
+            .collect();
+        state.realtime.send_all(&frames).await;
     }
 }

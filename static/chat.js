@@ -17,8 +17,8 @@ const msgs = new Map();
 const pending = new Map();
 const rentals = new Map();
 const loading = new Set();
-// Rentals this user has reviewed already (from the page), plus any reviewed here.
-const reviewed = new Set((box.dataset.reviewed || '').split(' ').filter(Boolean).map(Number));
+// Rentals reviewed on this page, until the rental's next live frame says so too.
+const reviewed = new Set();
 const fresh = new Set();
 let hasMore = false;
 let loadingOlder = false;
@@ -50,23 +50,17 @@ async function loadRental(id, force) {
   }
 }
 
+// The server decides what this user may do (the rental's `actions`); the page only shows it.
 function actionsFor(r) {
-  const out = [];
-  const counterparty = r.requested_by === r.lender.id ? r.borrower.id : r.lender.id;
-  if (r.status === 'requested') {
-    // The same rules as the server's Rental::actions_for (accepting needs a future start).
-    if (myId === counterparty) {
-      if (new Date(r.start_at) > new Date()) out.push(['accept', '수락', 'primary']);
-      out.push(['reject', '거절', 'danger']);
-    }
-    if (myId === r.requested_by) out.push(['cancel', '요청 취소', '']);
-  } else if (r.status === 'accepted') {
-    if (myId === r.lender.id) out.push(['return', '반납 확인', 'primary']);
-    if (new Date(r.start_at) > new Date()) out.push(['cancel', '대여 취소', '']);
-  }
-  return out.map(([action, label, cls]) => el('button', {
-    type: 'button', class: `btn small ${cls}`, 'data-rental-action': action, 'data-rental-id': r.id,
-  }, label));
+  const labels = {
+    accept: ['수락', 'primary'],
+    reject: ['거절', 'danger'],
+    cancel: [r.status === 'requested' ? '요청 취소' : '대여 취소', ''],
+    return: ['반납 확인', 'primary'],
+  };
+  return (r.actions || []).filter((a) => labels[a]).map((a) => el('button', {
+    type: 'button', class: `btn small ${labels[a][1]}`, 'data-rental-action': a, 'data-rental-id': r.id,
+  }, labels[a][0]));
 }
 
 function systemNode(m, latest) {
@@ -74,7 +68,7 @@ function systemNode(m, latest) {
   if (latest && m.event) {
     const r = rentals.get(m.event.rental_id);
     const buttons = r ? actionsFor(r) : [];
-    if (r && r.status === 'returned' && !reviewed.has(r.id)) {
+    if (r && (r.actions || []).includes('review') && !reviewed.has(r.id)) {
       const other = r.lender.id === myId ? r.borrower.nickname : r.lender.nickname;
       buttons.push(el('button', { type: 'button', class: 'btn small primary', 'data-review': r.id, 'data-review-name': other }, '후기 쓰기'));
     }

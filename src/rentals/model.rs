@@ -61,6 +61,8 @@ pub struct Rental {
     pub returned_at: Option<Ts>,
     pub in_progress: bool,
     pub overdue: bool,
+    /// What the caller may do now (api.md, Rentals): decided here, only displayed by clients.
+    pub actions: Vec<Action>,
 }
 
 impl Rental {
@@ -87,12 +89,16 @@ impl Rental {
             returned_at: opt_ts(r.returned_at),
             in_progress: accepted && now >= r.start_at && now < r.end_at,
             overdue: accepted && now >= r.end_at,
+            actions: Vec::new(),
         }
     }
 
-    /// The transitions `user` (a party) may take now: the rules `service::transition`
-    /// enforces, so pages offer exactly what will succeed.
-    pub fn actions_for(&self, user: i64, now: i64) -> Vec<Action> {
+    /// What `user` may do now: the rules `service::transition` and `service::review` enforce,
+    /// so clients offer exactly what will succeed. `reviewed`: the user already reviewed it.
+    pub fn actions_for(&self, user: i64, now: i64, reviewed: bool) -> Vec<Action> {
+        if user != self.lender.id && user != self.borrower.id {
+            return Vec::new();
+        }
         let counterparty = if self.requested_by == self.lender.id {
             self.borrower.id
         } else {
@@ -119,6 +125,7 @@ impl Rental {
                     out.push(Action::Cancel);
                 }
             }
+            "returned" if !reviewed => out.push(Action::Review),
             _ => {}
         }
         out
@@ -131,12 +138,15 @@ pub struct RentalRequest {
     pub end_at: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An action on a rental, with its wire name (`actions` in the rental JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Accept,
     Reject,
     Cancel,
     Return,
+    Review,
 }
 
 impl Action {
@@ -249,17 +259,27 @@ mod tests {
     #[test]
     fn actions_follow_the_transition_rules() {
         let r = rental("requested");
-        assert_eq!(r.actions_for(1, 50), vec![Action::Accept, Action::Reject]);
         assert_eq!(
-            r.actions_for(1, 100),
+            r.actions_for(1, 50, false),
+            vec![Action::Accept, Action::Reject]
+        );
+        assert_eq!(
+            r.actions_for(1, 100, false),
             vec![Action::Reject],
             "no accepting once the start has passed"
         );
-        assert_eq!(r.actions_for(2, 50), vec![Action::Cancel]);
+        assert_eq!(r.actions_for(2, 50, false), vec![Action::Cancel]);
         let r = rental("accepted");
-        assert_eq!(r.actions_for(1, 50), vec![Action::Return, Action::Cancel]);
-        assert_eq!(r.actions_for(2, 50), vec![Action::Cancel]);
-        assert_eq!(r.actions_for(2, 150), vec![]);
-        assert_eq!(rental("returned").actions_for(1, 50), vec![]);
+        assert_eq!(
+            r.actions_for(1, 50, false),
+            vec![Action::Return, Action::Cancel]
+        );
+        assert_eq!(r.actions_for(2, 50, false), vec![Action::Cancel]);
+        assert_eq!(r.actions_for(2, 150, false), vec![]);
+        let r = rental("returned");
+        assert_eq!(r.actions_for(1, 50, false), vec![Action::Review]);
+        assert_eq!(r.actions_for(2, 50, true), vec![], "reviewed once");
+        assert_eq!(rental("rejected").actions_for(1, 50, false), vec![]);
+        assert_eq!(r.actions_for(3, 50, false), vec![], "not a party");
     }
 }

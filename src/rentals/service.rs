@@ -23,7 +23,12 @@ pub fn total_price(
     Some(price.saturating_mul(units.max(1)))
 }
 
-pub async fn to_json(state: &AppState, rows: &[RentalRow]) -> AppResult<Vec<Rental>> {
+/// Rentals as the API renders them, with the `actions` of `viewer` (none for others).
+pub async fn to_json(
+    state: &AppState,
+    rows: &[RentalRow],
+    viewer: Option<i64>,
+) -> AppResult<Vec<Rental>> {
     let item_ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
     let user_ids: Vec<i64> = rows
         .iter()
@@ -32,7 +37,8 @@ pub async fn to_json(state: &AppState, rows: &[RentalRow]) -> AppResult<Vec<Rent
     let items = catalog::summaries_by_ids(state, &item_ids).await?;
     let users = accounts::public_users(state, &user_ids).await?;
     let now = state.clock.now_ms();
-    rows.iter()
+    let mut out = rows
+        .iter()
         .map(|r| {
             let missing =
                 || AppError::Internal(anyhow::anyhow!("rental {} refers to a missing row", r.id));
@@ -44,11 +50,53 @@ pub async fn to_json(state: &AppState, rows: &[RentalRow]) -> AppResult<Vec<Rent
                 now,
             ))
         })
-        .collect()
+        .collect::<AppResult<Vec<Rental>>>()?;
+    if let Some(viewer) = viewer {
+        set_actions(state, &mut out, viewer, now).await?;
+    }
+    Ok(out)
 }
 
-pub async fn one_json(state: &AppState, row: &RentalRow) -> AppResult<Rental> {
-    Ok(to_json(state, std::slice::from_ref(row)).await?.remove(0))
+/// Fills `actions` for `viewer` (one query for which of the returned rentals they reviewed).
+async fn set_actions(
+    state: &AppState,
+    rentals: &mut [Rental],
+    viewer: i64,
+    now: i64,
+) -> AppResult<()> {
+    let returned: Vec<i64> = rentals
+        .iter()
+        .filter(|r| r.status == "returned")
+        .map(|r| r.id)
+        .collect();
+    let reviewed = reviewed_among(state, viewer, &returned).await?;
+    for r in rentals.iter_mut() {
+        r.actions = r.actions_for(viewer, now, reviewed.contains(&r.id));
+    }
+    Ok(())
+}
+
+pub async fn one_json(state: &AppState, row: &RentalRow, viewer: Option<i64>) -> AppResult<Rental> {
+    Ok(to_json(state, std::slice::from_ref(row), viewer)
+        .await?
+        .remove(0))
+}
+
+/// The rental as each party sees it (their own `actions`), for live frames.
+pub async fn for_parties(state: &AppState, row: &RentalRow) -> AppResult<[(i64, Rental); 2]> {
+    let base = one_json(state, row, None).await?;
+    let now = state.clock.now_ms();
+    let mut lender = base.clone();
+    set_actions(state, std::slice::from_mut(&mut lender), row.lender_id, now).await?;
+    let mut borrower = base;
+    set_actions(
+        state,
+        std::slice::from_mut(&mut borrower),
+        row.borrower_id,
+        now,
+    )
+    .await?;
+    Ok([(row.lender_id, lender), (row.borrower_id, borrower)])
 }
 
 fn period(input: &RentalRequest, now: i64) -> AppResult<(i64, i64)> {
@@ -119,7 +167,7 @@ pub async fn request(
         DomainEvent::rental(RentalEvent::Requested, &row, Some(user.id)),
     )
     .await;
-    one_json(state, &row).await
+    one_json(state, &row, Some(user.id)).await
 }
 
 async fn party_rental(state: &AppState, user: AuthUser, id: i64) -> AppResult<RentalRow> {
@@ -134,7 +182,7 @@ async fn party_rental(state: &AppState, user: AuthUser, id: i64) -> AppResult<Re
 
 pub async fn get(state: &AppState, user: AuthUser, id: i64) -> AppResult<Rental> {
     let row = party_rental(state, user, id).await?;
-    one_json(state, &row).await
+    one_json(state, &row, Some(user.id)).await
 }
 
 pub async fn list(state: &AppState, user: AuthUser, p: &Params) -> AppResult<Page<Rental>> {
@@ -157,7 +205,11 @@ pub async fn list(state: &AppState, user: AuthUser, p: &Params) -> AppResult<Pag
         page.offset(),
     )
     .await?;
-    Ok(Page::new(to_json(state, &rows).await?, page, total))
+    Ok(Page::new(
+        to_json(state, &rows, Some(user.id)).await?,
+        page,
+        total,
+    ))
 }
 
 pub async fn transition(
@@ -181,6 +233,8 @@ pub async fn transition(
         ))
     };
     let (updated, event) = match action {
+        // Reviewing is `POST /rentals/{id}/reviews` (`review`), not a state change.
+        Action::Review => return Err(AppError::not_found()),
         Action::Accept | Action::Reject => {
             if user.id != row.counterparty() {
                 return Err(AppError::Forbidden(
@@ -249,7 +303,7 @@ pub async fn transition(
         }
     };
     events::publish(state, DomainEvent::rental(event, &updated, Some(user.id))).await;
-    one_json(state, &updated).await
+    one_json(state, &updated, Some(user.id)).await
 }
 
 pub async fn availability(
@@ -415,11 +469,6 @@ pub async fn review_stats(
 /// Whether `user` has a review on this item that only they can see (item pages read fresh then).
 pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
     Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)
-}
-
-/// The rentals of an item that `user` has already reviewed (the chat's "후기 쓰기" buttons).
-pub async fn reviewed_on_item(state: &AppState, user: i64, item: i64) -> AppResult<Vec<i64>> {
-    Ok(store::reviewed_on_item(&state.db, user, item).await?)
 }
 
 /// The rentals among `ids` that `user` has already reviewed, in one query (lists of rentals).

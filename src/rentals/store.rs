@@ -380,18 +380,6 @@ pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Resu
         .collect()
 }
 
-/// Rentals of an item that `author` has reviewed.
-pub async fn reviewed_on_item(db: &Db, author: i64, item: i64) -> sqlx::Result<Vec<i64>> {
-    sqlx::query("SELECT rental_id FROM reviews WHERE author_id = $1 AND item_id = $2")
-        .bind(author)
-        .bind(item)
-        .fetch_all(&db.read)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect()
-}
-
 /// True when `author` wrote a review on this item that others cannot see yet.
 pub async fn hidden_review_on_item(
     db: &Db,

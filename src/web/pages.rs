@@ -683,19 +683,7 @@ pub async fn me(State(state): State<AppState>, ctx: Ctx, p: Params) -> Result<Re
             )
             .await
             .map_err(|e| ctx.fail(e))?;
-            let mut rows: Vec<RentalView> = list
-                .items
-                .iter()
-                .map(|r| view::rental(user, now, r))
-                .collect();
-            // Only returned rentals can be reviewed; hide the button once this user has written one.
-            let candidates: Vec<i64> = rows.iter().filter(|r| r.can_review).map(|r| r.id).collect();
-            let done = rentals::service::reviewed_among(&state, user.id, &candidates)
-                .await
-                .map_err(|e| ctx.fail(e))?;
-            for row in rows.iter_mut().filter(|r| done.contains(&r.id)) {
-                row.can_review = false;
-            }
+            let rows: Vec<RentalView> = list.items.iter().map(|r| view::rental(user, r)).collect();
             (rows, Vec::new(), list.total)
         }
     };
@@ -802,20 +790,13 @@ pub async fn rental(
 ) -> Result<Response, Response> {
     let user = ctx.require()?;
     let id = parse_id(&ctx, &id)?;
-    let now = state.clock.now_ms();
     let r = rentals::service::get(&state, user, id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let reviewed = if r.status == "returned" {
-        rentals::service::reviewed_among(&state, user.id, &[id])
-            .await
-            .map_err(|e| ctx.fail(e))?
-            .contains(&id)
-    } else {
-        false
-    };
-    let mut rv = view::rental(user, now, &r);
-    rv.can_review &= !reviewed;
+    let rv = view::rental(user, &r);
+    // A party of a returned rental that may no longer review it has reviewed it.
+    let party = r.lender.id == user.id || r.borrower.id == user.id;
+    let reviewed = r.status == "returned" && party && !rv.can_review;
     let page = RentalPage {
         l: Layout::new(&ctx, "대여 정보"),
         r: rv,
@@ -895,8 +876,6 @@ struct ChatPage {
     item_title: String,
     item_thumb: String,
     item_price: String,
-    /// Rentals of this item the viewer has reviewed, space-separated (no second "후기 쓰기").
-    reviewed: String,
 }
 
 pub async fn chat(
@@ -909,15 +888,7 @@ pub async fn chat(
     let room = chat::service::room(&state, user, id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let reviewed = rentals::service::reviewed_on_item(&state, user.id, room.item.id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
     let page = ChatPage {
-        reviewed: reviewed
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(" "),
         l: Layout::new(&ctx, &format!("{} 님과 채팅", room.other_user.nickname)),
         room_id: room.id,
         other_id: room.other_user.id,

@@ -195,26 +195,28 @@ pub fn status_label(r: &Rental) -> (&'static str, &'static str) {
     }
 }
 
-/// The transitions `me` may take on `r` now (the rentals domain decides which), as buttons.
-pub fn actions(me: AuthUser, now: i64, r: &Rental) -> Vec<ActionView> {
+/// The actions the rentals domain gave the caller on `r` (its `actions`), as buttons. Reviewing
+/// has its own form, so it is not a button here.
+pub fn actions(r: &Rental) -> Vec<ActionView> {
     let view = |action, label, class| ActionView {
         action,
         label,
         class,
     };
-    r.actions_for(me.id, now)
-        .into_iter()
-        .map(|a| match a {
-            Action::Accept => view("accept", "수락", "primary"),
-            Action::Reject => view("reject", "거절", "danger"),
-            Action::Cancel if r.status == "requested" => view("cancel", "요청 취소", ""),
-            Action::Cancel => view("cancel", "대여 취소", ""),
-            Action::Return => view("return", "반납 확인", "primary"),
+    r.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Accept => Some(view("accept", "수락", "primary")),
+            Action::Reject => Some(view("reject", "거절", "danger")),
+            Action::Cancel if r.status == "requested" => Some(view("cancel", "요청 취소", "")),
+            Action::Cancel => Some(view("cancel", "대여 취소", "")),
+            Action::Return => Some(view("return", "반납 확인", "primary")),
+            Action::Review => None,
         })
         .collect()
 }
 
-pub fn rental(me: AuthUser, now: i64, r: &Rental) -> RentalView {
+pub fn rental(me: AuthUser, r: &Rental) -> RentalView {
     let i_lend = r.lender.id == me.id;
     let other = if i_lend { &r.borrower } else { &r.lender };
     let (status, status_class) = status_label(r);
@@ -234,8 +236,8 @@ pub fn rental(me: AuthUser, now: i64, r: &Rental) -> RentalView {
         },
         status,
         status_class,
-        actions: actions(me, now, r),
-        can_review: r.status == "returned",
+        actions: actions(r),
+        can_review: r.actions.contains(&Action::Review),
     }
 }
 

@@ -1184,3 +1184,53 @@ async fn a_lone_review_shows_14_days_after_the_return() {
     assert_eq!(u["score"], 100);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_rental_response_carries_the_callers_actions() {
+    let app = TestApp::spawn().await;
+    let (lender, borrower, item) = setup(&app).await;
+    let mut lender_ws = app.ws(&lender.token).await;
+    let id = requested(&app, &borrower, item, DAY, 2 * DAY).await;
+    let actions = |v: &Value| v["actions"].clone();
+    assert_eq!(
+        actions(&rental(&app, &lender, id).await),
+        json!(["accept", "reject"])
+    );
+    assert_eq!(
+        actions(&rental(&app, &borrower, id).await),
+        json!(["cancel"])
+    );
+    // The live frame is the receiver's own view.
+    let frame = lender_ws.next_of("rental").await;
+    assert_eq!(frame["rental"]["actions"], json!(["accept", "reject"]));
+
+    let accepted = ok(&app, &lender, id, "accept").await;
+    assert_eq!(actions(&accepted), json!(["return", "cancel"]));
+    assert_eq!(
+        actions(&rental(&app, &borrower, id).await),
+        json!(["cancel"])
+    );
+    let (_, list) = app
+        .get("/rentals?state=ongoing", Some(&borrower.token))
+        .await;
+    assert_eq!(list["items"][0]["actions"], json!(["cancel"]));
+
+    let returned = ok(&app, &lender, id, "return").await;
+    assert_eq!(actions(&returned), json!(["review"]));
+    assert_eq!(
+        review(&app, &borrower, id, 5, "좋아요").await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        actions(&rental(&app, &borrower, id).await),
+        json!([]),
+        "reviewed once"
+    );
+    assert_eq!(actions(&rental(&app, &lender, id).await), json!(["review"]));
+
+    // An admin looking at it is not a party: no actions.
+    let admin = app.signup("rentadmin").await;
+    app.make_admin(&admin).await;
+    assert_eq!(actions(&rental(&app, &admin, id).await), json!([]));
+    app.stop().await;
+}
