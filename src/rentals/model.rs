@@ -8,7 +8,57 @@ pub const REVIEW_MAX: usize = 300;
 pub const REVIEW_HIDDEN_FOR_MS: i64 = 14 * DAY_MS;
 pub const MAX_PERIOD_MS: i64 = 366 * DAY_MS;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A rental's state (api.md, Rentals), with its wire and stored name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RentalStatus {
+    Requested,
+    Accepted,
+    Rejected,
+    Cancelled,
+    Expired,
+    Returned,
+}
+
+impl RentalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RentalStatus::Requested => "requested",
+            RentalStatus::Accepted => "accepted",
+            RentalStatus::Rejected => "rejected",
+            RentalStatus::Cancelled => "cancelled",
+            RentalStatus::Expired => "expired",
+            RentalStatus::Returned => "returned",
+        }
+    }
+
+    /// The `state` filter of `GET /rentals` groups statuses.
+    pub const PENDING: &'static [RentalStatus] = &[RentalStatus::Requested];
+    pub const ONGOING: &'static [RentalStatus] = &[RentalStatus::Accepted];
+    pub const CLOSED: &'static [RentalStatus] = &[
+        RentalStatus::Returned,
+        RentalStatus::Rejected,
+        RentalStatus::Cancelled,
+        RentalStatus::Expired,
+    ];
+}
+
+impl TryFrom<String> for RentalStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "requested" => RentalStatus::Requested,
+            "accepted" => RentalStatus::Accepted,
+            "rejected" => RentalStatus::Rejected,
+            "cancelled" => RentalStatus::Cancelled,
+            "expired" => RentalStatus::Expired,
+            "returned" => RentalStatus::Returned,
+            _ => return Err(format!("unknown rental status {s:?}")),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct RentalRow {
     pub id: i64,
     pub item_id: i64,
@@ -18,10 +68,36 @@ pub struct RentalRow {
     pub start_at: i64,
     pub end_at: i64,
     pub total_price: Option<i64>,
-    pub status: String,
+    pub status: RentalStatus,
     pub created_at: i64,
     pub decided_at: Option<i64>,
     pub returned_at: Option<i64>,
+}
+
+/// By column name, as the derive would, plus the status parsed into its enum (an unknown stored
+/// status is a decode error, never a silent default).
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for RentalRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        let status: String = r.try_get("status")?;
+        Ok(RentalRow {
+            id: r.try_get("id")?,
+            item_id: r.try_get("item_id")?,
+            lender_id: r.try_get("lender_id")?,
+            borrower_id: r.try_get("borrower_id")?,
+            requested_by: r.try_get("requested_by")?,
+            start_at: r.try_get("start_at")?,
+            end_at: r.try_get("end_at")?,
+            total_price: r.try_get("total_price")?,
+            status: RentalStatus::try_from(status).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "status".into(),
+                source: e.into(),
+            })?,
+            created_at: r.try_get("created_at")?,
+            decided_at: r.try_get("decided_at")?,
+            returned_at: r.try_get("returned_at")?,
+        })
+    }
 }
 
 impl RentalRow {
@@ -55,7 +131,7 @@ pub struct Rental {
     pub start_at: Ts,
     pub end_at: Ts,
     pub total_price: Option<i64>,
-    pub status: String,
+    pub status: RentalStatus,
     pub created_at: Ts,
     pub decided_at: Option<Ts>,
     pub returned_at: Option<Ts>,
@@ -73,7 +149,7 @@ impl Rental {
         borrower: PublicUser,
         now: i64,
     ) -> Rental {
-        let accepted = r.status == "accepted";
+        let accepted = r.status == RentalStatus::Accepted;
         Rental {
             id: r.id,
             item,
@@ -83,7 +159,7 @@ impl Rental {
             start_at: Ts(r.start_at),
             end_at: Ts(r.end_at),
             total_price: r.total_price,
-            status: r.status.clone(),
+            status: r.status,
             created_at: Ts(r.created_at),
             decided_at: opt_ts(r.decided_at),
             returned_at: opt_ts(r.returned_at),
@@ -105,8 +181,8 @@ impl Rental {
             self.lender.id
         };
         let mut out = Vec::new();
-        match self.status.as_str() {
-            "requested" => {
+        match self.status {
+            RentalStatus::Requested => {
                 if user == counterparty {
                     if now < self.start_at.0 {
                         out.push(Action::Accept);
@@ -117,7 +193,7 @@ impl Rental {
                     out.push(Action::Cancel);
                 }
             }
-            "accepted" => {
+            RentalStatus::Accepted => {
                 if user == self.lender.id {
                     out.push(Action::Return);
                 }
@@ -125,7 +201,7 @@ impl Rental {
                     out.push(Action::Cancel);
                 }
             }
-            "returned" if !reviewed => out.push(Action::Review),
+            RentalStatus::Returned if !reviewed => out.push(Action::Review),
             _ => {}
         }
         out
@@ -215,7 +291,7 @@ mod tests {
     }
 
     /// Lender 1, borrower 2 (who asked), starting at 100.
-    fn rental(status: &str) -> Rental {
+    fn rental(status: RentalStatus) -> Rental {
         let item = ItemSummary {
             id: 9,
             section: Section::Lend,
@@ -248,7 +324,7 @@ mod tests {
             start_at: 100,
             end_at: 200,
             total_price: None,
-            status: status.into(),
+            status,
             created_at: 0,
             decided_at: None,
             returned_at: None,
@@ -258,7 +334,7 @@ mod tests {
 
     #[test]
     fn actions_follow_the_transition_rules() {
-        let r = rental("requested");
+        let r = rental(RentalStatus::Requested);
         assert_eq!(
             r.actions_for(1, 50, false),
             vec![Action::Accept, Action::Reject]
@@ -269,17 +345,20 @@ mod tests {
             "no accepting once the start has passed"
         );
         assert_eq!(r.actions_for(2, 50, false), vec![Action::Cancel]);
-        let r = rental("accepted");
+        let r = rental(RentalStatus::Accepted);
         assert_eq!(
             r.actions_for(1, 50, false),
             vec![Action::Return, Action::Cancel]
         );
         assert_eq!(r.actions_for(2, 50, false), vec![Action::Cancel]);
         assert_eq!(r.actions_for(2, 150, false), vec![]);
-        let r = rental("returned");
+        let r = rental(RentalStatus::Returned);
         assert_eq!(r.actions_for(1, 50, false), vec![Action::Review]);
         assert_eq!(r.actions_for(2, 50, true), vec![], "reviewed once");
-        assert_eq!(rental("rejected").actions_for(1, 50, false), vec![]);
+        assert_eq!(
+            rental(RentalStatus::Rejected).actions_for(1, 50, false),
+            vec![]
+        );
         assert_eq!(r.actions_for(3, 50, false), vec![], "not a party");
     }
 }

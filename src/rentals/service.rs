@@ -66,7 +66,7 @@ async fn set_actions(
 ) -> AppResult<()> {
     let returned: Vec<i64> = rentals
         .iter()
-        .filter(|r| r.status == "returned")
+        .filter(|r| r.status == RentalStatus::Returned)
         .map(|r| r.id)
         .collect();
     let reviewed = reviewed_among(state, viewer, &returned).await?;
@@ -148,7 +148,7 @@ pub async fn request(
             start,
             end,
         ),
-        status: "requested".into(),
+        status: RentalStatus::Requested,
         created_at: now,
         decided_at: None,
         returned_at: None,
@@ -190,10 +190,10 @@ pub async fn list(state: &AppState, user: AuthUser, p: &Params) -> AppResult<Pag
     let role = p
         .one_of("role", &["lender", "borrower", "any"])?
         .unwrap_or("any");
-    let statuses: &[&str] = match p.one_of("state", &["pending", "ongoing", "closed"])? {
-        Some("pending") => &["requested"],
-        Some("ongoing") => &["accepted"],
-        Some("closed") => &["returned", "rejected", "cancelled", "expired"],
+    let statuses: &[RentalStatus] = match p.one_of("state", &["pending", "ongoing", "closed"])? {
+        Some("pending") => RentalStatus::PENDING,
+        Some("ongoing") => RentalStatus::ONGOING,
+        Some("closed") => RentalStatus::CLOSED,
         _ => &[],
     };
     let (rows, total) = store::list(
@@ -229,7 +229,7 @@ pub async fn transition(
     let conflict = |what: &str| {
         AppError::Conflict(format!(
             "지금 상태({})에서는 {what}할 수 없어요",
-            row.status
+            row.status.as_str()
         ))
     };
     let (updated, event) = match action {
@@ -241,7 +241,7 @@ pub async fn transition(
                     "요청을 받은 사람만 결정할 수 있어요".into(),
                 ));
             }
-            if row.status != "requested" {
+            if row.status != RentalStatus::Requested {
                 return Err(conflict(if action == Action::Accept {
                     "수락"
                 } else {
@@ -262,28 +262,49 @@ pub async fn transition(
                     Accept::NotRequested => return Err(conflict("수락")),
                 }
             } else {
-                let r = store::transition(&state.db, id, "requested", "rejected", now, false)
-                    .await?
-                    .ok_or_else(|| conflict("거절"))?;
+                let r = store::transition(
+                    &state.db,
+                    id,
+                    RentalStatus::Requested,
+                    RentalStatus::Rejected,
+                    now,
+                    false,
+                )
+                .await?
+                .ok_or_else(|| conflict("거절"))?;
                 (r, RentalEvent::Rejected)
             }
         }
-        Action::Cancel => match row.status.as_str() {
-            "requested" => {
+        Action::Cancel => match row.status {
+            RentalStatus::Requested => {
                 if user.id != row.requested_by {
                     return Err(AppError::Forbidden(
                         "요청한 사람만 요청을 취소할 수 있어요".into(),
                     ));
                 }
-                let r = store::transition(&state.db, id, "requested", "cancelled", now, false)
-                    .await?
-                    .ok_or_else(|| conflict("취소"))?;
+                let r = store::transition(
+                    &state.db,
+                    id,
+                    RentalStatus::Requested,
+                    RentalStatus::Cancelled,
+                    now,
+                    false,
+                )
+                .await?
+                .ok_or_else(|| conflict("취소"))?;
                 (r, RentalEvent::Cancelled)
             }
-            "accepted" if row.start_at > now => {
-                let r = store::transition(&state.db, id, "accepted", "cancelled", now, true)
-                    .await?
-                    .ok_or_else(|| conflict("취소"))?;
+            RentalStatus::Accepted if row.start_at > now => {
+                let r = store::transition(
+                    &state.db,
+                    id,
+                    RentalStatus::Accepted,
+                    RentalStatus::Cancelled,
+                    now,
+                    true,
+                )
+                .await?
+                .ok_or_else(|| conflict("취소"))?;
                 (r, RentalEvent::Cancelled)
             }
             _ => return Err(conflict("취소")),
@@ -294,9 +315,16 @@ pub async fn transition(
                     "빌려준 사람만 반납을 확인할 수 있어요".into(),
                 ));
             }
-            let r = store::transition(&state.db, id, "accepted", "returned", now, false)
-                .await?
-                .ok_or_else(|| conflict("반납 확인"))?;
+            let r = store::transition(
+                &state.db,
+                id,
+                RentalStatus::Accepted,
+                RentalStatus::Returned,
+                now,
+                false,
+            )
+            .await?
+            .ok_or_else(|| conflict("반납 확인"))?;
             let in_use = store::item_in_use(&state.db, r.item_id, now).await?;
             catalog::set_rented(state, r.item_id, in_use).await?;
             (r, RentalEvent::Returned)
@@ -393,7 +421,7 @@ pub async fn review(
         "후기는 300자까지 쓸 수 있어요",
     );
     p.finish()?;
-    if row.status != "returned" {
+    if row.status != RentalStatus::Returned {
         return Err(AppError::Conflict(
             "반납이 끝난 대여에만 후기를 쓸 수 있어요".into(),
         ));

@@ -91,7 +91,7 @@ pub async fn accept(db: &Db, id: i64, item: i64, now: i64) -> sqlx::Result<Accep
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some(row) = row.filter(|r| r.status == "requested") else {
+    let Some(row) = row.filter(|r| r.status == RentalStatus::Requested) else {
         return Ok(Accept::NotRequested);
     };
     if overlaps(&mut tx, item, row.start_at, row.end_at, id).await? {
@@ -119,17 +119,17 @@ pub async fn accept(db: &Db, id: i64, item: i64, now: i64) -> sqlx::Result<Accep
 pub async fn transition(
     db: &Db,
     id: i64,
-    from: &str,
-    to: &str,
+    from: RentalStatus,
+    to: RentalStatus,
     now: i64,
     only_before_start: bool,
 ) -> sqlx::Result<Option<RentalRow>> {
-    let returned = if to == "returned" {
+    let returned = if to == RentalStatus::Returned {
         ", returned_at = $1"
     } else {
         ""
     };
-    let decided = if from == "requested" {
+    let decided = if from == RentalStatus::Requested {
         ", decided_at = $1"
     } else {
         ""
@@ -144,9 +144,9 @@ pub async fn transition(
         "UPDATE rentals SET status = $2{returned}{decided} WHERE id = $3 AND status = $4 {before_start} RETURNING {COLS}"
     ))
     .bind(now)
-    .bind(to)
+    .bind(to.as_str())
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .fetch_optional(&db.write)
     .await
 }
@@ -184,7 +184,7 @@ pub async fn list(
     db: &Db,
     user: i64,
     role: &str,
-    statuses: &[&str],
+    statuses: &[RentalStatus],
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<RentalRow>, i64)> {
@@ -201,7 +201,10 @@ pub async fn list(
         let marks = vec!["?"; statuses.len()].join(", ");
         f.push(
             &format!("status IN ({marks})"),
-            statuses.iter().map(|s| Arg::Text(s.to_string())).collect(),
+            statuses
+                .iter()
+                .map(|s| Arg::Text(s.as_str().to_string()))
+                .collect(),
         );
     }
     let n = f.next();

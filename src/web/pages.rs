@@ -796,7 +796,8 @@ pub async fn rental(
     let rv = view::rental(user, &r);
     // A party of a returned rental that may no longer review it has reviewed it.
     let party = r.lender.id == user.id || r.borrower.id == user.id;
-    let reviewed = r.status == "returned" && party && !rv.can_review;
+    let reviewed =
+        r.status == crate::rentals::model::RentalStatus::Returned && party && !rv.can_review;
     let page = RentalPage {
         l: Layout::new(&ctx, "대여 정보"),
         r: rv,

@@ -5,7 +5,7 @@ use crate::accounts::PublicUser;
 use crate::catalog::model::{ItemStatus, ItemSummary, PriceUnit, Section};
 use crate::clock::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::http::extract::AuthUser;
-use crate::rentals::model::{Action, Rental, Review};
+use crate::rentals::model::{Action, Rental, RentalStatus, Review};
 
 /// `12345` → `12,345`.
 pub fn won(n: i64) -> String {
@@ -182,16 +182,15 @@ pub struct RentalView {
 }
 
 pub fn status_label(r: &Rental) -> (&'static str, &'static str) {
-    match r.status.as_str() {
-        "requested" => ("요청 중", "pending"),
-        "accepted" if r.overdue => ("반납 지연", "warn"),
-        "accepted" if r.in_progress => ("대여 중", "warn"),
-        "accepted" => ("대여 예정", "ok"),
-        "returned" => ("반납 완료", "done"),
-        "rejected" => ("거절됨", "muted"),
-        "cancelled" => ("취소됨", "muted"),
-        "expired" => ("만료됨", "muted"),
-        _ => ("", "muted"),
+    match r.status {
+        RentalStatus::Requested => ("요청 중", "pending"),
+        RentalStatus::Accepted if r.overdue => ("반납 지연", "warn"),
+        RentalStatus::Accepted if r.in_progress => ("대여 중", "warn"),
+        RentalStatus::Accepted => ("대여 예정", "ok"),
+        RentalStatus::Returned => ("반납 완료", "done"),
+        RentalStatus::Rejected => ("거절됨", "muted"),
+        RentalStatus::Cancelled => ("취소됨", "muted"),
+        RentalStatus::Expired => ("만료됨", "muted"),
     }
 }
 
@@ -208,7 +207,9 @@ pub fn actions(r: &Rental) -> Vec<ActionView> {
         .filter_map(|a| match a {
             Action::Accept => Some(view("accept", "수락", "primary")),
             Action::Reject => Some(view("reject", "거절", "danger")),
-            Action::Cancel if r.status == "requested" => Some(view("cancel", "요청 취소", "")),
+            Action::Cancel if r.status == RentalStatus::Requested => {
+                Some(view("cancel", "요청 취소", ""))
+            }
             Action::Cancel => Some(view("cancel", "대여 취소", "")),
             Action::Return => Some(view("return", "반납 확인", "primary")),
             Action::Review => None,
