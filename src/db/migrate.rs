@@ -111,7 +111,11 @@ async fn adopt(
     migrator: &Migrator,
     conn: &mut AnyConnection,
 ) -> anyhow::Result<()> {
-    let mut tx = conn.begin().await?;
+    let mut tx = match backend {
+        // Takes SQLite's write lock at once, so two processes cannot both decide to adopt.
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => conn.begin().await?,
+    };
     if !table_exists(backend, &mut tx, "schema_migrations").await?
         || table_exists(backend, &mut tx, "_sqlx_migrations").await?
     {

@@ -234,7 +234,18 @@ async fn a_fresh_database_is_migrated_from_scratch_and_a_changed_migration_is_re
         msg.contains("migration 1 was previously applied but has been modified"),
         "{msg}"
     );
-    // The refusal left nothing held: a later attempt on the same pool fails the same way, at once.
+    if db.postgres {
+        // The refusal left no advisory lock held (sqlx keeps its own when it fails).
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&again.write)
+        .await
+        .unwrap();
+        assert_eq!(held, 0, "advisory locks still held");
+    }
+    // A later attempt on the same pool fails the same way, at once.
     let err = tokio::time::timeout(std::time::Duration::from_secs(10), again.migrate())
         .await
         .expect("no lock left held")
@@ -242,4 +253,27 @@ async fn a_fresh_database_is_migrated_from_scratch_and_a_changed_migration_is_re
     assert!(format!("{err:#}").contains("previously applied"), "{err:#}");
     again.write.close().await;
     again.read.close().await;
+}
+
+#[tokio::test]
+async fn instances_starting_at_once_on_a_previous_release_database_adopt_it_once() {
+    let db = Target::new("race").await;
+    if !db.postgres {
+        // Several instances share a database on PostgreSQL only (SQLite has one writer).
+        return;
+    }
+    let last = db.files().last().unwrap().0;
+    db.migrate_like_the_previous_release(last - 1).await;
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        instances.push(Db::connect(&db.url).await.unwrap());
+    }
+    let results = futures_util::future::join_all(instances.iter().map(|i| i.migrate())).await;
+    for r in results {
+        r.expect("every instance starts");
+    }
+    assert_eq!(without_times(&db.ledger().await), db.expected_ledger());
+    for i in instances {
+        i.write.close().await;
+    }
 }
