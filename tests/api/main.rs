@@ -6,6 +6,7 @@ mod accounts;
 mod catalog;
 mod chat;
 mod isolation;
+mod migrations;
 mod moderation;
 mod outage;
 mod realtime;
