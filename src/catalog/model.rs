@@ -339,3 +339,15 @@ pub struct BookmarkState {
     pub bookmarked: bool,
     pub bookmark_count: i64,
 }
+
+/// An admin's new or changed category (every field optional on update).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub sort_order: Option<i64>,
+}

@@ -759,3 +759,78 @@ pub async fn flush_views(state: &AppState) {
         }
     }
 }
+
+// ---------------------------------------------------------------- category administration
+
+fn valid_slug(s: &str) -> bool {
+    (1..=40).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn check_category(p: &mut Problems, c: &Category) {
+    p.check(
+        valid_slug(&c.slug),
+        "slug",
+        "slug는 영문 소문자, 숫자, -로 40자까지예요",
+    );
+    p.check(
+        (1..=20).contains(&c.name.chars().count()),
+        "name",
+        "이름은 1–20자예요",
+    );
+}
+
+pub async fn create_category(state: &AppState, input: CategoryInput) -> AppResult<Category> {
+    let c = Category {
+        id: 0,
+        slug: input.slug.unwrap_or_default().trim().to_string(),
+        name: input.name.unwrap_or_default().trim().to_string(),
+    };
+    let mut p = Problems::default();
+    check_category(&mut p, &c);
+    p.finish()?;
+    store::insert_category(&state.db, &c.slug, &c.name, input.sort_order.unwrap_or(50))
+        .await?
+        .ok_or_else(|| AppError::Conflict("이미 있는 카테고리예요".into()))
+}
+
+pub async fn update_category(
+    state: &AppState,
+    id: i64,
+    input: CategoryInput,
+) -> AppResult<Category> {
+    let (mut c, mut order) = store::category(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if let Some(s) = input.slug {
+        c.slug = s.trim().to_string();
+    }
+    if let Some(n) = input.name {
+        c.name = n.trim().to_string();
+    }
+    if let Some(o) = input.sort_order {
+        order = o;
+    }
+    let mut p = Problems::default();
+    check_category(&mut p, &c);
+    p.finish()?;
+    if !store::update_category(&state.db, &c, order).await? {
+        return Err(AppError::Conflict("이미 있는 카테고리예요".into()));
+    }
+    Ok(c)
+}
+
+/// Who may administer categories is the caller's rule (moderation: admins).
+pub async fn delete_category(state: &AppState, id: i64) -> AppResult<()> {
+    store::category(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if store::category_in_use(&state.db, id).await? {
+        return Err(AppError::Conflict(
+            "물품이 있는 카테고리는 지울 수 없어요".into(),
+        ));
+    }
+    store::delete_category(&state.db, id).await?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ use axum::Json;
 use super::model::*;
 use super::service;
 use crate::app::AppState;
+use crate::catalog::model::CategoryInput;
 use crate::catalog::model::{Category, ItemDetail};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser};
 use crate::http::params::{Page, Params};

@@ -118,14 +118,3 @@ pub enum ResolveAction {
 pub struct ResolveInput {
     pub action: ResolveAction,
 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryInput {
-    #[serde(default)]
-    pub slug: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub sort_order: Option<i64>,
-}

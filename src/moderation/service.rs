@@ -2,7 +2,7 @@
 use super::model::*;
 use super::store;
 use crate::app::AppState;
-use crate::catalog::model::{Category, ItemDetail, ItemSummary};
+use crate::catalog::model::{Category, CategoryInput, ItemDetail, ItemSummary};
 use crate::catalog::service as catalog;
 use crate::http::error::Problems;
 use crate::http::extract::AuthUser;
@@ -188,42 +188,13 @@ pub async fn set_suspended(
     crate::accounts::service::set_suspended(state, target, suspended).await
 }
 
-fn valid_slug(s: &str) -> bool {
-    (1..=40).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-fn check_category(p: &mut Problems, c: &Category) {
-    p.check(
-        valid_slug(&c.slug),
-        "slug",
-        "slug는 영문 소문자, 숫자, -로 40자까지예요",
-    );
-    p.check(
-        (1..=20).contains(&c.name.chars().count()),
-        "name",
-        "이름은 1–20자예요",
-    );
-}
-
 pub async fn create_category(
     state: &AppState,
     user: AuthUser,
     input: CategoryInput,
 ) -> AppResult<Category> {
     admin_only(user)?;
-    let c = Category {
-        id: 0,
-        slug: input.slug.unwrap_or_default().trim().to_string(),
-        name: input.name.unwrap_or_default().trim().to_string(),
-    };
-    let mut p = Problems::default();
-    check_category(&mut p, &c);
-    p.finish()?;
-    store::insert_category(&state.db, &c.slug, &c.name, input.sort_order.unwrap_or(50))
-        .await?
-        .ok_or_else(|| AppError::Conflict("이미 있는 카테고리예요".into()))
+    catalog::create_category(state, input).await
 }
 
 pub async fn update_category(
@@ -233,37 +204,10 @@ pub async fn update_category(
     input: CategoryInput,
 ) -> AppResult<Category> {
     admin_only(user)?;
-    let (mut c, mut order) = store::category(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    if let Some(s) = input.slug {
-        c.slug = s.trim().to_string();
-    }
-    if let Some(n) = input.name {
-        c.name = n.trim().to_string();
-    }
-    if let Some(o) = input.sort_order {
-        order = o;
-    }
-    let mut p = Problems::default();
-    check_category(&mut p, &c);
-    p.finish()?;
-    if !store::update_category(&state.db, &c, order).await? {
-        return Err(AppError::Conflict("이미 있는 카테고리예요".into()));
-    }
-    Ok(c)
+    catalog::update_category(state, id, input).await
 }
 
 pub async fn delete_category(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> {
     admin_only(user)?;
-    store::category(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    if store::category_in_use(&state.db, id).await? {
-        return Err(AppError::Conflict(
-            "물품이 있는 카테고리는 지울 수 없어요".into(),
-        ));
-    }
-    store::delete_category(&state.db, id).await?;
-    Ok(())
+    catalog::delete_category(state, id).await
 }

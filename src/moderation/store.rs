@@ -1,8 +1,7 @@
-//! SQL for reports, feedback and category administration.
+//! SQL for reports and feedback.
 use sqlx::Row;
 
 use super::model::*;
-use crate::catalog::model::Category;
 use crate::db::Db;
 
 const REPORT_COLS: &str =
@@ -102,74 +101,4 @@ pub async fn feedback(db: &Db, limit: i64, offset: i64) -> sqlx::Result<(Vec<Fee
         .await?
         .try_get(0)?;
     Ok((rows, total))
-}
-
-pub async fn insert_category(
-    db: &Db,
-    slug: &str,
-    name: &str,
-    order: i64,
-) -> sqlx::Result<Option<Category>> {
-    match sqlx::query_as("INSERT INTO categories (slug, name, sort_order) VALUES ($1, $2, $3) RETURNING id, slug, name")
-        .bind(slug)
-        .bind(name)
-        .bind(order)
-        .fetch_one(&db.write)
-        .await
-    {
-        Ok(c) => Ok(Some(c)),
-        Err(e) if crate::db::is_conflict(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-pub async fn category(db: &Db, id: i64) -> sqlx::Result<Option<(Category, i64)>> {
-    let row = sqlx::query("SELECT id, slug, name, sort_order FROM categories WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.write)
-        .await?;
-    row.map(|r| {
-        Ok((
-            Category {
-                id: r.try_get(0)?,
-                slug: r.try_get(1)?,
-                name: r.try_get(2)?,
-            },
-            r.try_get(3)?,
-        ))
-    })
-    .transpose()
-}
-
-pub async fn update_category(db: &Db, c: &Category, order: i64) -> sqlx::Result<bool> {
-    match sqlx::query("UPDATE categories SET slug = $1, name = $2, sort_order = $3 WHERE id = $4")
-        .bind(&c.slug)
-        .bind(&c.name)
-        .bind(order)
-        .bind(c.id)
-        .execute(&db.write)
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if crate::db::is_conflict(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-pub async fn category_in_use(db: &Db, id: i64) -> sqlx::Result<bool> {
-    Ok(
-        sqlx::query("SELECT id FROM items WHERE category_id = $1 LIMIT 1")
-            .bind(id)
-            .fetch_optional(&db.write)
-            .await?
-            .is_some(),
-    )
-}
-
-pub async fn delete_category(db: &Db, id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM categories WHERE id = $1")
-        .bind(id)
-        .execute(&db.write)
-        .await?;
-    Ok(())
 }
