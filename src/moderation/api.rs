@@ -42,7 +42,8 @@ pub async fn admin_reports(
 ) -> AppResult<Json<Page<Report>>> {
     let status = params
         .one_of("status", &["open", "resolved"])?
-        .unwrap_or("open");
+        .and_then(ReportStatus::parse)
+        .unwrap_or(ReportStatus::Open);
     Ok(Json(
         service::reports(&state, user, status, params.page()?).await?,
     ))

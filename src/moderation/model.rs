@@ -36,6 +36,38 @@ pub struct ReportInput {
     pub detail: Option<String>,
 }
 
+/// A report's state, with its wire and stored name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Open,
+    Resolved,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Open => "open",
+            ReportStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReportStatus> {
+        match s {
+            "open" => Some(ReportStatus::Open),
+            "resolved" => Some(ReportStatus::Resolved),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for ReportStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        ReportStatus::parse(&s).ok_or_else(|| format!("unknown report status {s:?}"))
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReportRow {
     pub id: i64,
@@ -43,7 +75,8 @@ pub struct ReportRow {
     pub item_id: i64,
     pub reason: String,
     pub detail: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReportStatus,
     pub action: Option<String>,
     pub created_at: i64,
     pub resolved_at: Option<i64>,
@@ -58,7 +91,7 @@ pub struct Report {
     pub owner_id: Option<i64>,
     pub reason: String,
     pub detail: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub action: Option<String>,
     pub created_at: Ts,
     pub resolved_at: Option<Ts>,
@@ -74,7 +107,7 @@ impl Report {
             owner_id: item.map(|(_, o)| o),
             reason: r.reason.clone(),
             detail: r.detail.clone(),
-            status: r.status.clone(),
+            status: r.status,
             action: r.action.clone(),
             created_at: Ts(r.created_at),
             resolved_at: opt_ts(r.resolved_at),

@@ -84,7 +84,7 @@ pub async fn feedback(
 pub async fn reports(
     state: &AppState,
     user: AuthUser,
-    status: &str,
+    status: ReportStatus,
     page: PageReq,
 ) -> AppResult<Page<Report>> {
     admin_only(user)?;
@@ -115,7 +115,7 @@ pub async fn resolve(
     let report = store::report(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if report.status != "open" {
+    if report.status != ReportStatus::Open {
         return Err(AppError::Conflict("이미 처리된 신고예요".into()));
     }
     let item = catalog::item_row(state, report.item_id).await?;

@@ -34,20 +34,20 @@ pub async fn insert_report(
 
 pub async fn reports(
     db: &Db,
-    status: &str,
+    status: ReportStatus,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<ReportRow>, i64)> {
     let rows = sqlx::query_as(&format!(
         "SELECT {REPORT_COLS} FROM reports WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
     ))
-    .bind(status)
+    .bind(status.as_str())
     .bind(limit)
     .bind(offset)
     .fetch_all(&db.read)
     .await?;
     let total = sqlx::query("SELECT COUNT(*) FROM reports WHERE status = $1")
-        .bind(status)
+        .bind(status.as_str())
         .fetch_one(&db.read)
         .await?
         .try_get(0)?;

@@ -1046,9 +1046,10 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
         page: 1,
         per_page: 50,
     };
-    let reports = moderation::service::reports(&state, user, "open", req)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let reports =
+        moderation::service::reports(&state, user, moderation::model::ReportStatus::Open, req)
+            .await
+            .map_err(|e| ctx.fail(e))?;
     let feedback = moderation::service::feedback_list(&state, user, req)
         .await
         .map_err(|e| ctx.fail(e))?;
