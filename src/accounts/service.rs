@@ -224,8 +224,13 @@ pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult
     p.finish()?;
     let now = state.clock.now_ms();
     // Reserved before the password is checked: parallel guesses each take a place in the
-    // window, so no more than the allowance is ever checked.
-    let pair = state
+    // window, so no more than the allowance is ever checked. The address first: once it is
+    // refused, a flood of new emails from it is refused from memory and writes no counter rows.
+    let per_addr = state
+        .throttle
+        .reserve(&state.db, Limit::LoginPerAddr, addr, now)
+        .await?;
+    let pair = match state
         .throttle
         .reserve(
             &state.db,
@@ -233,11 +238,15 @@ pub async fn login(state: &AppState, input: LoginInput, addr: &str) -> AppResult
             &format!("{email}|{addr}"),
             now,
         )
-        .await?;
-    let per_addr = state
-        .throttle
-        .reserve(&state.db, Limit::LoginPerAddr, addr, now)
-        .await?;
+        .await
+    {
+        Ok(pair) => pair,
+        Err(e) => {
+            // Refused without a check: it is not a failure of this address.
+            state.throttle.release(&state.db, per_addr).await?;
+            return Err(e);
+        }
+    };
     let user = store::by_email(&state.db, &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = verify_password(state, input.password, hash).await?;

@@ -587,3 +587,51 @@ async fn request_ids_are_set_propagated_and_never_arbitrary_client_text() {
     assert!(!injected.contains("forged"), "{injected}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_address_flooding_new_emails_writes_no_counter_rows() {
+    let db = fresh_database().await;
+    let app = TestApp::spawn_with(db, None, behind_proxy).await;
+    let rows = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_attempts")
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap();
+        n
+    };
+    for i in 0..21 {
+        login_from(
+            &app,
+            &format!("spray{i}@example.com"),
+            "wrongpass1",
+            "203.0.113.50",
+        )
+        .await;
+    }
+    let before = rows().await;
+    for i in 100..160 {
+        let (s, _, retry) = login_from(
+            &app,
+            &format!("spray{i}@example.com"),
+            "wrongpass1",
+            "203.0.113.50",
+        )
+        .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry.is_some());
+    }
+    assert_eq!(
+        rows().await,
+        before,
+        "refused from memory: no row per new email"
+    );
+    assert_eq!(
+        app.state
+            .metrics
+            .password_checks
+            .load(std::sync::atomic::Ordering::Relaxed),
+        20,
+        "only the allowance was checked"
+    );
+    app.stop().await;
+}
