@@ -8,6 +8,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod events;
 pub mod http;
 pub mod media;

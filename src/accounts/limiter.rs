@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use super::store;
 use super::tokens::hash_token;
 use crate::db::Db;
-use crate::http::{AppError, AppResult};
+use crate::domain::error::{AppError, AppResult};
 
 /// What is limited, with its window and allowance (api.md, Accounts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

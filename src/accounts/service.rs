@@ -7,9 +7,9 @@ use super::store::{self, RefreshUse};
 use super::tokens::{hash_token, random_token, session_key};
 use crate::app::AppState;
 use crate::clock::Ts;
-use crate::http::error::Problems;
-use crate::http::extract::AuthUser;
-use crate::http::{AppError, AppResult};
+use crate::domain::caller::AuthUser;
+use crate::domain::error::Problems;
+use crate::domain::error::{AppError, AppResult};
 use crate::media::{self, image};
 
 const BAD_LOGIN: &str = "이메일 또는 비밀번호가 맞지 않아요";

@@ -323,7 +323,7 @@ impl Default for ListQuery {
             sort: Sort::Recent,
             viewer: None,
             viewer_is_admin: false,
-            limit: crate::http::params::DEFAULT_PER_PAGE,
+            limit: crate::domain::page::DEFAULT_PER_PAGE,
             offset: 0,
         }
     }

@@ -8,10 +8,10 @@ use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::clock::Ts;
 use crate::db::LimitedReadError;
-use crate::http::error::Problems;
-use crate::http::extract::AuthUser;
-use crate::http::params::{Page, PageReq, Params};
-use crate::http::{AppError, AppResult};
+use crate::domain::caller::AuthUser;
+use crate::domain::error::Problems;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::page::{Page, PageReq, Params};
 use crate::media::{self, image};
 use crate::rentals;
 

@@ -7,9 +7,9 @@ use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::catalog::service as catalog;
 use crate::clock::Ts;
-use crate::http::extract::AuthUser;
-use crate::http::params::Params;
-use crate::http::{AppError, AppResult};
+use crate::domain::caller::AuthUser;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::page::Params;
 use crate::notifications;
 use crate::realtime::protocol::ServerFrame;
 

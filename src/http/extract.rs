@@ -7,8 +7,8 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use serde::de::DeserializeOwned;
 
+use crate::accounts;
 use crate::accounts::service::Access;
-use crate::accounts::{self, Role};
 use crate::app::AppState;
 use crate::http::AppError;
 
@@ -73,24 +73,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })
 }
 
-/// The signed-in caller. Rejects with 401 when there is no valid token, its login ended or the
-/// account is gone.
-#[derive(Clone, Copy, Debug)]
-pub struct AuthUser {
-    pub id: i64,
-    pub role: Role,
-    /// The login the token belongs to (`tokens::session_key` of its refresh-token family).
-    pub session: u64,
-}
-
-impl AuthUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
-/// The caller when signed in, or `None` for anonymous requests.
-pub struct MaybeUser(pub Option<AuthUser>);
+pub use crate::domain::caller::{AuthUser, MaybeUser};
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;

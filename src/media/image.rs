@@ -9,7 +9,7 @@ use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::blocking::{BoundedPool, Busy};
-use crate::http::AppError;
+use crate::domain::error::AppError;
 
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_SIDE: u32 = 12_000;

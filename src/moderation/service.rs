@@ -4,10 +4,10 @@ use super::store;
 use crate::app::AppState;
 use crate::catalog::model::{Category, CategoryInput, ItemDetail, ItemSummary};
 use crate::catalog::service as catalog;
-use crate::http::error::Problems;
-use crate::http::extract::AuthUser;
-use crate::http::params::{Page, PageReq};
-use crate::http::{AppError, AppResult};
+use crate::domain::caller::AuthUser;
+use crate::domain::error::Problems;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::page::{Page, PageReq};
 
 fn admin_only(user: AuthUser) -> AppResult<()> {
     if user.is_admin() {

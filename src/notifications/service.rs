@@ -4,9 +4,9 @@ use crate::realtime::protocol::ServerFrame;
 use super::model::*;
 use super::store;
 use crate::app::AppState;
-use crate::http::extract::AuthUser;
-use crate::http::params::PageReq;
-use crate::http::{AppError, AppResult};
+use crate::domain::caller::AuthUser;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::page::PageReq;
 
 /// The live frame of a notification, serialized once.
 fn frame(row: &NotificationRow, unread: i64) -> Option<std::sync::Arc<str>> {

@@ -6,10 +6,10 @@ use crate::app::AppState;
 use crate::catalog::model::{Period, PriceUnit, Section};
 use crate::catalog::service as catalog;
 use crate::clock::{parse_rfc3339, Ts, DAY_MS};
+use crate::domain::caller::{AuthUser, MaybeUser};
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::page::{Page, PageReq, Params};
 use crate::events::{self, DomainEvent, RentalEvent};
-use crate::http::extract::{AuthUser, MaybeUser};
-use crate::http::params::{Page, PageReq, Params};
-use crate::http::{AppError, AppResult};
 
 /// Price for the period: the item's price per unit times the units started.
 pub fn total_price(
@@ -413,7 +413,7 @@ pub async fn review(
         return Err(AppError::forbidden());
     }
     let content = input.content.trim().to_string();
-    let mut p = crate::http::error::Problems::default();
+    let mut p = crate::domain::error::Problems::default();
     p.check((1..=5).contains(&input.rating), "rating", "별점은 1–5예요");
     p.check(
         content.chars().count() <= REVIEW_MAX,
