@@ -3,12 +3,14 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::limiter::Throttle;
 use crate::accounts::tokens::{random_token, TokenKeys};
@@ -21,7 +23,8 @@ use crate::ops::Metrics;
 use crate::realtime::Realtime;
 use crate::regions::Regions;
 use crate::{
-    accounts, catalog, chat, media, moderation, notifications, ops, realtime, regions, rentals, web,
+    accounts, catalog, chat, media, moderation, notifications, openapi, ops, realtime, regions,
+    rentals, web,
 };
 
 pub struct Inner {
@@ -113,99 +116,30 @@ pub async fn build_state(
     Ok(state)
 }
 
-pub fn router(state: AppState) -> Router {
-    const IMAGE_BODY: usize = 11 * 1024 * 1024;
-    let api = Router::new()
-        .route("/auth/signup", post(accounts::api::signup))
-        .route("/auth/login", post(accounts::api::login))
-        .route("/auth/refresh", post(accounts::api::refresh))
-        .route("/auth/logout", post(accounts::api::logout))
-        .route(
-            "/me",
-            get(accounts::api::me)
-                .patch(accounts::api::patch_me)
-                .delete(accounts::api::delete_me),
-        )
-        .route(
-            "/me/avatar",
-            put(accounts::api::put_avatar).layer(DefaultBodyLimit::max(IMAGE_BODY)),
-        )
-        .route("/me/password", post(accounts::api::change_password))
-        .route("/me/bookmarks", get(catalog::api::my_bookmarks))
-        .route("/users/{id}", get(accounts::api::user))
-        .route("/users/{id}/reviews", get(accounts::api::user_reviews))
-        .route("/regions", get(regions::api::list))
-        .route("/regions/{code}", get(regions::api::get))
-        .route("/categories", get(catalog::api::categories))
-        .route("/items", get(catalog::api::list).post(catalog::api::create))
-        .route(
-            "/items/{id}",
-            get(catalog::api::detail)
-                .patch(catalog::api::update)
-                .delete(catalog::api::delete),
-        )
-        .route(
-            "/items/{id}/images",
-            post(catalog::api::add_images)
-                .layer(DefaultBodyLimit::max(10 * IMAGE_BODY + 1024 * 1024)),
-        )
-        .route(
-            "/items/{id}/images/order",
-            put(catalog::api::reorder_images),
-        )
-        .route(
-            "/items/{id}/images/{image_id}",
-            axum::routing::delete(catalog::api::delete_image),
-        )
-        .route(
-            "/items/{id}/bookmark",
-            put(catalog::api::bookmark).delete(catalog::api::unbookmark),
-        )
-        .route("/items/{id}/availability", get(rentals::api::availability))
-        .route("/items/{id}/reports", post(moderation::api::report))
-        .route("/items/{id}/chats", post(chat::api::open_room))
-        .route("/items/{id}/rentals", post(rentals::api::request))
-        .route("/rentals", get(rentals::api::list))
-        .route("/rentals/{id}", get(rentals::api::get))
-        .route("/rentals/{id}/{action}", post(rentals::api::transition))
-        .route("/chats", get(chat::api::rooms))
-        .route("/chats/{room_id}", get(chat::api::room))
-        .route(
-            "/chats/{room_id}/messages",
-            get(chat::api::messages).post(chat::api::send),
-        )
-        .route("/chats/{room_id}/read", post(chat::api::read))
-        .route("/notifications", get(notifications::api::list))
-        .route("/notifications/read", post(notifications::api::mark_read))
-        .route("/feedback", post(moderation::api::feedback))
-        .route("/admin/reports", get(moderation::api::admin_reports))
-        .route(
-            "/admin/reports/{id}/resolve",
-            post(moderation::api::admin_resolve),
-        )
-        .route("/admin/feedback", get(moderation::api::admin_feedback))
-        .route(
-            "/admin/categories",
-            post(moderation::api::admin_create_category),
-        )
-        .route(
-            "/admin/categories/{id}",
-            axum::routing::patch(moderation::api::admin_update_category)
-                .delete(moderation::api::admin_delete_category),
-        )
-        .route(
-            "/admin/items/{id}/restore",
-            post(moderation::api::admin_restore_item),
-        )
-        .route(
-            "/admin/users/{id}/{action}",
-            post(moderation::api::admin_user_action),
-        )
-        .route("/ws", get(realtime::ws::upgrade))
-        .route("/openapi.json", get(crate::ops::openapi))
+/// The JSON API: every domain's routes with their OpenAPI descriptions (one definition for
+/// both), the socket, and the document itself.
+pub fn api() -> (Router<AppState>, serde_json::Value) {
+    let (routes, doc) = OpenApiRouter::<AppState>::new()
+        .merge(accounts::api::router())
+        .merge(regions::api::router())
+        .merge(catalog::api::router())
+        .merge(chat::api::router())
+        .merge(rentals::api::router())
+        .merge(notifications::api::router())
+        .merge(moderation::api::router())
+        .merge(realtime::ws::router())
+        .routes(routes!(openapi::document))
+        .split_for_parts();
+    let doc = openapi::ApiDoc::openapi().nest("/api/v1", doc);
+    let router = routes
         .fallback(middleware::api_not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed);
+    (router, openapi::finish(doc))
+}
 
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    openapi::publish(doc);
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))

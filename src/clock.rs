@@ -64,6 +64,33 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// An RFC 3339 time as sent (any offset), read into epoch milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rfc3339Time(pub i64);
+
+impl<'de> serde::Deserialize<'de> for Rfc3339Time {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(de)?;
+        parse_rfc3339(&s)
+            .map(Rfc3339Time)
+            .ok_or_else(|| serde::de::Error::custom("RFC 3339 시각이어야 해요"))
+    }
+}
+
+impl utoipa::PartialSchema for Ts {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+            .description(Some("RFC 3339, UTC (`2026-11-24T09:30:00Z`)"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Ts {}
+
 impl Serialize for Ts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_ms(self.0))

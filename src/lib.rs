@@ -14,6 +14,7 @@ pub mod http;
 pub mod media;
 pub mod moderation;
 pub mod notifications;
+pub mod openapi;
 pub mod ops;
 pub mod realtime;
 pub mod regions;

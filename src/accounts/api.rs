@@ -1,16 +1,47 @@
-//! JSON handlers for accounts: parse, call the service, render.
-use axum::extract::{Multipart, State};
+//! JSON handlers for accounts: parse, call the service, render. `router()` registers them with
+//! their OpenAPI descriptions.
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
 use crate::app::AppState;
-use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr};
-use crate::http::params::{Page, Params};
+use crate::domain::page::{Page, PageQuery};
+use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr, MaybeUser};
+use crate::http::query::ApiQuery;
 use crate::http::{multipart, AppResult};
+use crate::media::{ImageUpload, IMAGE_BODY};
 use crate::rentals;
 
+pub fn router() -> OpenApiRouter<AppState> {
+    let (schemas, paths, avatar) = routes!(put_avatar);
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, patch_me, delete_me))
+        .routes((
+            schemas,
+            paths,
+            avatar.layer(DefaultBodyLimit::max(IMAGE_BODY)),
+        ))
+        .routes(routes!(change_password))
+        .routes(routes!(user))
+        .routes(routes!(user_reviews))
+}
+
+/// 가입 / Sign up.
+#[utoipa::path(post, path = "/auth/signup", tag = "accounts",
+    request_body = SignupInput,
+    responses(
+        (status = 201, description = "가입했어요: 사용자와 토큰", body = AuthResponse),
+        (status = 409, description = "이메일이나 닉네임이 이미 쓰이고 있어요"),
+        (status = 429, description = "한 주소에서 가입이 너무 많아요 (시간당 10번)"),
+    ))]
 pub async fn signup(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -22,6 +53,14 @@ pub async fn signup(
     ))
 }
 
+/// 로그인 / Log in with email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "accounts",
+    request_body = LoginInput,
+    responses(
+        (status = 200, description = "로그인했어요", body = AuthResponse),
+        (status = 401, description = "이메일이나 비밀번호가 틀렸어요 (어느 쪽인지 말하지 않아요)"),
+        (status = 429, description = "실패가 너무 많아요"),
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -30,6 +69,13 @@ pub async fn login(
     Ok(Json(service::login(&state, input, &addr).await?))
 }
 
+/// 토큰 갱신 / Rotate the refresh token: the old one stops working; reusing it ends the login.
+#[utoipa::path(post, path = "/auth/refresh", tag = "accounts",
+    request_body = RefreshInput,
+    responses(
+        (status = 200, description = "새 토큰", body = TokenPair),
+        (status = 401, description = "만료되었거나 이미 쓴 토큰이에요"),
+    ))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<RefreshInput>,
@@ -37,6 +83,10 @@ pub async fn refresh(
     Ok(Json(service::refresh(&state, &input.refresh_token).await?))
 }
 
+/// 로그아웃 / End the login of this refresh token (its sockets close with 4401).
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts",
+    request_body = RefreshInput,
+    responses((status = 204, description = "로그아웃했어요")))]
 pub async fn logout(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<RefreshInput>,
@@ -45,10 +95,20 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 내 정보 / The signed-in user, with email and role.
+#[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = PrivateUser)))]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<PrivateUser>> {
     Ok(Json(service::private_user(&state, user.id).await?))
 }
 
+/// 프로필 수정 / Change nickname, 동네 (`null` clears it) or bio.
+#[utoipa::path(patch, path = "/me", tag = "accounts", security(("bearer" = [])),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, body = PrivateUser),
+        (status = 409, description = "닉네임이 이미 쓰이고 있어요"),
+    ))]
 pub async fn patch_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -57,6 +117,14 @@ pub async fn patch_me(
     Ok(Json(service::update_profile(&state, user, patch).await?))
 }
 
+/// 프로필 사진 / Replace the avatar (JPEG, PNG, GIF or WebP, at most 10 MB).
+#[utoipa::path(put, path = "/me/avatar", tag = "accounts", security(("bearer" = [])),
+    request_body(content = ImageUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = PrivateUser),
+        (status = 413, description = "사진이 너무 커요"),
+        (status = 415, description = "multipart가 아니거나 읽을 수 없는 이미지예요"),
+    ))]
 pub async fn put_avatar(
     State(state): State<AppState>,
     user: AuthUser,
@@ -67,6 +135,13 @@ pub async fn put_avatar(
     Ok(Json(service::set_avatar(&state, user, data).await?))
 }
 
+/// 비밀번호 변경 / Change the password; every login of the account ends.
+#[utoipa::path(post, path = "/me/password", tag = "accounts", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "바꿨어요"),
+        (status = 429, description = "현재 비밀번호를 너무 많이 틀렸어요"),
+    ))]
 pub async fn change_password(
     State(state): State<AppState>,
     user: AuthUser,
@@ -76,6 +151,13 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 탈퇴 / Delete the account (its items leave listings; chat history stays for the other party).
+#[utoipa::path(delete, path = "/me", tag = "accounts", security(("bearer" = [])),
+    request_body = DeleteAccount,
+    responses(
+        (status = 204, description = "탈퇴했어요"),
+        (status = 429, description = "비밀번호를 너무 많이 틀렸어요"),
+    ))]
 pub async fn delete_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -85,6 +167,10 @@ pub async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 사용자 프로필 / A user's public profile.
+#[utoipa::path(get, path = "/users/{id}", tag = "accounts",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = PublicUser)))]
 pub async fn user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -92,14 +178,18 @@ pub async fn user(
     Ok(Json(service::public_user(&state, id).await?))
 }
 
+/// 받은 후기 / Reviews the user received, newest first.
+#[utoipa::path(get, path = "/users/{id}/reviews", tag = "accounts",
+    security((), ("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), PageQuery),
+    responses((status = 200, body = Page<rentals::model::Review>)))]
 pub async fn user_reviews(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-    params: Params,
-    viewer: crate::http::extract::MaybeUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    viewer: MaybeUser,
 ) -> AppResult<Json<Page<rentals::model::Review>>> {
-    let page = params.page()?;
     Ok(Json(
-        rentals::service::reviews_of_user(&state, id, viewer.0, page).await?,
+        rentals::service::reviews_of_user(&state, id, viewer.0, page.req()).await?,
     ))
 }

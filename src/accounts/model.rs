@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::clock::Ts;
 use crate::regions::RegionRef;
@@ -11,7 +12,7 @@ pub const BIO_MAX: usize = 300;
 pub const EMAIL_MAX: usize = 254;
 pub const DELETED_NICKNAME: &str = "탈퇴한 사용자";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -49,13 +50,15 @@ impl UserRow {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// 공개 프로필 / a public profile.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PublicUser {
     pub id: i64,
     pub nickname: String,
     pub avatar_url: Option<String>,
     pub bio: String,
     pub region: Option<RegionRef>,
+    /// 받은 별점 평균 × 20 (0–100), 후기가 없으면 null / mean stars × 20.
     pub score: Option<i64>,
     pub review_count: i64,
     pub joined_at: Ts,
@@ -63,7 +66,8 @@ pub struct PublicUser {
     pub deleted: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// 내 정보: 공개 프로필 + 이메일, 역할 / the public profile with email and role.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PrivateUser {
     #[serde(flatten)]
     pub public: PublicUser,
@@ -84,58 +88,76 @@ impl ReviewStats {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupInput {
+    /// 이메일 (254자까지, 대소문자 구분 없이 하나) / email, unique case-insensitively.
+    #[schema(example = "neighbour@example.com")]
     pub email: String,
+    /// 8–64자, 영문자와 숫자 포함 / 8–64 characters with a letter and a digit.
+    #[schema(min_length = 8, max_length = 64, example = "rent2me-please")]
     pub password: String,
+    /// 2–10자의 한글, 영문, 숫자, `_` / 2–10 Hangul, letters, digits or `_`.
+    #[schema(example = "망원동이웃")]
     pub nickname: String,
+    /// 동네의 행정구역 코드 (`GET /regions`) / a region code.
+    #[schema(example = "1144069000")]
     #[serde(default)]
     pub region_code: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginInput {
+    #[schema(example = "neighbour@example.com")]
     pub email: String,
+    #[schema(max_length = 64, example = "rent2me-please")]
     pub password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshInput {
     pub refresh_token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     #[serde(default)]
     pub nickname: Option<String>,
+    /// `null`이면 동네를 지워요 / `null` clears the 동네.
     #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<String>)]
     pub region_code: Option<Option<String>>,
+    /// 300자까지 / at most 300 characters.
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub bio: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
+    #[schema(max_length = 64)]
     pub current_password: String,
+    #[schema(min_length = 8, max_length = 64)]
     pub new_password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeleteAccount {
+    #[schema(max_length = 64)]
     pub password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuthResponse {
     pub user: PrivateUser,
     pub access_token: String,
     pub refresh_token: String,
+    /// access_token의 남은 초 / seconds the access token lives.
     pub expires_in: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,

@@ -1,34 +1,92 @@
-//! JSON handlers for the catalog.
-use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+//! JSON handlers for the catalog. `router()` registers them with their OpenAPI descriptions.
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
 use crate::app::AppState;
+use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, MaybeUser};
-use crate::http::params::{Page, Params};
-use crate::http::{multipart, AppResult};
+use crate::http::query::ApiQuery;
+use crate::http::{multipart, AppError, AppResult};
+use crate::media::{ImageUpload, IMAGE_BODY};
 
+pub fn router() -> OpenApiRouter<AppState> {
+    let (schemas, paths, images) = routes!(add_images);
+    OpenApiRouter::new()
+        .routes(routes!(categories))
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, delete))
+        .routes((
+            schemas,
+            paths,
+            // Up to ten images and the multipart framing.
+            images.layer(DefaultBodyLimit::max(MAX_IMAGES * IMAGE_BODY)),
+        ))
+        .routes(routes!(reorder_images))
+        .routes(routes!(delete_image))
+        .routes(routes!(bookmark, unbookmark))
+        .routes(routes!(my_bookmarks))
+}
+
+/// 카테고리 / Every category, in display order.
+#[utoipa::path(get, path = "/categories", tag = "catalog",
+    responses((status = 200, body = Vec<Category>)))]
 pub async fn categories(State(state): State<AppState>) -> AppResult<Json<Vec<Category>>> {
     Ok(Json(service::categories(&state).await?))
 }
 
+/// 물품 목록과 검색 / Items by section, category, 동네 (and radius), words, price and owner.
+///
+/// A public listing (no `status` beyond available/rented) is served from a short micro-cache
+/// that any write clears.
+#[utoipa::path(get, path = "/items", tag = "catalog", security((), ("bearer" = [])),
+    params(ItemFilter, PageQuery),
+    responses(
+        (status = 200, body = Page<ItemSummary>),
+        (status = 503, description = "느린 검색이 몰려 있어요 (`unavailable`, Retry-After)"),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     viewer: MaybeUser,
     uri: axum::http::Uri,
-    params: Params,
-) -> AppResult<axum::response::Response> {
-    let body = service::list_json(&state, viewer.0, &params, uri.query().unwrap_or("")).await?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response())
+    ApiQuery(filter): ApiQuery<ItemFilter>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> AppResult<Response> {
+    // The serialised page is what is cached: a hit costs no query and no serialisation.
+    let key = uri.query().unwrap_or("");
+    let now = state.clock.now_ms();
+    let public = filter.is_public();
+    if public {
+        if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
+            return Ok(json_bytes(hit));
+        }
+    }
+    let generation = state.writes.current();
+    let page = service::list(&state, viewer.0, &filter, page.req()).await?;
+    let body =
+        bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
+    if public {
+        state
+            .cache
+            .lists
+            .put(key.to_string(), generation, now, body.clone());
+    }
+    Ok(json_bytes(body))
 }
 
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// 물품 등록 / List an item (빌려드려요) or a wish (빌려요).
+#[utoipa::path(post, path = "/items", tag = "catalog", security(("bearer" = [])),
+    request_body = NewItem,
+    responses((status = 201, body = ItemDetail)))]
 pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
@@ -40,6 +98,10 @@ pub async fn create(
     ))
 }
 
+/// 물품 상세 / One item with images, owner, bookings and reviews (counts a view).
+#[utoipa::path(get, path = "/items/{id}", tag = "catalog", security((), ("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = ItemDetail)))]
 pub async fn detail(
     State(state): State<AppState>,
     viewer: MaybeUser,
@@ -50,6 +112,14 @@ pub async fn detail(
     ))
 }
 
+/// 물품 수정 / Change an item (its owner; an admin's hide stands until restored).
+#[utoipa::path(patch, path = "/items/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = ItemPatch,
+    responses(
+        (status = 200, body = ItemDetail),
+        (status = 403, description = "주인이 아니거나 관리자가 숨긴 물품이에요"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     user: AuthUser,
@@ -59,6 +129,14 @@ pub async fn update(
     Ok(Json(service::update(&state, user, id, patch).await?))
 }
 
+/// 물품 삭제 / Delete an item (its owner or an admin).
+#[utoipa::path(delete, path = "/items/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "지웠어요"),
+        (status = 403, description = "주인이 아니에요"),
+        (status = 409, description = "진행 중인 대여가 있어요"),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     user: AuthUser,
@@ -68,6 +146,16 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 사진 추가 / Add images (at most 10 per item, 10 MB each).
+#[utoipa::path(post, path = "/items/{id}/images", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body(content = ImageUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Vec<Image>),
+        (status = 403, description = "주인이 아니에요"),
+        (status = 413, description = "사진이 너무 커요"),
+        (status = 415, description = "읽을 수 없는 이미지예요"),
+    ))]
 pub async fn add_images(
     State(state): State<AppState>,
     user: AuthUser,
@@ -81,6 +169,14 @@ pub async fn add_images(
     ))
 }
 
+/// 사진 삭제 / Delete one image.
+#[utoipa::path(delete, path = "/items/{id}/images/{image_id}", tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), ("image_id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "지웠어요"),
+        (status = 403, description = "주인이 아니에요"),
+    ))]
 pub async fn delete_image(
     State(state): State<AppState>,
     user: AuthUser,
@@ -90,6 +186,15 @@ pub async fn delete_image(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 사진 순서 / Reorder the images (every id once).
+#[utoipa::path(put, path = "/items/{id}/images/order", tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = ImageOrder,
+    responses(
+        (status = 200, body = Vec<Image>),
+        (status = 403, description = "주인이 아니에요"),
+    ))]
 pub async fn reorder_images(
     State(state): State<AppState>,
     user: AuthUser,
@@ -101,6 +206,10 @@ pub async fn reorder_images(
     ))
 }
 
+/// 찜하기 / Bookmark an item (idempotent).
+#[utoipa::path(put, path = "/items/{id}/bookmark", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = BookmarkState)))]
 pub async fn bookmark(
     State(state): State<AppState>,
     user: AuthUser,
@@ -109,6 +218,11 @@ pub async fn bookmark(
     Ok(Json(service::set_bookmark(&state, user, id, true).await?))
 }
 
+/// 찜 취소 / Remove the bookmark (idempotent).
+#[utoipa::path(delete, path = "/items/{id}/bookmark", tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = BookmarkState)))]
 pub async fn unbookmark(
     State(state): State<AppState>,
     user: AuthUser,
@@ -117,12 +231,14 @@ pub async fn unbookmark(
     Ok(Json(service::set_bookmark(&state, user, id, false).await?))
 }
 
+/// 찜한 물품 / My bookmarks, newest first.
+#[utoipa::path(get, path = "/me/bookmarks", tag = "catalog", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = Page<ItemSummary>)))]
 pub async fn my_bookmarks(
     State(state): State<AppState>,
     user: AuthUser,
-    params: Params,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<ItemSummary>>> {
-    Ok(Json(
-        service::my_bookmarks(&state, user, params.page()?).await?,
-    ))
+    Ok(Json(service::my_bookmarks(&state, user, page.req()).await?))
 }

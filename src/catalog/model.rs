@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::PublicUser;
 use crate::clock::Ts;
+use crate::domain::page::{Bounded, Id};
 use crate::regions::RegionRef;
 
 pub const TITLE_MIN: usize = 2;
@@ -13,7 +15,8 @@ pub const MAX_IMAGES: usize = 10;
 pub const RADIUS_MIN_KM: i64 = 1;
 pub const RADIUS_MAX_KM: i64 = 50;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// 빌려드려요 (`lend`) 또는 빌려요 (`borrow`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Section {
     Lend,
@@ -36,7 +39,7 @@ impl Section {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PriceUnit {
     Hour,
@@ -76,7 +79,7 @@ impl PriceUnit {
 }
 
 /// Visibility as written on the wire; stored as two flags so a rental never clobbers a hide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemStatus {
     Available,
@@ -86,7 +89,7 @@ pub enum ItemStatus {
 
 /// Why an admin took an item out of sight. While set, the item stays hidden and its owner
 /// cannot change its status; only an admin's restore clears it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Moderation {
     Hidden,
@@ -106,7 +109,7 @@ impl Moderation {
     }
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Category {
     pub id: i64,
     pub slug: String,
@@ -155,13 +158,15 @@ impl ItemRow {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ItemSummary {
     pub id: i64,
     pub section: Section,
     pub title: String,
+    /// 원 (KRW); null이면 가격 협의 / won, null when negotiable.
     pub price: Option<i64>,
     pub price_unit: Option<PriceUnit>,
+    /// 보증금 (원) / deposit in won.
     pub deposit: i64,
     pub category: Category,
     pub region: RegionRef,
@@ -173,7 +178,7 @@ pub struct ItemSummary {
     pub owner_id: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Image {
     pub id: i64,
     pub url: String,
@@ -189,13 +194,14 @@ pub struct ImageRow {
     pub thumb_key: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// 예약된 기간 / a booked period.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Period {
     pub start_at: Ts,
     pub end_at: Ts,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ItemDetail {
     #[serde(flatten)]
     pub summary: ItemSummary,
@@ -208,46 +214,71 @@ pub struct ItemDetail {
     pub reviews: Vec<crate::rentals::model::Review>,
     /// The stored moderation; the wire field below is derived from it per viewer.
     #[serde(skip)]
+    #[schema(ignore)]
     pub moderated: Option<Moderation>,
     /// `moderation` as the owner and admins see it (`null` or `"hidden"`); absent for others.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Moderation>)]
     pub moderation: Option<Option<Moderation>>,
 }
 
-#[derive(Deserialize)]
+/// 새 물품 / a new listing. Without `region_code` the owner's 동네 is used.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"section": "lend", "category_id": 1, "title": "캠핑 의자 2개",
+    "description": "접이식이에요. 주말에 빌려 드려요.", "price": 5000, "price_unit": "day",
+    "deposit": 20000, "region_code": "1144069000"}))]
 pub struct NewItem {
     pub section: Section,
+    /// `GET /categories`의 id
+    #[schema(minimum = 1)]
     pub category_id: i64,
+    /// 2–40자 / 2–40 characters.
+    #[schema(min_length = 2, max_length = 40)]
     pub title: String,
+    /// 2000자까지 / at most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
+    /// 0–10,000,000원; 없으면 가격 협의 (그때 price_unit도 없어야 해요).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000000)]
     pub price: Option<i64>,
+    /// price가 있으면 필요해요 / required with a price.
     #[serde(default)]
     pub price_unit: Option<PriceUnit>,
+    /// 0–10,000,000원
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000000)]
     pub deposit: Option<i64>,
     #[serde(default)]
     pub region_code: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// 바꿀 필드만 / only the fields to change; `null` clears price, price_unit or deposit.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "캠핑 의자 3개", "price": 6000, "price_unit": "day"}))]
 pub struct ItemPatch {
     #[serde(default)]
     pub section: Option<Section>,
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub category_id: Option<i64>,
     #[serde(default)]
+    #[schema(min_length = 2, max_length = 40)]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
     pub price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<PriceUnit>)]
     pub price_unit: Option<Option<PriceUnit>>,
     #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
     pub deposit: Option<Option<i64>>,
     #[serde(default)]
     pub region_code: Option<String>,
@@ -269,21 +300,67 @@ pub struct ItemFields {
     pub hidden: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Sort {
+    #[default]
     Recent,
     PriceAsc,
     PriceDesc,
     Popular,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum StatusFilter {
+    #[default]
     Available,
     Rented,
     Hidden,
     /// Everything the caller may see (available and rented, plus own hidden ones).
     Any,
+}
+
+/// The filters of `GET /items` as sent; `catalog::service::list_query` resolves them.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemFilter {
+    #[param(inline)]
+    pub section: Option<Section>,
+    /// 카테고리 id 또는 slug / a category id or slug.
+    #[param(example = "camping")]
+    pub category: Option<String>,
+    /// 검색어 (200자까지) / search words, matched in title and description.
+    #[param(max_length = 200, example = "캠핑 의자")]
+    pub q: Option<String>,
+    /// 행정구역 코드: 동이면 그 동, 구·시도면 그 안 전부 / a region code.
+    #[param(example = "1144069000")]
+    pub region: Option<String>,
+    /// region 둘레 km (region 필요) / radius around `region`, which it needs.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 50)]
+    pub radius_km: Option<Bounded<RADIUS_MIN_KM, RADIUS_MAX_KM>>,
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
+    pub min_price: Option<Bounded<0, PRICE_MAX>>,
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
+    pub max_price: Option<Bounded<0, PRICE_MAX>>,
+    /// 기본 available; hidden과 any는 자기 물품(또는 관리자)만 / `hidden` and `any` add own hidden items.
+    #[param(inline)]
+    pub status: Option<StatusFilter>,
+    /// 이 사용자의 물품만 / only this user's items.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    pub owner: Option<Id>,
+    #[param(inline)]
+    pub sort: Option<Sort>,
+}
+
+impl ItemFilter {
+    /// Whether the result is the same for every viewer (only public statuses asked).
+    pub fn is_public(&self) -> bool {
+        matches!(
+            self.status,
+            None | Some(StatusFilter::Available) | Some(StatusFilter::Rented)
+        )
+    }
 }
 
 /// A validated listing query.
@@ -329,20 +406,22 @@ impl Default for ListQuery {
     }
 }
 
-#[derive(Deserialize)]
+/// 사진 id 전부, 새 순서대로 / every image id of the item, in the new order.
+#[derive(Deserialize, ToSchema)]
 pub struct ImageOrder {
     pub ids: Vec<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BookmarkState {
     pub bookmarked: bool,
     pub bookmark_count: i64,
 }
 
 /// An admin's new or changed category (every field optional on update).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"slug": "kids", "name": "유아동", "sort_order": 50}))]
 pub struct CategoryInput {
     #[serde(default)]
     pub slug: Option<String>,

@@ -11,7 +11,7 @@ use crate::db::LimitedReadError;
 use crate::domain::caller::AuthUser;
 use crate::domain::error::Problems;
 use crate::domain::error::{AppError, AppResult};
-use crate::domain::page::{Page, PageReq, Params};
+use crate::domain::page::{Bounded, Page, PageReq};
 use crate::media::{self, image};
 use crate::rentals;
 
@@ -109,48 +109,16 @@ pub async fn item_row(state: &AppState, id: i64) -> AppResult<Option<ItemRow>> {
 pub async fn list(
     state: &AppState,
     viewer: Option<AuthUser>,
-    p: &Params,
+    filter: &ItemFilter,
+    page: PageReq,
 ) -> AppResult<Page<ItemSummary>> {
-    let page = p.page()?;
-    let q = list_query(state, viewer, p, page).await?;
+    let q = list_query(state, viewer, filter, page).await?;
     let (rows, total) = run_list(state, q).await?;
     Ok(Page::new(
         rows.iter().map(|r| summary(state, r)).collect(),
         page,
         total,
     ))
-}
-
-/// The listing as JSON bytes, served from the micro-cache when the result does not depend on
-/// who asks (public statuses).
-pub async fn list_json(
-    state: &AppState,
-    viewer: Option<AuthUser>,
-    p: &Params,
-    raw_query: &str,
-) -> AppResult<bytes::Bytes> {
-    let public = matches!(p.str("status"), None | Some("available") | Some("rented"));
-    let now = state.clock.now_ms();
-    if public {
-        if let Some(hit) = state
-            .cache
-            .lists
-            .get(raw_query, state.writes.current(), now)
-        {
-            return Ok(hit);
-        }
-    }
-    let generation = state.writes.current();
-    let page = list(state, viewer, p).await?;
-    let body =
-        bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
-    if public {
-        state
-            .cache
-            .lists
-            .put(raw_query.to_string(), generation, now, body.clone());
-    }
-    Ok(body)
 }
 
 /// What a listing costs the database, whatever the page size.
@@ -226,13 +194,10 @@ fn busy_listing() -> AppError {
 pub async fn list_query(
     state: &AppState,
     viewer: Option<AuthUser>,
-    p: &Params,
+    f: &ItemFilter,
     page: PageReq,
 ) -> AppResult<ListQuery> {
-    let section = p
-        .one_of("section", &["lend", "borrow"])?
-        .map(Section::parse);
-    let category_id = match p.str("category") {
+    let category_id = match f.category.as_deref() {
         None => None,
         Some(c) => {
             let all = categories_cached(state).await?;
@@ -246,9 +211,9 @@ pub async fn list_query(
             }
         }
     };
-    let radius = p.int("radius_km", RADIUS_MIN_KM, RADIUS_MAX_KM)?;
+    let radius = f.radius_km.map(Bounded::get);
     let (mut region_codes, mut region_prefix) = (None, None);
-    match p.str("region") {
+    match f.region.as_deref() {
         Some(code) => {
             let region = state
                 .regions
@@ -269,22 +234,7 @@ pub async fn list_query(
         }
         None => {}
     }
-    let min_price = p.int("min_price", 0, PRICE_MAX)?;
-    let max_price = p.int("max_price", 0, PRICE_MAX)?;
-    let status = match p.one_of("status", &["available", "rented", "hidden", "any"])? {
-        None | Some("available") => StatusFilter::Available,
-        Some("rented") => StatusFilter::Rented,
-        Some("hidden") => StatusFilter::Hidden,
-        _ => StatusFilter::Any,
-    };
-    let owner_id = p.int("owner", 1, i64::MAX)?;
-    let sort = match p.one_of("sort", &["recent", "price_asc", "price_desc", "popular"])? {
-        None | Some("recent") => Sort::Recent,
-        Some("price_asc") => Sort::PriceAsc,
-        Some("price_desc") => Sort::PriceDesc,
-        _ => Sort::Popular,
-    };
-    let q = p.str("q").unwrap_or("");
+    let q = f.q.as_deref().unwrap_or("");
     // Refused before any search work; the words of an acceptable query are capped below.
     if q.chars().count() > Q_MAX_CHARS {
         return Err(AppError::field(
@@ -299,16 +249,16 @@ pub async fn list_query(
     words.dedup();
     words.truncate(8);
     Ok(ListQuery {
-        section,
+        section: f.section,
         category_id,
         words,
         region_codes,
         region_prefix,
-        min_price,
-        max_price,
-        status,
-        owner_id,
-        sort,
+        min_price: f.min_price.map(Bounded::get),
+        max_price: f.max_price.map(Bounded::get),
+        status: f.status.unwrap_or_default(),
+        owner_id: f.owner.map(Bounded::get),
+        sort: f.sort.unwrap_or_default(),
         viewer: viewer.map(|v| v.id),
         viewer_is_admin: viewer.is_some_and(|v| v.is_admin()),
         limit: page.per_page,

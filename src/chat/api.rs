@@ -1,15 +1,34 @@
-//! JSON handlers for chat.
+//! JSON handlers for chat. `router()` registers them with their OpenAPI descriptions.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
 use crate::app::AppState;
 use crate::http::extract::{ApiJson, ApiPath, AuthUser};
-use crate::http::params::Params;
+use crate::http::query::ApiQuery;
 use crate::http::AppResult;
 
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_room))
+        .routes(routes!(rooms))
+        .routes(routes!(room))
+        .routes(routes!(messages, send))
+        .routes(routes!(read))
+}
+
+/// 채팅하기 / Open (or find) the chat with the item's owner.
+#[utoipa::path(post, path = "/items/{id}/chats", tag = "chat", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 201, description = "새 채팅방", body = Room),
+        (status = 200, description = "이미 있던 채팅방", body = Room),
+        (status = 409, description = "내 물품이에요"),
+    ))]
 pub async fn open_room(
     State(state): State<AppState>,
     user: AuthUser,
@@ -24,10 +43,17 @@ pub async fn open_room(
     Ok((status, Json(room)))
 }
 
+/// 내 채팅방 / My rooms, latest activity first.
+#[utoipa::path(get, path = "/chats", tag = "chat", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Room>)))]
 pub async fn rooms(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Room>>> {
     Ok(Json(service::rooms(&state, user).await?))
 }
 
+/// 채팅방 / One of my rooms (404 for anyone else's).
+#[utoipa::path(get, path = "/chats/{room_id}", tag = "chat", security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = Room)))]
 pub async fn room(
     State(state): State<AppState>,
     user: AuthUser,
@@ -36,17 +62,26 @@ pub async fn room(
     Ok(Json(service::room(&state, user, room_id).await?))
 }
 
+/// 메시지 기록 / History by cursor: `before` for older, `after` to catch up after a reconnect.
+#[utoipa::path(get, path = "/chats/{room_id}/messages", tag = "chat",
+    security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1), HistoryQuery),
+    responses((status = 200, body = History)))]
 pub async fn messages(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(room_id): ApiPath<i64>,
-    params: Params,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> AppResult<Json<History>> {
-    Ok(Json(
-        service::history(&state, user, room_id, &params).await?,
-    ))
+    Ok(Json(service::history(&state, user, room_id, &query).await?))
 }
 
+/// 메시지 보내기 / Send a message (the socket's `send` frame does the same, faster).
+#[utoipa::path(post, path = "/chats/{room_id}/messages", tag = "chat",
+    security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1)),
+    request_body = SendInput,
+    responses((status = 201, body = Message)))]
 pub async fn send(
     State(state): State<AppState>,
     user: AuthUser,
@@ -59,6 +94,11 @@ pub async fn send(
     ))
 }
 
+/// 읽음 표시 / Mark the room read up to a message.
+#[utoipa::path(post, path = "/chats/{room_id}/read", tag = "chat", security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1)),
+    request_body = ReadInput,
+    responses((status = 204, description = "표시했어요")))]
 pub async fn read(
     State(state): State<AppState>,
     user: AuthUser,

@@ -1,8 +1,10 @@
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::PublicUser;
 use crate::catalog::model::ItemSummary;
 use crate::clock::Ts;
+use crate::domain::page::Bounded;
 
 pub const BODY_MAX: usize = 1000;
 pub const LIMIT_DEFAULT: i64 = 50;
@@ -53,19 +55,47 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A participant's words, or a line the server writes about a rental.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Text,
+    System,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::System => "system",
+        }
+    }
+
+    pub fn from_column(s: &str) -> MessageKind {
+        if s == "system" {
+            MessageKind::System
+        } else {
+            MessageKind::Text
+        }
+    }
+}
+
+/// The rental a system line is about.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Event {
+    /// 대여 이벤트 (`rental_requested`, `rental_accepted`, …) / the rental event.
     #[serde(rename = "type")]
     pub kind: String,
     pub rental_id: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Message {
     pub id: i64,
     pub room_id: i64,
+    /// 시스템 줄이면 null / null for system lines.
     pub sender_id: Option<i64>,
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
     pub event: Option<Event>,
     pub created_at: Ts,
@@ -77,7 +107,7 @@ impl From<&MessageRow> for Message {
             id: m.id,
             room_id: m.room_id,
             sender_id: m.sender_id,
-            kind: m.kind.clone(),
+            kind: MessageKind::from_column(&m.kind),
             body: m.body.clone(),
             event: match (&m.event_type, m.rental_id) {
                 (Some(t), Some(r)) => Some(Event {
@@ -91,7 +121,7 @@ impl From<&MessageRow> for Message {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Room {
     pub id: i64,
     pub item: ItemSummary,
@@ -104,19 +134,40 @@ pub struct Room {
     pub my_last_read_id: i64,
 }
 
-#[derive(Serialize)]
+/// A cursor over a room's messages: before or after a message id.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// 이 id보다 앞의 메시지 / messages before this id (older history).
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub before: Option<Bounded<0, { i64::MAX }>>,
+    /// 이 id 다음 메시지 (재접속 후 따라잡기) / messages after this id (catching up).
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub after: Option<Bounded<0, { i64::MAX }>>,
+    /// 기본 50, 최대 200
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<Bounded<1, LIMIT_MAX>>,
+}
+
+/// 메시지 (오래된 것부터) / messages, oldest first.
+#[derive(Serialize, ToSchema)]
 pub struct History {
     pub messages: Vec<Message>,
     pub has_more: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"body": "안녕하세요, 이번 주말에 빌릴 수 있을까요?"}))]
 pub struct SendInput {
+    /// 1–1000자 / 1–1000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
     pub body: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ReadInput {
+    /// 읽은 마지막 메시지 id / the last message read.
+    #[schema(minimum = 0)]
     pub last_read_id: i64,
 }
 
@@ -128,7 +179,7 @@ pub struct NewMessage {
     /// Both participants, so delivery needs no lookup.
     pub participants: [i64; 2],
     pub sender_id: Option<i64>,
-    pub kind: &'static str,
+    pub kind: MessageKind,
     pub body: String,
     pub event_type: Option<String>,
     pub rental_id: Option<i64>,

@@ -9,7 +9,7 @@ use crate::catalog::service as catalog;
 use crate::clock::Ts;
 use crate::domain::caller::AuthUser;
 use crate::domain::error::{AppError, AppResult};
-use crate::domain::page::Params;
+use crate::domain::page::Bounded;
 use crate::notifications;
 use crate::realtime::protocol::ServerFrame;
 
@@ -104,12 +104,12 @@ pub async fn history(
     state: &AppState,
     user: AuthUser,
     room_id: i64,
-    p: &Params,
+    q: &HistoryQuery,
 ) -> AppResult<History> {
     member_room(state, user.id, room_id).await?;
-    let before = p.int("before", 0, i64::MAX)?;
-    let after = p.int("after", 0, i64::MAX)?;
-    let limit = p.int("limit", 1, LIMIT_MAX)?.unwrap_or(LIMIT_DEFAULT);
+    let before = q.before.map(Bounded::get);
+    let after = q.after.map(Bounded::get);
+    let limit = q.limit.map_or(LIMIT_DEFAULT, Bounded::get);
     let mut rows = store::history(&state.db, room_id, before, after, limit).await?;
     let has_more = rows.len() as i64 > limit;
     if has_more {
@@ -127,9 +127,10 @@ pub async fn history(
 }
 
 pub fn check_body(body: &str) -> AppResult<String> {
+    // The limit holds for what was sent; blank space alone is no message.
+    let sent = body.chars().count();
     let body = body.trim();
-    let n = body.chars().count();
-    if n == 0 || n > BODY_MAX {
+    if body.is_empty() || sent > BODY_MAX {
         return Err(AppError::field("body", "메시지는 1–1000자로 보내 주세요"));
     }
     Ok(body.to_string())
@@ -141,7 +142,7 @@ fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {
         item_id: room.item_id,
         participants: [room.owner_id, room.inquirer_id],
         sender_id: Some(sender),
-        kind: "text",
+        kind: MessageKind::Text,
         body,
         event_type: None,
         rental_id: None,
@@ -230,7 +231,7 @@ pub async fn post_system(
             item_id,
             participants: [room.owner_id, room.inquirer_id],
             sender_id: None,
-            kind: "system",
+            kind: MessageKind::System,
             body,
             event_type: Some(event_type.to_string()),
             rental_id: Some(rental_id),

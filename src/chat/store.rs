@@ -182,7 +182,7 @@ pub async fn insert_batch(
             q = q
                 .bind(m.room_id)
                 .bind(m.sender_id)
-                .bind(m.kind)
+                .bind(m.kind.as_str())
                 .bind(&m.body)
                 .bind(m.event_type.as_deref())
                 .bind(m.rental_id)
@@ -200,7 +200,7 @@ pub async fn insert_batch(
                 id,
                 room_id: m.room_id,
                 sender_id: m.sender_id,
-                kind: m.kind.to_string(),
+                kind: m.kind.as_str().to_string(),
                 body: m.body.clone(),
                 event_type: m.event_type.clone(),
                 rental_id: m.rental_id,

@@ -2,9 +2,24 @@
 //! HTTP layer (`http::error`) maps it to a status and renders the contract's error JSON.
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The contract's error codes, with their wire names (HTTP bodies and socket `error` frames).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    ValidationFailed,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -70,34 +85,30 @@ impl AppError {
         AppError::Unauthenticated("로그인이 필요해요".into())
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Validation { .. } => "validation_failed",
-            AppError::Unauthenticated(_) => "unauthenticated",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound(_) => "not_found",
-            AppError::MethodNotAllowed(_) => "method_not_allowed",
-            AppError::Conflict(_) => "conflict",
-            AppError::PayloadTooLarge(_) => "payload_too_large",
-            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::Unavailable(_) => "unavailable",
-            AppError::Internal(_) => "internal",
+            AppError::Validation { .. } => ErrorCode::ValidationFailed,
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::Internal(_) => ErrorCode::Internal,
         }
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        let message = match self {
+    /// What the client is told: an internal error's cause stays in the log.
+    pub fn public_message(&self) -> String {
+        match self {
             AppError::Internal(_) => {
                 "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요".to_string()
             }
             other => other.to_string(),
-        };
-        let mut err = json!({"code": self.code(), "message": message});
-        if let AppError::Validation { fields, .. } = self {
-            err["fields"] = json!(fields);
         }
-        json!({ "error": err })
     }
 }
 

@@ -1,13 +1,83 @@
-//! Paging, and the query parameters of a listing with typed getters that name the offending
-//! field (a 400). The HTTP layer (`http::params`) reads them from the request.
-use std::collections::HashMap;
-
-use crate::domain::error::AppError;
+//! Paging, and the typed pieces query strings are parsed into. The HTTP layer
+//! (`http::query::ApiQuery`) reads them from the request; a value out of range is a 400 naming
+//! the field, raised while parsing (parse, don't validate).
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 pub const DEFAULT_PER_PAGE: i64 = 12;
 pub const MAX_PER_PAGE: i64 = 100;
 
-pub struct Params(pub HashMap<String, String>);
+/// An integer within `MIN..=MAX`, read from a query string or JSON. Out of range, or not an
+/// integer, is a parse error carrying a message for the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Bounded<const MIN: i64, const MAX: i64>(pub i64);
+
+impl<const MIN: i64, const MAX: i64> Bounded<MIN, MAX> {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn new(n: i64) -> Result<Self, String> {
+        if (MIN..=MAX).contains(&n) {
+            Ok(Bounded(n))
+        } else {
+            Err(format!("{MIN}에서 {MAX} 사이여야 해요"))
+        }
+    }
+}
+
+impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<const MIN: i64, const MAX: i64>;
+        impl<const MIN: i64, const MAX: i64> serde::de::Visitor<'_> for V<MIN, MAX> {
+            type Value = Bounded<MIN, MAX>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "an integer from {MIN} to {MAX}")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Bounded::new(n).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                let n = i64::try_from(n).map_err(|_| E::custom(range::<MIN, MAX>()))?;
+                self.visit_i64(n)
+            }
+            // Query strings carry text (and flattened or buffered input arrives as text too).
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                let n: i64 = s.trim().parse().map_err(|_| E::custom("정수여야 해요"))?;
+                self.visit_i64(n)
+            }
+        }
+        fn range<const MIN: i64, const MAX: i64>() -> String {
+            format!("{MIN}에서 {MAX} 사이여야 해요")
+        }
+        de.deserialize_any(V::<MIN, MAX>)
+    }
+}
+
+/// A positive 64-bit id (cursors, references in query strings).
+pub type Id = Bounded<1, { i64::MAX }>;
+
+/// `page` and `per_page` of any paged listing.
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 쪽 번호 (1부터) / 1-based page number.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, default = 1)]
+    pub page: Option<Bounded<1, 1_000_000>>,
+    /// 한 쪽의 항목 수 / items per page.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, default = 12)]
+    pub per_page: Option<Bounded<1, MAX_PER_PAGE>>,
+}
+
+impl PageQuery {
+    pub fn req(self) -> PageReq {
+        PageReq {
+            page: self.page.map_or(1, Bounded::get),
+            per_page: self.per_page.map_or(DEFAULT_PER_PAGE, Bounded::get),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct PageReq {
@@ -21,63 +91,19 @@ impl PageReq {
     }
 }
 
-impl Params {
-    /// A non-empty value, or `None` when absent or empty.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
-    }
-
-    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, AppError> {
-        let Some(raw) = self.str(name) else {
-            return Ok(None);
-        };
-        let n: i64 = raw
-            .parse()
-            .map_err(|_| AppError::field(name, "정수여야 해요"))?;
-        if n < min || n > max {
-            return Err(AppError::field(
-                name,
-                format!("{min}에서 {max} 사이여야 해요"),
-            ));
-        }
-        Ok(Some(n))
-    }
-
-    pub fn one_of<'a>(&'a self, name: &str, allowed: &[&str]) -> Result<Option<&'a str>, AppError> {
-        match self.str(name) {
-            None => Ok(None),
-            Some(v) if allowed.contains(&v) => Ok(Some(v)),
-            Some(_) => Err(AppError::field(
-                name,
-                format!("다음 중 하나여야 해요: {}", allowed.join(", ")),
-            )),
-        }
-    }
-
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, AppError> {
-        match self.str(name) {
-            None => Ok(None),
-            Some("true") | Some("1") => Ok(Some(true)),
-            Some("false") | Some("0") => Ok(Some(false)),
-            Some(_) => Err(AppError::field(name, "true 또는 false여야 해요")),
-        }
-    }
-
-    pub fn page(&self) -> Result<PageReq, AppError> {
-        Ok(PageReq {
-            page: self.int("page", 1, 1_000_000)?.unwrap_or(1),
-            per_page: self
-                .int("per_page", 1, MAX_PER_PAGE)?
-                .unwrap_or(DEFAULT_PER_PAGE),
-        })
+impl Default for PageReq {
+    fn default() -> Self {
+        PageQuery::default().req()
     }
 }
 
-#[derive(serde::Serialize)]
+/// One page of a listing.
+#[derive(Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: i64,
     pub per_page: i64,
+    /// 전체 항목 수 / total number of items.
     pub total: i64,
 }
 

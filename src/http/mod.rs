@@ -4,7 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod multipart;
-pub mod params;
+pub mod query;
 
 pub use error::{AppError, AppResult};
 

@@ -9,6 +9,17 @@ use object_store::{ObjectStore, PutPayload};
 
 use crate::config::Config;
 
+/// The request body limit of one image upload: a 10 MB image and the multipart framing.
+pub const IMAGE_BODY: usize = 11 * 1024 * 1024;
+
+/// The form of an image upload: one or more `image` parts (JPEG, PNG, GIF or WebP, at most
+/// 10 MB each; re-encoded by the server, metadata dropped).
+#[derive(utoipa::ToSchema)]
+pub struct ImageUpload {
+    #[schema(value_type = String, format = Binary)]
+    pub image: Vec<u8>,
+}
+
 #[derive(Clone)]
 pub struct Media {
     store: Arc<dyn ObjectStore>,

@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::clock::{opt_ts, Ts};
 
@@ -6,7 +7,8 @@ pub const DETAIL_MAX: usize = 500;
 pub const FEEDBACK_TITLE_MAX: usize = 70;
 pub const FEEDBACK_CONTENT_MAX: usize = 512;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// 신고 사유 / why an item is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     ProhibitedItem,
@@ -28,16 +30,19 @@ impl Reason {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "not_a_rental", "detail": "판매 글이에요"}))]
 pub struct ReportInput {
     pub reason: Reason,
+    /// 500자까지 / at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub detail: Option<String>,
 }
 
 /// A report's state, with its wire and stored name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Open,
@@ -82,16 +87,19 @@ pub struct ReportRow {
     pub resolved_at: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Report {
     pub id: i64,
     pub reporter_id: i64,
     pub item_id: i64,
     pub item_title: Option<String>,
     pub owner_id: Option<i64>,
+    #[schema(value_type = Reason)]
     pub reason: String,
     pub detail: String,
     pub status: ReportStatus,
+    /// 처리한 방법 / how it was resolved.
+    #[schema(value_type = Option<ResolveAction>)]
     pub action: Option<String>,
     pub created_at: Ts,
     pub resolved_at: Option<Ts>,
@@ -115,31 +123,37 @@ impl Report {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "지도 보기가 있으면 좋겠어요", "content": "동네 지도에서 물건을 찾고 싶어요."}))]
 pub struct FeedbackInput {
+    /// 1–70자
+    #[schema(min_length = 1, max_length = 70)]
     pub title: String,
+    /// 1–512자
+    #[schema(min_length = 1, max_length = 512)]
     pub content: String,
 }
 
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize, sqlx::FromRow, ToSchema)]
 pub struct FeedbackRow {
     pub id: i64,
     pub user_id: Option<i64>,
     pub title: String,
     pub content: String,
     #[serde(skip)]
+    #[schema(ignore)]
     pub created_at: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Feedback {
     #[serde(flatten)]
     pub row: FeedbackRow,
     pub created_at: Ts,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolveAction {
     Dismiss,
@@ -147,7 +161,15 @@ pub enum ResolveAction {
     SuspendUser,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ResolveInput {
     pub action: ResolveAction,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFilter {
+    /// 기본 open
+    #[param(inline)]
+    pub status: Option<ReportStatus>,
 }

@@ -1,25 +1,43 @@
+//! JSON handlers for notifications. `router()` registers them with their OpenAPI descriptions.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
 use crate::app::AppState;
+use crate::domain::page::PageQuery;
 use crate::http::extract::{ApiJson, AuthUser};
-use crate::http::params::Params;
+use crate::http::query::ApiQuery;
 use crate::http::AppResult;
 
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(mark_read))
+}
+
+/// 알림 / My notifications, newest first, with the unread count.
+#[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])),
+    params(NotificationQuery, PageQuery),
+    responses((status = 200, body = NotificationPage)))]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-    params: Params,
+    ApiQuery(query): ApiQuery<NotificationQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> AppResult<Json<NotificationPage>> {
-    let unread = params.bool("unread")?.unwrap_or(false);
-    Ok(Json(
-        service::list(&state, user, unread, params.page()?).await?,
-    ))
+    let unread = query.unread.unwrap_or(false);
+    Ok(Json(service::list(&state, user, unread, page.req()).await?))
 }
 
+/// 읽음 표시 / Mark some (`ids`) or all (`all: true`) read.
+#[utoipa::path(post, path = "/notifications/read", tag = "notifications",
+    security(("bearer" = [])),
+    request_body = MarkRead,
+    responses((status = 204, description = "표시했어요")))]
 pub async fn mark_read(
     State(state): State<AppState>,
     user: AuthUser,

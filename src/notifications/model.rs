@@ -1,9 +1,10 @@
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::clock::{opt_ts, Ts};
 
 /// Every kind a notification may have, with its wire name (api.md, Notifications).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     ChatMessage,
@@ -64,9 +65,10 @@ pub struct NotificationRow {
     pub read_at: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Notification {
     pub id: i64,
+    #[schema(value_type = NotificationKind)]
     pub kind: String,
     pub title: String,
     pub body: String,
@@ -89,7 +91,8 @@ impl From<&NotificationRow> for Notification {
     }
 }
 
-#[derive(Serialize)]
+/// 한 쪽의 알림과 안 읽은 수 / a page of notifications with the unread count.
+#[derive(Serialize, ToSchema)]
 pub struct NotificationPage {
     pub items: Vec<Notification>,
     pub page: i64,
@@ -117,13 +120,22 @@ pub struct ChatNote {
     pub link: String,
 }
 
-#[derive(Deserialize)]
+/// `ids` 또는 `all: true` / some notifications by id, or all of them.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"all": true}))]
 pub struct MarkRead {
     #[serde(default)]
     pub ids: Option<Vec<i64>>,
     #[serde(default)]
     pub all: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    /// 안 읽은 것만 / only unread ones.
+    pub unread: Option<bool>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::chat::model::Message;
+use crate::domain::error::ErrorCode;
 use crate::notifications::model::Notification;
 use crate::rentals::model::Rental;
 
@@ -64,7 +65,7 @@ pub enum ServerFrame<'a> {
     },
     Pong,
     Error {
-        code: &'a str,
+        code: ErrorCode,
         client_id: &'a Value,
         message: &'a str,
     },
@@ -133,7 +134,7 @@ mod tests {
             json!({"type": "read", "room_id": 1, "user_id": 7, "last_read_id": 42})
         );
         let err = ServerFrame::Error {
-            code: "forbidden",
+            code: ErrorCode::Forbidden,
             client_id: &json!("c-17"),
             message: "no",
         };

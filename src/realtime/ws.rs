@@ -16,6 +16,7 @@ use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::chat::model::{Message, RoomRow};
 use crate::chat::service as chat;
+use crate::domain::error::ErrorCode;
 use crate::http::extract::SocketCaller;
 use crate::http::AppError;
 use crate::realtime::hub::{CloseReason, Registration, Slot};
@@ -29,6 +30,20 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
 
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(upgrade))
+}
+
+/// 실시간 연결 / The WebSocket for chat, read receipts, notifications and rental changes
+/// (frames: api.md, WebSocket). Browsers authenticate with the session cookie, apps with
+/// `?token=<access_token>` or the bearer header.
+#[utoipa::path(get, path = "/ws", tag = "realtime", security(("bearer" = [])),
+    params(("token" = Option<String>, Query, description = "access_token (헤더 대신)")),
+    responses(
+        (status = 101, description = "웹소켓으로 전환 / switched to the WebSocket protocol"),
+        (status = 400, description = "웹소켓 업그레이드 요청이 아니에요"),
+        (status = 503, description = "접속이 너무 많아요"),
+    ))]
 pub async fn upgrade(
     State(state): State<AppState>,
     caller: SocketCaller,
@@ -103,7 +118,7 @@ async fn run(state: AppState, caller: SocketCaller, socket: WebSocket, _slot: Sl
                     last_seen = Instant::now();
                     let reply = match msg {
                         WsMessage::Text(t) => session.handle(t.as_str()).await,
-                        WsMessage::Binary(_) => Some(error_frame("validation_failed", &Value::Null, "텍스트 JSON 프레임만 받아요")),
+                        WsMessage::Binary(_) => Some(error_frame(ErrorCode::ValidationFailed, &Value::Null, "텍스트 JSON 프레임만 받아요")),
                         WsMessage::Close(_) => break,
                         _ => None,
                     };
@@ -190,11 +205,11 @@ fn ack_frame(client_id: &Value, result: Result<Message, AppError>) -> String {
             message: &message,
         }
         .to_text(),
-        Err(_) => error_frame("internal", client_id, "메시지를 저장하지 못했어요"),
+        Err(_) => error_frame(ErrorCode::Internal, client_id, "메시지를 저장하지 못했어요"),
     }
 }
 
-fn error_frame(code: &str, client_id: &Value, message: &str) -> String {
+fn error_frame(code: ErrorCode, client_id: &Value, message: &str) -> String {
     ServerFrame::Error {
         code,
         client_id,
@@ -204,18 +219,14 @@ fn error_frame(code: &str, client_id: &Value, message: &str) -> String {
 }
 
 fn app_error_frame(e: &AppError, client_id: &Value) -> String {
-    let message = match e {
-        AppError::Internal(_) => "서버에 문제가 생겼어요".to_string(),
-        other => other.to_string(),
-    };
-    error_frame(e.code(), client_id, &message)
+    error_frame(e.code(), client_id, &e.public_message())
 }
 
 impl Session {
     async fn handle(&mut self, text: &str) -> Option<String> {
         if text.len() > MAX_FRAME {
             return Some(error_frame(
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 &Value::Null,
                 "프레임이 너무 커요",
             ));
@@ -233,7 +244,11 @@ impl Session {
                         e.to_string().split(" at line ").next().unwrap_or("")
                     )
                 };
-                return Some(error_frame("validation_failed", &id.client_id, &problem));
+                return Some(error_frame(
+                    ErrorCode::ValidationFailed,
+                    &id.client_id,
+                    &problem,
+                ));
             }
         };
         match frame {

@@ -11,9 +11,11 @@ const CSV: &str = include_str!("../../assets/regions-kr.csv");
 pub const QUERY_MAX_CHARS: usize = 40;
 pub const QUERY_MAX_WORDS: usize = 4;
 
-#[derive(Clone, Debug, Serialize)]
+/// 행정구역 / a Korean region: 1 시·도, 2 시·군·구, 3 읍·면·동.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Region {
     pub code: String,
+    #[schema(minimum = 1, maximum = 3)]
     pub level: i64,
     pub name: String,
     pub lat: f64,
@@ -23,7 +25,7 @@ pub struct Region {
     pub short: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RegionRef {
     pub code: String,
     pub name: String,

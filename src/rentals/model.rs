@@ -1,15 +1,16 @@
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::PublicUser;
 use crate::catalog::model::ItemSummary;
-use crate::clock::{opt_ts, Ts, DAY_MS};
+use crate::clock::{opt_ts, Rfc3339Time, Ts, DAY_MS};
 
 pub const REVIEW_MAX: usize = 300;
 pub const REVIEW_HIDDEN_FOR_MS: i64 = 14 * DAY_MS;
 pub const MAX_PERIOD_MS: i64 = 366 * DAY_MS;
 
 /// A rental's state (api.md, Rentals), with its wire and stored name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RentalStatus {
     Requested,
@@ -121,7 +122,7 @@ impl RentalRow {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Rental {
     pub id: i64,
     pub item: ItemSummary,
@@ -208,14 +209,70 @@ impl Rental {
     }
 }
 
-#[derive(Deserialize)]
+/// 대여 요청: 기간 / the period asked for (from now on, at most a year).
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"start_at": "2030-05-01T09:00:00Z", "end_at": "2030-05-03T18:00:00Z"}))]
 pub struct RentalRequest {
-    pub start_at: String,
-    pub end_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub start_at: Rfc3339Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub end_at: Rfc3339Time,
+}
+
+/// Which side of the rentals to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    Lender,
+    Borrower,
+    #[default]
+    Any,
+}
+
+/// Rentals grouped by where they stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RentalState {
+    /// 요청됨 / requested
+    Pending,
+    /// 수락됨 / accepted, not yet returned
+    Ongoing,
+    /// 끝남 / rejected, cancelled, expired or returned
+    Closed,
+}
+
+impl RentalState {
+    pub fn statuses(self) -> &'static [RentalStatus] {
+        match self {
+            RentalState::Pending => RentalStatus::PENDING,
+            RentalState::Ongoing => RentalStatus::ONGOING,
+            RentalState::Closed => RentalStatus::CLOSED,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RentalFilter {
+    /// 기본 any
+    #[param(inline)]
+    pub role: Option<PartyRole>,
+    #[param(inline)]
+    pub state: Option<RentalState>,
+}
+
+/// `GET /items/{id}/availability`: the window to show (default: now to 180 days on).
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AvailabilityQuery {
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Rfc3339Time>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Rfc3339Time>,
 }
 
 /// An action on a rental, with its wire name (`actions` in the rental JSON).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Accept,
@@ -250,7 +307,7 @@ pub struct ReviewRow {
     pub visible_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Review {
     pub id: i64,
     pub rental_id: i64,
@@ -262,11 +319,16 @@ pub struct Review {
     pub created_at: Ts,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "content": "깨끗하게 쓰고 제때 돌려주셨어요."}))]
 pub struct ReviewInput {
+    /// 별점 1–5
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
+    /// 300자까지 / at most 300 characters.
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub content: String,
 }
 

@@ -5,10 +5,10 @@ use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::catalog::model::{Period, PriceUnit, Section};
 use crate::catalog::service as catalog;
-use crate::clock::{parse_rfc3339, Ts, DAY_MS};
+use crate::clock::{Ts, DAY_MS};
 use crate::domain::caller::{AuthUser, MaybeUser};
 use crate::domain::error::{AppError, AppResult};
-use crate::domain::page::{Page, PageReq, Params};
+use crate::domain::page::{Page, PageReq};
 use crate::events::{self, DomainEvent, RentalEvent};
 
 /// Price for the period: the item's price per unit times the units started.
@@ -100,10 +100,7 @@ pub async fn for_parties(state: &AppState, row: &RentalRow) -> AppResult<[(i64, 
 }
 
 fn period(input: &RentalRequest, now: i64) -> AppResult<(i64, i64)> {
-    let start = parse_rfc3339(&input.start_at)
-        .ok_or_else(|| AppError::field("start_at", "RFC 3339 시각이어야 해요"))?;
-    let end = parse_rfc3339(&input.end_at)
-        .ok_or_else(|| AppError::field("end_at", "RFC 3339 시각이어야 해요"))?;
+    let (start, end) = (input.start_at.0, input.end_at.0);
     if start <= now {
         return Err(AppError::field("start_at", "시작은 지금 이후여야 해요"));
     }
@@ -185,21 +182,17 @@ pub async fn get(state: &AppState, user: AuthUser, id: i64) -> AppResult<Rental>
     one_json(state, &row, Some(user.id)).await
 }
 
-pub async fn list(state: &AppState, user: AuthUser, p: &Params) -> AppResult<Page<Rental>> {
-    let page = p.page()?;
-    let role = p
-        .one_of("role", &["lender", "borrower", "any"])?
-        .unwrap_or("any");
-    let statuses: &[RentalStatus] = match p.one_of("state", &["pending", "ongoing", "closed"])? {
-        Some("pending") => RentalStatus::PENDING,
-        Some("ongoing") => RentalStatus::ONGOING,
-        Some("closed") => RentalStatus::CLOSED,
-        _ => &[],
-    };
+pub async fn list(
+    state: &AppState,
+    user: AuthUser,
+    filter: RentalFilter,
+    page: PageReq,
+) -> AppResult<Page<Rental>> {
+    let statuses = filter.state.map_or(&[][..], RentalState::statuses);
     let (rows, total) = store::list(
         &state.db,
         user.id,
-        role,
+        filter.role.unwrap_or_default(),
         statuses,
         page.per_page,
         page.offset(),
@@ -216,9 +209,8 @@ pub async fn transition(
     state: &AppState,
     user: AuthUser,
     id: i64,
-    action: &str,
+    action: Action,
 ) -> AppResult<Rental> {
-    let action = Action::parse(action).ok_or_else(AppError::not_found)?;
     let row = store::get(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -338,20 +330,12 @@ pub async fn availability(
     state: &AppState,
     viewer: MaybeUser,
     item_id: i64,
-    p: &Params,
+    q: AvailabilityQuery,
 ) -> AppResult<Vec<Period>> {
     catalog::visible_item(state, viewer.0, item_id).await?;
     let now = state.clock.now_ms();
-    let parse = |name: &str| -> AppResult<Option<i64>> {
-        match p.str(name) {
-            None => Ok(None),
-            Some(s) => parse_rfc3339(s)
-                .map(Some)
-                .ok_or_else(|| AppError::field(name, "RFC 3339 시각이어야 해요")),
-        }
-    };
-    let from = parse("from")?.unwrap_or(now);
-    let to = parse("to")?.unwrap_or(from + 180 * DAY_MS);
+    let from = q.from.map_or(now, |t| t.0);
+    let to = q.to.map_or(from + 180 * DAY_MS, |t| t.0);
     if to <= from {
         return Err(AppError::field("to", "to는 from보다 뒤여야 해요"));
     }
@@ -412,11 +396,13 @@ pub async fn review(
     if !row.is_party(user.id) {
         return Err(AppError::forbidden());
     }
+    // The limit holds for what was sent.
+    let sent = input.content.chars().count();
     let content = input.content.trim().to_string();
     let mut p = crate::domain::error::Problems::default();
     p.check((1..=5).contains(&input.rating), "rating", "별점은 1–5예요");
     p.check(
-        content.chars().count() <= REVIEW_MAX,
+        sent <= REVIEW_MAX,
         "content",
         "후기는 300자까지 쓸 수 있어요",
     );

@@ -183,16 +183,16 @@ pub async fn accepted_between(
 pub async fn list(
     db: &Db,
     user: i64,
-    role: &str,
+    role: PartyRole,
     statuses: &[RentalStatus],
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<RentalRow>, i64)> {
     let mut f = Filter::default();
     match role {
-        "lender" => f.push("lender_id = ?", vec![Arg::Int(user)]),
-        "borrower" => f.push("borrower_id = ?", vec![Arg::Int(user)]),
-        _ => f.push(
+        PartyRole::Lender => f.push("lender_id = ?", vec![Arg::Int(user)]),
+        PartyRole::Borrower => f.push("borrower_id = ?", vec![Arg::Int(user)]),
+        PartyRole::Any => f.push(
             "(lender_id = ? OR borrower_id = ?)",
             vec![Arg::Int(user), Arg::Int(user)],
         ),

@@ -11,6 +11,7 @@ mod pages;
 mod session;
 mod view;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -119,6 +120,28 @@ impl FromRequestParts<AppState> for Ctx {
             }
         }
         Ok(ctx)
+    }
+}
+
+/// A page's query string, read leniently: any URL shows a sensible page (unknown values fall
+/// back to defaults) instead of an error.
+pub struct QueryMap(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let map = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+        Ok(QueryMap(map))
+    }
+}
+
+impl QueryMap {
+    /// A non-empty value, trimmed.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 }
 

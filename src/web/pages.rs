@@ -1,5 +1,4 @@
 //! HTML page handlers: parse, call the same service functions as the API, render a template.
-use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -7,13 +6,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::view::{self, Card, RentalView, ReviewView};
+use super::QueryMap;
 use super::{assets, session, Ctx};
 use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::catalog::model::{Category, Image, ItemStatus, Section};
+use crate::catalog::model::{ItemFilter, StatusFilter};
 use crate::catalog::service as catalog;
-use crate::http::params::{PageReq, Params};
+use crate::domain::page::{Bounded, PageReq};
 use crate::http::AppError;
+use crate::rentals::model::{RentalFilter, RentalState};
 use crate::{chat, moderation, notifications, rentals};
 
 const PER_PAGE: i64 = 12;
@@ -91,16 +93,6 @@ fn parse_id(ctx: &Ctx, raw: &str) -> Result<i64, Response> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ctx.fail(AppError::not_found()))
-}
-
-fn params(pairs: &[(&str, String)]) -> Params {
-    Params(
-        pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<HashMap<_, _>>(),
-    )
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -195,7 +187,7 @@ const RANGES: &[(&str, &str, i64)] = &[
 pub async fn home(
     State(state): State<AppState>,
     ctx: Ctx,
-    p: Params,
+    p: QueryMap,
 ) -> Result<Response, Response> {
     let now = state.clock.now_ms();
     let me = match ctx.user {
@@ -236,18 +228,25 @@ pub async fn home(
         .find(|(k, _, _)| *k == range)
         .map(|r| r.2)
         .unwrap_or(0);
-    let mut query = vec![
-        ("section", section.to_string()),
-        ("category", category.clone()),
-        ("q", q.clone()),
-        ("page", page.to_string()),
-        ("per_page", PER_PAGE.to_string()),
-    ];
+    let mut filter = ItemFilter {
+        section: Some(if section == "borrow" {
+            Section::Borrow
+        } else {
+            Section::Lend
+        }),
+        category: Some(category.clone()).filter(|c| !c.is_empty()),
+        q: Some(q.clone()).filter(|q| !q.is_empty()),
+        ..Default::default()
+    };
     if let (Some(r), true) = (&region, radius > 0) {
-        query.push(("region", r.code.clone()));
-        query.push(("radius_km", radius.to_string()));
+        filter.region = Some(r.code.clone());
+        filter.radius_km = Bounded::new(radius).ok();
     }
-    let list = catalog::list(&state, ctx.user, &params(&query))
+    let req = PageReq {
+        page,
+        per_page: PER_PAGE,
+    };
+    let list = catalog::list(&state, ctx.user, &filter, req)
         .await
         .map_err(|e| ctx.fail(e))?;
     let range_param = if range == default_range {
@@ -456,7 +455,7 @@ struct ItemFormPage {
 pub async fn new_item(
     State(state): State<AppState>,
     ctx: Ctx,
-    p: Params,
+    p: QueryMap,
 ) -> Result<Response, Response> {
     let user = ctx.require()?;
     let me = accounts::private_user(&state, user.id)
@@ -571,11 +570,15 @@ pub async fn user(
     let items = catalog::list(
         &state,
         ctx.user,
-        &params(&[
-            ("owner", id.to_string()),
-            ("per_page", "24".into()),
-            ("status", "any".into()),
-        ]),
+        &ItemFilter {
+            owner: Bounded::new(id).ok(),
+            status: Some(StatusFilter::Any),
+            ..Default::default()
+        },
+        PageReq {
+            page: 1,
+            per_page: 24,
+        },
     )
     .await
     .map_err(|e| ctx.fail(e))?;
@@ -622,7 +625,11 @@ const TABS: &[(&str, &str)] = &[
     ("items", "내 물품"),
 ];
 
-pub async fn me(State(state): State<AppState>, ctx: Ctx, p: Params) -> Result<Response, Response> {
+pub async fn me(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: QueryMap,
+) -> Result<Response, Response> {
     let user = ctx.require()?;
     let now = state.clock.now_ms();
     let me = accounts::private_user(&state, user.id)
@@ -654,12 +661,12 @@ pub async fn me(State(state): State<AppState>, ctx: Ctx, p: Params) -> Result<Re
             let list = catalog::list(
                 &state,
                 Some(user),
-                &params(&[
-                    ("owner", user.id.to_string()),
-                    ("status", "any".into()),
-                    ("page", page.to_string()),
-                    ("per_page", PER_PAGE.to_string()),
-                ]),
+                &ItemFilter {
+                    owner: Bounded::new(user.id).ok(),
+                    status: Some(StatusFilter::Any),
+                    ..Default::default()
+                },
+                req,
             )
             .await
             .map_err(|e| ctx.fail(e))?;
@@ -667,22 +674,18 @@ pub async fn me(State(state): State<AppState>, ctx: Ctx, p: Params) -> Result<Re
             (Vec::new(), cards, list.total)
         }
         t => {
-            let state_param = match t {
-                "done" => "closed",
-                "requests" => "pending",
-                _ => "ongoing",
+            let wanted = match t {
+                "done" => RentalState::Closed,
+                "requests" => RentalState::Pending,
+                _ => RentalState::Ongoing,
             };
-            let list = rentals::service::list(
-                &state,
-                user,
-                &params(&[
-                    ("state", state_param.into()),
-                    ("page", page.to_string()),
-                    ("per_page", PER_PAGE.to_string()),
-                ]),
-            )
-            .await
-            .map_err(|e| ctx.fail(e))?;
+            let filter = RentalFilter {
+                role: None,
+                state: Some(wanted),
+            };
+            let list = rentals::service::list(&state, user, filter, req)
+                .await
+                .map_err(|e| ctx.fail(e))?;
             let rows: Vec<RentalView> = list.items.iter().map(|r| view::rental(user, r)).collect();
             (rows, Vec::new(), list.total)
         }
@@ -929,7 +932,7 @@ struct NotificationsPage {
 pub async fn notifications(
     State(state): State<AppState>,
     ctx: Ctx,
-    p: Params,
+    p: QueryMap,
 ) -> Result<Response, Response> {
     let user = ctx.require()?;
     let now = state.clock.now_ms();

@@ -540,7 +540,7 @@ async fn health_readiness_metrics_and_openapi() {
         .contains("egd_http_requests_total"));
     let (s, doc) = app.get("/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/items/{id}"]["patch"].is_object());
     app.stop().await;
 }
