@@ -421,7 +421,7 @@ pub struct BookmarkState {
 /// An admin's new or changed category (every field optional on update).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"slug": "kids", "name": "유아동", "sort_order": 50}))]
+#[schema(example = json!({"slug": "instruments", "name": "악기", "sort_order": 55}))]
 pub struct CategoryInput {
     #[serde(default)]
     pub slug: Option<String>,

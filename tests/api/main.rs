@@ -8,6 +8,7 @@ mod chat;
 mod isolation;
 mod migrations;
 mod moderation;
+mod openapi;
 mod outage;
 mod realtime;
 mod rentals;

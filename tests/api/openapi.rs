@@ -1,0 +1,262 @@
+//! The OpenAPI document: generated from the same definitions as the router, so it lists exactly
+//! the contract's routes, every documented operation is served, and its examples are accepted.
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// The contract's routes (api.md) that this release serves, under `/api/v1`.
+const CONTRACT: &[(&str, &str)] = &[
+    ("post", "/auth/signup"),
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/logout"),
+    ("get", "/me"),
+    ("patch", "/me"),
+    ("delete", "/me"),
+    ("put", "/me/avatar"),
+    ("post", "/me/password"),
+    ("get", "/me/bookmarks"),
+    ("get", "/users/{id}"),
+    ("get", "/users/{id}/reviews"),
+    ("get", "/regions"),
+    ("get", "/regions/{code}"),
+    ("get", "/categories"),
+    ("get", "/items"),
+    ("post", "/items"),
+    ("get", "/items/{id}"),
+    ("patch", "/items/{id}"),
+    ("delete", "/items/{id}"),
+    ("post", "/items/{id}/images"),
+    ("put", "/items/{id}/images/order"),
+    ("delete", "/items/{id}/images/{image_id}"),
+    ("put", "/items/{id}/bookmark"),
+    ("delete", "/items/{id}/bookmark"),
+    ("get", "/items/{id}/availability"),
+    ("post", "/items/{id}/reports"),
+    ("post", "/items/{id}/chats"),
+    ("post", "/items/{id}/rentals"),
+    ("get", "/rentals"),
+    ("get", "/rentals/{id}"),
+    ("post", "/rentals/{id}/accept"),
+    ("post", "/rentals/{id}/reject"),
+    ("post", "/rentals/{id}/cancel"),
+    ("post", "/rentals/{id}/return"),
+    ("post", "/rentals/{id}/reviews"),
+    ("get", "/chats"),
+    ("get", "/chats/{room_id}"),
+    ("get", "/chats/{room_id}/messages"),
+    ("post", "/chats/{room_id}/messages"),
+    ("post", "/chats/{room_id}/read"),
+    ("get", "/notifications"),
+    ("post", "/notifications/read"),
+    ("post", "/feedback"),
+    ("get", "/admin/reports"),
+    ("post", "/admin/reports/{id}/resolve"),
+    ("get", "/admin/feedback"),
+    ("post", "/admin/categories"),
+    ("patch", "/admin/categories/{id}"),
+    ("delete", "/admin/categories/{id}"),
+    ("post", "/admin/users/{id}/suspend"),
+    ("post", "/admin/users/{id}/unsuspend"),
+    ("post", "/admin/items/{id}/restore"),
+    ("get", "/ws"),
+    ("get", "/openapi.json"),
+];
+
+const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            if item.get(*m).is_some() {
+                out.push((m.to_string(), path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn the_document_lists_exactly_the_contracts_routes() {
+    let app = TestApp::spawn().await;
+    let (s, doc) = app.get("/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut want: Vec<(String, String)> = CONTRACT
+        .iter()
+        .map(|(m, p)| (m.to_string(), format!("/api/v1{p}")))
+        .collect();
+    want.sort();
+    assert_eq!(operations(&doc), want);
+    // Every operation has a unique id, a tag, a success response and the error shape on errors.
+    let mut ids = std::collections::HashSet::new();
+    for (m, p) in operations(&doc) {
+        let op = &doc["paths"][&p][&m];
+        assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "{m} {p}");
+        assert!(op["tags"][0].is_string(), "{m} {p}");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.keys().any(|k| k.starts_with('1') || k.starts_with('2')), "{m} {p}");
+        for (code, r) in responses {
+            if code.starts_with('4') || code.starts_with('5') {
+                assert_eq!(
+                    r["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{m} {p} {code}"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// The router answers every documented operation itself: none falls to the API's 404 fallback
+/// or its 405 (which would mean the document describes a route the router does not have).
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = app.get("/openapi.json", None).await;
+    for (m, p) in operations(&doc) {
+        let path = p
+            .replace("{id}", "1")
+            .replace("{image_id}", "1")
+            .replace("{room_id}", "1")
+            .replace("{code}", "1144069000");
+        let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
+        let resp = app
+            .client
+            .request(method, format!("{}{}", app.addr, path))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
+        assert_ne!(body["error"]["message"], "없는 API 경로예요", "{m} {p}");
+        let documented = doc["paths"][&p][&m]["responses"]
+            .get(status.as_str())
+            .is_some();
+        assert!(documented, "{m} {p} answered {status}, which is not documented");
+    }
+    app.stop().await;
+}
+
+fn example(doc: &Value, schema: &str) -> Value {
+    let e = doc["components"]["schemas"][schema]["example"].clone();
+    assert!(e.is_object(), "{schema} has no example");
+    e
+}
+
+/// Every example body in the document is accepted by the server, on the route it belongs to.
+#[tokio::test]
+async fn the_documents_examples_are_accepted() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = app.get("/openapi.json", None).await;
+    let with_examples: Vec<String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| s.get("example").is_some())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut tried = Vec::new();
+    let mut ex = |name: &str| {
+        tried.push(name.to_string());
+        example(&doc, name)
+    };
+
+    // Sign-up from the field examples (the schema's properties carry them).
+    let props = &doc["components"]["schemas"]["SignupInput"]["properties"];
+    let signup: serde_json::Map<String, Value> = props
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v["example"].clone()))
+        .collect();
+    let (s, body) = app.post("/auth/signup", None, Value::Object(signup)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let owner = body["access_token"].as_str().unwrap().to_string();
+    let login = json!({
+        "email": doc["components"]["schemas"]["LoginInput"]["properties"]["email"]["example"],
+        "password": doc["components"]["schemas"]["LoginInput"]["properties"]["password"]["example"],
+    });
+    let (s, body) = app.post("/auth/login", None, login).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    let (s, item) = app.post("/items", Some(&owner), ex("NewItem")).await;
+    assert_eq!(s, StatusCode::CREATED, "{item}");
+    let item_id = item["id"].as_i64().unwrap();
+    let (s, body) = app
+        .patch(&format!("/items/{item_id}"), Some(&owner), ex("ItemPatch"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    let neighbour = app.signup("이웃사촌").await;
+    let room = app.open_chat(&neighbour, item_id).await;
+    let (s, body) = app
+        .post(
+            &format!("/chats/{room}/messages"),
+            Some(&neighbour.token),
+            ex("SendInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+
+    let (s, rental) = app
+        .post(
+            &format!("/items/{item_id}/rentals"),
+            Some(&neighbour.token),
+            ex("RentalRequest"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{rental}");
+    let rental_id = rental["id"].as_i64().unwrap();
+    for action in ["accept", "return"] {
+        let (s, body) = app
+            .post(&format!("/rentals/{rental_id}/{action}"), Some(&owner), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{action}: {body}");
+    }
+    let (s, body) = app
+        .post(
+            &format!("/rentals/{rental_id}/reviews"),
+            Some(&neighbour.token),
+            ex("ReviewInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+
+    let (s, body) = app
+        .post(
+            &format!("/items/{item_id}/reports"),
+            Some(&neighbour.token),
+            ex("ReportInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post("/feedback", Some(&neighbour.token), ex("FeedbackInput"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post("/notifications/read", Some(&owner), ex("MarkRead"))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+
+    let admin = app.signup("관리자").await;
+    app.make_admin(&admin).await;
+    let (s, body) = app
+        .post("/admin/categories", Some(&admin.token), ex("CategoryInput"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+
+    let mut tried = tried;
+    tried.sort();
+    tried.dedup();
+    let mut with_examples = with_examples;
+    with_examples.sort();
+    assert_eq!(tried, with_examples, "every example is tried");
+    app.stop().await;
+}
