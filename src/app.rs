@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/media/{*key}", get(media::api::serve))
+        .merge(web::api_docs::router())
         .merge(web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -13,6 +13,11 @@ use sha2::{Digest, Sha256};
 
 /// In dependency order: an asset may only refer to assets listed before it.
 const FILES: &[(&str, &[u8])] = &[
+    // Vendored (see its README.txt): first, so the start-up rewriting below never touches it.
+    (
+        "vendor/rapidoc/rapidoc-min.js",
+        include_bytes!("../../static/vendor/rapidoc/rapidoc-min.js"),
+    ),
     (
         "fonts/Pretendard-Regular.subset.woff2",
         include_bytes!("../../static/fonts/Pretendard-Regular.subset.woff2"),
@@ -23,6 +28,7 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("icon.svg", include_bytes!("../../static/icon.svg")),
     ("app.css", include_bytes!("../../static/app.css")),
+    ("api-docs.css", include_bytes!("../../static/api-docs.css")),
     ("theme.js", include_bytes!("../../static/theme.js")),
     ("lib.js", include_bytes!("../../static/lib.js")),
     ("app.js", include_bytes!("../../static/app.js")),
@@ -38,6 +44,7 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../static/notifications.js"),
     ),
     ("admin.js", include_bytes!("../../static/admin.js")),
+    ("api-docs.js", include_bytes!("../../static/api-docs.js")),
 ];
 
 pub struct Asset {

@@ -6,6 +6,7 @@
 
 // Page helpers return a ready `Response` as their error: that is what a handler sends back.
 #![allow(clippy::result_large_err)]
+pub mod api_docs;
 mod assets;
 mod pages;
 mod session;
