@@ -63,13 +63,13 @@ test('/api/docs renders the OpenAPI document with the vendored viewer, offline a
   assert.equal(await docs.getAttribute('spec-url'), '/api/v1/openapi.json');
   await page.locator('body[data-docs=ready]').waitFor({ state: 'attached' });
   // Operations from the document: the title, summaries in the navigation, paths in the body.
-  await docs.getByText('egodaeyeo API').first().waitFor();
-  await docs.getByText('List and search items').first().waitFor();
+  await docs.getByText('이거대여 API').first().waitFor();
+  await docs.getByText('물품 목록과 검색').first().waitFor();
   await docs.getByText('/api/v1/items', { exact: true }).first().waitFor();
   await docs.getByText('/api/v1/rentals/{id}/accept', { exact: true }).waitFor();
 
   // The navigation jumps to an operation.
-  const link = docs.locator('[data-action=navigate]', { hasText: 'Request a rental' });
+  const link = docs.locator('[data-action=navigate]', { hasText: '대여 요청 / Ask to rent' });
   const target = await link.getAttribute('data-content-id');
   await link.click();
   const op = docs.locator(`[id="${target}"]`);
