@@ -15,9 +15,10 @@ step() { printf '\n=== %s\n' "$*"; }
 SCHEMATHESIS_VERSION=4.32.5 # pinned with its dependencies in .ci/schemathesis/requirements.txt
 SEED=${SCHEMATHESIS_SEED:-20261124}
 VENV=${XDG_CACHE_HOME:-$HOME/.cache}/egd-schemathesis
-# Cases per operation and phase. With 100, both runs together take about a minute on 2 cores
-# (debug server; measured 2026-11). The time limits only stop a run that hangs or runs away:
-# a run stopped by one fails the step, so the step stays under 6 minutes.
+# Cases per operation in the fuzzing phase and scenarios in the stateful phase (the coverage phase
+# walks the schema once). With 100, both runs together take about a minute on 2 cores, debug
+# server included. The time limits only stop a run that hangs or runs away; a run stopped by one
+# fails the step, so the step (the release build aside) stays under 6 minutes.
 MAX_EXAMPLES=100
 USER_RUN_LIMIT=200 # seconds
 ADMIN_RUN_LIMIT=80 # seconds
@@ -156,6 +157,18 @@ fuzz() {
   fi
   return "$status"
 }
+
+step "the document: valid OpenAPI, and a client generated from it type-checks"
+curl -fsS "$BASE/api/v1/openapi.json" -o "$DATA/openapi.json"
+"$VENV/bin/openapi-spec-validator" "$DATA/openapi.json"
+(
+  cd "$ROOT/.ci/openapi-client"
+  npm ci --no-audit --no-fund --silent
+  cp "$DATA/openapi.json" openapi.json
+  npx --no-install openapi-typescript ./openapi.json -o ./schema.d.ts
+  npx --no-install tsc --noEmit -p .
+  echo "openapi-typescript client: tsc OK"
+)
 
 step "seed $SEED (replay: SCHEMATHESIS_SEED=$SEED bash .ci/schemathesis.sh)"
 STATUS=0

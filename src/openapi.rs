@@ -37,8 +37,113 @@ pub const BEARER: &str = "bearer";
 )]
 pub struct ApiDoc;
 
+/// Follow-up operations a client (and the fuzzer's stateful phase) can take with an id from a
+/// response: (operation, status, operations it leads to, their parameter, where the value is).
+const LINKS: &[(&str, &str, &[&str], &str, &str)] = &[
+    (
+        "catalog_create",
+        "201",
+        &[
+            "catalog_detail",
+            "catalog_update",
+            "catalog_delete",
+            "catalog_add_images",
+            "catalog_bookmark",
+            "catalog_unbookmark",
+            "catalog_reorder_images",
+            "rentals_availability",
+            "rentals_request",
+            "chat_open_room",
+            "moderation_report",
+        ],
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "chat_open_room",
+        "201",
+        &["chat_room", "chat_messages", "chat_send", "chat_read"],
+        "room_id",
+        "$response.body#/id",
+    ),
+    (
+        "rentals_request",
+        "201",
+        &[
+            "rentals_get",
+            "rentals_accept",
+            "rentals_reject",
+            "rentals_cancel",
+            "rentals_mark_returned",
+            "rentals_review",
+        ],
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "moderation_admin_create_category",
+        "201",
+        &[
+            "moderation_admin_update_category",
+            "moderation_admin_delete_category",
+        ],
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "accounts_signup",
+        "201",
+        &["accounts_user", "accounts_user_reviews"],
+        "id",
+        "$response.body#/user/id",
+    ),
+];
+
+fn links(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let id = op["operationId"].as_str().unwrap_or("").to_string();
+            for (from, status, to, param, expr) in LINKS {
+                if *from != id {
+                    continue;
+                }
+                let links: Map<String, Value> = to
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.to_string(),
+                            json!({"operationId": t, "parameters": {*param: expr}}),
+                        )
+                    })
+                    .collect();
+                op["responses"][*status]["links"] = Value::Object(links);
+            }
+        }
+    }
+}
+
+/// Whether a `$ref`'d body schema has no required field (the body may then be left out: an empty
+/// body reads as `{}`).
+fn all_optional(doc: &Value, body: &Value) -> bool {
+    let Some(name) = body["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    else {
+        return false;
+    };
+    let schema = &doc["components"]["schemas"][name];
+    schema["type"] == "object" && schema["required"].as_array().is_none_or(|r| r.is_empty())
+}
+
 /// Statuses every route may answer, by what the route takes; each with the error shape.
 fn conventions(doc: &mut Value) {
+    let snapshot = doc.clone();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -56,6 +161,19 @@ fn conventions(doc: &mut Value) {
                 op["operationId"] = json!(format!("{tag}_{id}"));
             }
             let has_body = op.get("requestBody").is_some();
+            if let Some(body) = op.get_mut("requestBody") {
+                if all_optional(&snapshot, body) {
+                    body["required"] = json!(false);
+                }
+            }
+            // An empty value counts as absent (HTML forms send every field).
+            if let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in ps.iter_mut() {
+                    if p["in"] == "query" && p["required"] != true {
+                        p["allowEmptyValue"] = json!(true);
+                    }
+                }
+            }
             let has_query = op
                 .get("parameters")
                 .and_then(Value::as_array)
@@ -156,6 +274,7 @@ pub fn finish(doc: utoipa::openapi::OpenApi) -> Value {
         }
     });
     conventions(&mut doc);
+    links(&mut doc);
     doc
 }
 

@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "새 채팅방", body = Room),
         (status = 200, description = "이미 있던 채팅방", body = Room),
-        (status = 409, description = "내 물품이에요"),
+        (status = 400, description = "내 물품에는 채팅을 열 수 없어요"),
     ))]
 pub async fn open_room(
     State(state): State<AppState>,

@@ -34,10 +34,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let text = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        &b"{}"[..]
-    } else {
-        bytes
+    let text = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => &b"{}"[..],
+        // Every body is an object; serde would also read a struct from an array (`[null]`).
+        Some(b'{') => bytes,
+        Some(_) if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
+            return Err(AppError::field("body", "JSON 객체여야 해요"));
+        }
+        Some(_) => bytes,
     };
     let de = &mut serde_json::Deserializer::from_slice(text);
     serde_path_to_error::deserialize(de).map_err(|err| {

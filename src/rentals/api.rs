@@ -34,7 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = RentalRequest,
     responses(
         (status = 201, body = Rental),
-        (status = 409, description = "내 물품이거나, 대여할 수 없거나, 기간이 겹쳐요"),
+        (status = 403, description = "내 물품에는 요청할 수 없어요"),
+        (status = 409, description = "대여할 수 없는 상태이거나 기간이 겹쳐요"),
     ))]
 pub async fn request(
     State(state): State<AppState>,

@@ -260,3 +260,35 @@ async fn the_documents_examples_are_accepted() {
     assert_eq!(tried, with_examples, "every example is tried");
     app.stop().await;
 }
+
+/// Found by schemathesis: serde reads a struct from a JSON array, so `[null, null]` was a valid
+/// "patch" of nothing (200) on every all-optional body. Bodies are objects or a 400.
+#[tokio::test]
+async fn bodies_that_are_not_objects_are_refused() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("배열거절").await;
+    let item = app
+        .create_item(
+            &owner,
+            json!({"section": "lend", "category_id": 1, "title": "자전거 펌프"}),
+        )
+        .await;
+    let id = item["id"].as_i64().unwrap();
+    let admin = app.signup("배열관리").await;
+    app.make_admin(&admin).await;
+    for (path, token) in [
+        (format!("/items/{id}"), &owner.token),
+        ("/me".to_string(), &owner.token),
+        ("/admin/categories/1".to_string(), &admin.token),
+    ] {
+        for body in [json!([null, null]), json!([]), json!("x"), json!(7)] {
+            let (s, b) = app.patch(&path, Some(token), body.clone()).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{path} {body}: {b}");
+            assert_eq!(b["error"]["fields"]["body"], "JSON 객체여야 해요");
+        }
+        // An absent body is still "change nothing".
+        let (s, _) = app.call(Method::PATCH, &path, Some(token), None).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+    }
+    app.stop().await;
+}
