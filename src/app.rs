@@ -1,6 +1,5 @@
 //! Application state and router assembly.
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::routing::get;
@@ -27,38 +26,7 @@ use crate::{
     rentals, web,
 };
 
-pub struct Inner {
-    pub config: Config,
-    pub db: Db,
-    pub regions: Regions,
-    pub media: Media,
-    pub tokens: TokenKeys,
-    pub clock: Clock,
-    pub throttle: Throttle,
-    /// argon2 on its own threads with a bounded queue (see `accounts::hashing`).
-    pub hashing: crate::blocking::BoundedPool,
-    pub metrics: Metrics,
-    pub realtime: Realtime,
-    pub chat_writer: chat::writer::ChatWriter,
-    pub views: catalog::views::ViewCounter,
-    pub cache: catalog::cache::CatalogCache,
-    /// Bumped by every state-changing request: what the micro-caches were made under.
-    pub writes: crate::cache::Generation,
-    /// Public profiles, cached like the catalog.
-    pub profiles: crate::cache::MicroCache<i64, crate::accounts::model::PublicUser>,
-    /// Base for absolute links (media URLs, Origin checks).
-    pub public_url: String,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+pub use crate::state::{AppState, Inner};
 
 fn public_url(config: &Config, bound: SocketAddr) -> String {
     if let Some(url) = config.public_url.as_deref().filter(|u| !u.is_empty()) {
@@ -93,7 +61,7 @@ pub async fn build_state(
     let media = Media::from_config(&config, &public_url)?;
     let namespace = crate::accounts::tokens::hash_token(&secret)[..12].to_string();
     let realtime = Realtime::start(config.redis_url.as_deref(), &namespace).await?;
-    let chat_writer = chat::writer::ChatWriter::start(db.clone());
+    let chat_writer = chat::writer::ChatWriter::start(db.clone(), clock.clone());
     let state = AppState(Arc::new(Inner {
         throttle: Throttle::new(config.rate_limit),
         hashing: accounts::hashing::pool(),
@@ -111,8 +79,8 @@ pub async fn build_state(
         writes: Default::default(),
         profiles: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
         public_url,
+        rental_facts: Arc::new(rentals::service::Facts),
     }));
-    state.chat_writer.attach(&state);
     Ok(state)
 }
 
@@ -175,6 +143,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let scheduler = rentals::scheduler::spawn(state.clone());
+    // Delivery and notifications of committed chat batches; aborted on shutdown, so the state
+    // (which owns the writer) is not kept alive by its own consumer.
+    let delivery = state
+        .chat_writer
+        .take_committed()
+        .map(|rx| tokio::spawn(chat::writer::after_commit(state.clone(), rx)));
     let maintenance = spawn_maintenance(state.clone());
     let app = router(state.clone());
     let closing = state.clone();
@@ -197,6 +171,9 @@ pub async fn serve(
     .await?;
     scheduler.abort();
     maintenance.abort();
+    if let Some(d) = delivery {
+        d.abort();
+    }
     catalog::service::flush_views(&state).await;
     Ok(())
 }

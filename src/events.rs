@@ -1,8 +1,8 @@
 //! Domain events: a domain says what happened; the others react. The rentals service never
 //! writes chat rows or notifications itself.
-use crate::app::AppState;
 use crate::notifications::model::NotificationKind;
 use crate::rentals::model::RentalRow;
+use crate::state::AppState;
 use crate::{chat, notifications, rentals};
 
 /// What happened to a rental, with its wire name (the system message's `event.type`).

@@ -20,4 +20,5 @@ pub mod realtime;
 pub mod regions;
 pub mod rentals;
 pub mod seed;
+pub mod state;
 pub mod web;

@@ -6,8 +6,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::app::AppState;
 use crate::http::AppError;
+use crate::state::AppState;
 
 #[derive(Default)]
 pub struct Metrics {

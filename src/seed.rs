@@ -9,11 +9,11 @@ use rand::{Rng, SeedableRng};
 
 use crate::accounts::service::hash_password;
 use crate::accounts::store as accounts_store;
-use crate::app::AppState;
 use crate::catalog::model::{ItemFields, PriceUnit, Section};
 use crate::catalog::store as catalog_store;
 use crate::clock::{DAY_MS, HOUR_MS};
 use crate::media;
+use crate::state::AppState;
 
 pub const DEMO_PASSWORD: &str = "demo1234";
 /// Marks a database that already has the demo data (settings table).

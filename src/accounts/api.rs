@@ -8,13 +8,13 @@ use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
-use crate::app::AppState;
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr, MaybeUser};
 use crate::http::query::ApiQuery;
 use crate::http::{multipart, AppResult};
 use crate::media::{ImageUpload, IMAGE_BODY};
 use crate::rentals;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, avatar) = routes!(put_avatar);

@@ -5,12 +5,12 @@ use super::limiter::Limit;
 use super::model::*;
 use super::store::{self, RefreshUse};
 use super::tokens::{hash_token, random_token, session_key};
-use crate::app::AppState;
 use crate::clock::Ts;
 use crate::domain::caller::AuthUser;
 use crate::domain::error::Problems;
 use crate::domain::error::{AppError, AppResult};
 use crate::media::{self, image};
+use crate::state::AppState;
 
 const BAD_LOGIN: &str = "이메일 또는 비밀번호가 맞지 않아요";
 
@@ -332,7 +332,7 @@ pub async fn private_user(state: &AppState, id: i64) -> AppResult<PrivateUser> {
     let row = store::by_id(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let stats = crate::rentals::service::review_stats(state, &[id]).await?;
+    let stats = state.rental_facts.review_stats(state, &[id]).await?;
     let public = to_public(state, &row, stats.get(&id).copied().unwrap_or_default());
     Ok(PrivateUser {
         public,
@@ -381,7 +381,7 @@ pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i6
         return Ok(out);
     }
     let rows = store::by_ids(&state.db, &ids).await?;
-    let stats = crate::rentals::service::review_stats(state, &ids).await?;
+    let stats = state.rental_facts.review_stats(state, &ids).await?;
     for r in &rows {
         let u = to_public(state, r, stats.get(&r.id).copied().unwrap_or_default());
         state.profiles.put(r.id, generation, now, u.clone());

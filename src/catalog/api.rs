@@ -8,12 +8,12 @@ use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
-use crate::app::AppState;
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, MaybeUser};
 use crate::http::query::ApiQuery;
 use crate::http::{multipart, AppError, AppResult};
 use crate::media::{ImageUpload, IMAGE_BODY};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, images) = routes!(add_images);

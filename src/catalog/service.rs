@@ -5,7 +5,6 @@ use super::cache::ViewerMarks;
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::clock::Ts;
 use crate::db::LimitedReadError;
 use crate::domain::caller::AuthUser;
@@ -13,7 +12,7 @@ use crate::domain::error::Problems;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::{Bounded, Page, PageReq};
 use crate::media::{self, image};
-use crate::rentals;
+use crate::state::AppState;
 
 /// Longest search text (`q`): 8 words of up to 40 characters are searched, anything longer is
 /// not a search.
@@ -410,7 +409,10 @@ async fn viewer_marks(state: &AppState, user: i64, item: i64) -> AppResult<Viewe
     }
     let marks = ViewerMarks {
         bookmarked: store::is_bookmarked(&state.db, user, item).await?,
-        hidden_review: rentals::service::has_hidden_review_on_item(state, item, user).await?,
+        hidden_review: state
+            .rental_facts
+            .has_hidden_review_on_item(state, item, user)
+            .await?,
     };
     state.cache.marks.put((user, item), generation, now, marks);
     Ok(marks)
@@ -452,8 +454,11 @@ async fn detail_counted(
         Some(v) => store::is_bookmarked(&state.db, v.id, id).await?,
         None => false,
     };
-    let booked = rentals::service::booked_from_now(state, id).await?;
-    let reviews = rentals::service::reviews_of_item(state, id, viewer).await?;
+    let booked = state.rental_facts.booked_from_now(state, id).await?;
+    let reviews = state
+        .rental_facts
+        .reviews_of_item(state, id, viewer)
+        .await?;
     Ok((
         ItemDetail {
             summary: summary(state, &row),

@@ -7,10 +7,10 @@ use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
-use crate::app::AppState;
 use crate::http::extract::{ApiJson, ApiPath, AuthUser};
 use crate::http::query::ApiQuery;
 use crate::http::AppResult;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::catalog::service as catalog;
 use crate::clock::Ts;
 use crate::domain::caller::AuthUser;
@@ -12,6 +11,7 @@ use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::Bounded;
 use crate::notifications;
 use crate::realtime::protocol::ServerFrame;
+use crate::state::AppState;
 
 /// Opens the caller's room about an item (or returns the existing one).
 pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppResult<(Room, bool)> {

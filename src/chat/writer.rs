@@ -2,13 +2,14 @@
 //! one transaction, then answers each sender. Nothing is acknowledged before its commit.
 //! Delivery runs in a second stage so the next batch can commit meanwhile, and notifications in a
 //! third so their writes never delay delivery.
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::{MessageRow, NewMessage};
-use crate::app::{AppState, Inner};
+use crate::clock::Clock;
 use crate::db::Db;
+use crate::state::AppState;
 
 const MAX_BATCH: usize = 512;
 /// The shortest gap between two notification runs (an idle room's first message goes at once).
@@ -16,25 +17,26 @@ const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 type Reply = oneshot::Sender<Result<MessageRow, String>>;
 
+/// Messages of one committed transaction, in storage order.
+pub type Committed = Vec<(NewMessage, MessageRow)>;
+
+/// The writer owns the database handle and the clock only; what was committed goes down a
+/// channel that `after_commit` (started by the server with the state) consumes.
 #[derive(Clone)]
 pub struct ChatWriter {
     tx: mpsc::Sender<(NewMessage, Reply)>,
-    state: Arc<OnceLock<Weak<Inner>>>,
+    committed: Arc<Mutex<Option<mpsc::UnboundedReceiver<Committed>>>>,
 }
 
 impl ChatWriter {
-    pub fn start(db: Db) -> ChatWriter {
+    pub fn start(db: Db, clock: Clock) -> ChatWriter {
         let (tx, rx) = mpsc::channel(8192);
-        let state: Arc<OnceLock<Weak<Inner>>> = Arc::new(OnceLock::new());
         let (after_tx, after_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(db, rx, after_tx, state.clone()));
-        tokio::spawn(after_commit_loop(after_rx, state.clone()));
-        ChatWriter { tx, state }
-    }
-
-    /// Connects the writer to the application once the state exists (the state owns the writer).
-    pub fn attach(&self, state: &AppState) {
-        let _ = self.state.set(Arc::downgrade(&state.0));
+        tokio::spawn(write_loop(db, clock, rx, after_tx));
+        ChatWriter {
+            tx,
+            committed: Arc::new(Mutex::new(Some(after_rx))),
+        }
     }
 
     /// Queues a message. Awaiting the receiver yields the stored row after its commit; the
@@ -46,20 +48,18 @@ impl ChatWriter {
         }
         rx
     }
-}
 
-fn clock_now(state: &OnceLock<Weak<Inner>>) -> i64 {
-    match state.get().and_then(Weak::upgrade) {
-        Some(inner) => inner.clock.now_ms(),
-        None => crate::clock::Clock::default().now_ms(),
+    /// The committed batches, for the one consumer that delivers them (taken once).
+    pub fn take_committed(&self) -> Option<mpsc::UnboundedReceiver<Committed>> {
+        self.committed.lock().ok()?.take()
     }
 }
 
 async fn write_loop(
     db: Db,
+    clock: Clock,
     mut rx: mpsc::Receiver<(NewMessage, Reply)>,
-    after: mpsc::UnboundedSender<Vec<(NewMessage, MessageRow)>>,
-    state: Arc<OnceLock<Weak<Inner>>>,
+    after: mpsc::UnboundedSender<Committed>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -71,10 +71,10 @@ async fn write_loop(
             }
         }
         let msgs: Vec<NewMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
-        let mut result = super::store::insert_batch(&db, &msgs, clock_now(&state)).await;
+        let mut result = super::store::insert_batch(&db, &msgs, clock.now_ms()).await;
         if result.as_ref().is_err_and(is_transient) {
             // A deadlock or serialization failure rolled the whole batch back: try once more.
-            result = super::store::insert_batch(&db, &msgs, clock_now(&state)).await;
+            result = super::store::insert_batch(&db, &msgs, clock.now_ms()).await;
         }
         match result {
             Ok(rows) => {
@@ -95,28 +95,23 @@ async fn write_loop(
     }
 }
 
-async fn after_commit_loop(
-    mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
-    state: Arc<OnceLock<Weak<Inner>>>,
-) {
+/// Second stage: delivery of each committed batch, while the writer commits the next; it hands
+/// the batch on to the third stage, notifications. The server runs it (and stops it on shutdown).
+pub async fn after_commit(state: AppState, mut rx: mpsc::UnboundedReceiver<Committed>) {
     let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-    tokio::spawn(notify_loop(notify_rx, state.clone()));
+    let notifier = tokio::spawn(notify_loop(notify_rx, state.clone()));
     while let Some(done) = rx.recv().await {
-        let Some(inner) = state.get().and_then(Weak::upgrade) else {
-            continue;
-        };
-        super::service::deliver(&AppState(inner), &done).await;
+        super::service::deliver(&state, &done).await;
         let _ = notify_tx.send(done);
     }
+    drop(notify_tx);
+    let _ = notifier.await;
 }
 
 /// Third stage: notifications, coalescing whatever piled up while the last write ran. Under
 /// load it runs at most every `NOTIFY_EVERY`: notification upserts share the single SQLite
 /// writer with messages, so each run delays the next message batch.
-async fn notify_loop(
-    mut rx: mpsc::UnboundedReceiver<Vec<(NewMessage, MessageRow)>>,
-    state: Arc<OnceLock<Weak<Inner>>>,
-) {
+async fn notify_loop(mut rx: mpsc::UnboundedReceiver<Committed>, state: AppState) {
     let mut last_run: Option<tokio::time::Instant> = None;
     while let Some(mut done) = rx.recv().await {
         if let Some(at) = last_run {
@@ -126,10 +121,7 @@ async fn notify_loop(
         while let Ok(more) = rx.try_recv() {
             done.extend(more);
         }
-        let Some(inner) = state.get().and_then(Weak::upgrade) else {
-            continue;
-        };
-        super::service::notify(&AppState(inner), done).await;
+        super::service::notify(&state, done).await;
     }
 }
 

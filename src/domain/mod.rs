@@ -3,3 +3,4 @@
 pub mod caller;
 pub mod error;
 pub mod page;
+pub mod ports;

@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use crate::accounts;
 use crate::accounts::service::Access;
-use crate::app::AppState;
 use crate::http::AppError;
+use crate::state::AppState;
 
 pub const ACCESS_COOKIE: &str = "egd_access";
 

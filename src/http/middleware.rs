@@ -43,7 +43,7 @@ pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
 /// log line per request: method, path, status, latency. Never the query or headers: query
 /// strings can carry tokens.
 pub async fn log_requests(
-    State(state): State<crate::app::AppState>,
+    State(state): State<crate::state::AppState>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -97,7 +97,7 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Any state-changing request may change what listings show: drop the catalog micro-cache.
 pub async fn invalidate_on_write(
-    State(state): State<crate::app::AppState>,
+    State(state): State<crate::state::AppState>,
     req: Request,
     next: Next,
 ) -> Response {

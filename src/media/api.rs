@@ -2,8 +2,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::http::AppError;
+use crate::state::AppState;
 
 /// Serves stored media. Keys are random and never rewritten, so they can be cached for a year.
 pub async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> Response {

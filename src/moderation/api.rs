@@ -8,13 +8,13 @@ use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
-use crate::app::AppState;
 use crate::catalog::model::CategoryInput;
 use crate::catalog::model::{Category, ItemDetail};
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser};
 use crate::http::query::ApiQuery;
 use crate::http::AppResult;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

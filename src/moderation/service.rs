@@ -1,13 +1,13 @@
 //! Moderation rules: one report per user per item; only admins see and act on reports.
 use super::model::*;
 use super::store;
-use crate::app::AppState;
 use crate::catalog::model::{Category, CategoryInput, ItemDetail, ItemSummary};
 use crate::catalog::service as catalog;
 use crate::domain::caller::AuthUser;
 use crate::domain::error::Problems;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::{Page, PageReq};
+use crate::state::AppState;
 
 fn admin_only(user: AuthUser) -> AppResult<()> {
     if user.is_admin() {

@@ -7,11 +7,11 @@ use utoipa_axum::routes;
 
 use super::model::*;
 use super::service;
-use crate::app::AppState;
 use crate::domain::page::PageQuery;
 use crate::http::extract::{ApiJson, AuthUser};
 use crate::http::query::ApiQuery;
 use crate::http::AppResult;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

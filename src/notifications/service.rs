@@ -3,10 +3,10 @@ use crate::realtime::protocol::ServerFrame;
 
 use super::model::*;
 use super::store;
-use crate::app::AppState;
 use crate::domain::caller::AuthUser;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::PageReq;
+use crate::state::AppState;
 
 /// The live frame of a notification, serialized once.
 fn frame(row: &NotificationRow, unread: i64) -> Option<std::sync::Arc<str>> {

@@ -13,7 +13,6 @@ use serde_json::Value;
 use tokio::time::{interval, timeout, Instant};
 
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::chat::model::{Message, RoomRow};
 use crate::chat::service as chat;
 use crate::domain::error::ErrorCode;
@@ -21,6 +20,7 @@ use crate::http::extract::SocketCaller;
 use crate::http::AppError;
 use crate::realtime::hub::{CloseReason, Registration, Slot};
 use crate::realtime::protocol::{ClientFrame, FrameId, ServerFrame};
+use crate::state::AppState;
 
 /// Client frames are small (a 1000-character message is at most ~4 KB of JSON).
 pub const MAX_FRAME: usize = 8 * 1024;

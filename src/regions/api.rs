@@ -7,10 +7,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Region;
-use crate::app::AppState;
 use crate::domain::page::Bounded;
 use crate::http::query::ApiQuery;
 use crate::http::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

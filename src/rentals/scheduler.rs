@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::store::{self, Due};
-use crate::app::AppState;
 use crate::catalog::service as catalog;
 use crate::events::{self, DomainEvent, Reminder, RentalEvent};
+use crate::state::AppState;
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

@@ -2,7 +2,6 @@
 use super::model::*;
 use super::store::{self, Accept, Insert};
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::catalog::model::{Period, PriceUnit, Section};
 use crate::catalog::service as catalog;
 use crate::clock::{Ts, DAY_MS};
@@ -10,6 +9,7 @@ use crate::domain::caller::{AuthUser, MaybeUser};
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::{Page, PageReq};
 use crate::events::{self, DomainEvent, RentalEvent};
+use crate::state::AppState;
 
 /// Price for the period: the item's price per unit times the units started.
 pub fn total_price(
@@ -495,4 +495,46 @@ pub async fn reviewed_among(
         .await?
         .into_iter()
         .collect())
+}
+
+/// Rental facts for catalog and accounts (see `domain::ports`).
+pub struct Facts;
+
+impl crate::domain::ports::RentalFacts for Facts {
+    fn booked_from_now<'a>(
+        &'a self,
+        state: &'a AppState,
+        item: i64,
+    ) -> futures_util::future::BoxFuture<'a, AppResult<Vec<Period>>> {
+        Box::pin(booked_from_now(state, item))
+    }
+
+    fn reviews_of_item<'a>(
+        &'a self,
+        state: &'a AppState,
+        item: i64,
+        viewer: Option<AuthUser>,
+    ) -> futures_util::future::BoxFuture<'a, AppResult<Vec<Review>>> {
+        Box::pin(reviews_of_item(state, item, viewer))
+    }
+
+    fn has_hidden_review_on_item<'a>(
+        &'a self,
+        state: &'a AppState,
+        item: i64,
+        user: i64,
+    ) -> futures_util::future::BoxFuture<'a, AppResult<bool>> {
+        Box::pin(has_hidden_review_on_item(state, item, user))
+    }
+
+    fn review_stats<'a>(
+        &'a self,
+        state: &'a AppState,
+        users: &'a [i64],
+    ) -> futures_util::future::BoxFuture<
+        'a,
+        AppResult<std::collections::HashMap<i64, crate::accounts::model::ReviewStats>>,
+    > {
+        Box::pin(review_stats(state, users))
+    }
 }

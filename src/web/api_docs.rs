@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::assets;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Where the page loads the document from.
 pub const SPEC_URL: &str = "/api/v1/openapi.json";

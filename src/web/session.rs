@@ -16,10 +16,10 @@ use super::pages::Layout;
 use super::Ctx;
 use crate::accounts::model::{LoginInput, SignupInput, TokenPair};
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::http::csrf;
 use crate::http::extract::ACCESS_COOKIE;
 use crate::http::AppError;
+use crate::state::AppState;
 
 pub const REFRESH_COOKIE: &str = "egd_refresh";
 const SESSION_PATH: &str = "/session";

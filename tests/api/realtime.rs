@@ -808,8 +808,17 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
         .unwrap();
     let (mut tx, mut rx) = ws.split();
     const N: usize = 4000;
+    // At most WINDOW messages unacknowledged: a burst as fast as the server commits, without
+    // the socket's bounded outbound queue overflowing when this test process is slow to read
+    // (the whole suite runs in parallel), which would end the socket before the kill.
+    const WINDOW: usize = 256;
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = acks.clone();
     let sender = tokio::spawn(async move {
         for i in 0..N {
+            while i >= seen.load(std::sync::atomic::Ordering::Relaxed) + WINDOW {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
             let f =
                 json!({"type": "send", "room_id": room, "body": format!("m{i}"), "client_id": i});
             if tx.send(WsMsg::Text(f.to_string().into())).await.is_err() {
@@ -832,6 +841,7 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
                     v["message"]["id"].as_i64().unwrap(),
                     v["message"]["body"].as_str().unwrap().to_string(),
                 ));
+                acks.store(acked.len(), std::sync::atomic::Ordering::Relaxed);
             }
         }
         if !killed && acked.len() >= 200 {
