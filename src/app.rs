@@ -116,6 +116,12 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{*key}", get(media::api::serve))
         .merge(web::api_docs::router())
         .merge(web::routes())
+        .merge(catalog::pages::router())
+        .merge(accounts::pages::router())
+        .merge(rentals::pages::router())
+        .merge(chat::pages::router())
+        .merge(notifications::pages::router())
+        .merge(moderation::pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::invalidate_on_write,

@@ -3,6 +3,7 @@ pub mod api;
 pub mod hashing;
 pub mod limiter;
 pub mod model;
+pub mod pages;
 pub mod service;
 pub mod store;
 pub mod tokens;

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod cache;
 pub mod model;
+pub mod pages;
 pub mod service;
 pub mod store;
 pub mod views;

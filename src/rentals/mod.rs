@@ -2,6 +2,7 @@
 //! them on with time.
 pub mod api;
 pub mod model;
+pub mod pages;
 pub mod scheduler;
 pub mod service;
 pub mod store;

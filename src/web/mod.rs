@@ -1,4 +1,5 @@
-//! Server-rendered pages, browser sessions and embedded static assets.
+//! What the server-rendered pages share (request context, layout, rendering, view helpers),
+//! browser sessions and embedded static assets. Each domain's pages are in its `pages.rs`.
 //!
 //! Pages are askama templates rendered from the same service functions the JSON API calls; the live
 //! parts are small ES modules under `static/` that talk to the JSON API with the session cookie and
@@ -8,9 +9,9 @@
 #![allow(clippy::result_large_err)]
 pub mod api_docs;
 mod assets;
-mod pages;
-mod session;
-mod view;
+pub(crate) mod render;
+pub(crate) mod session;
+pub(crate) mod view;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,19 +32,6 @@ use crate::http::AppError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/items/new", get(pages::new_item))
-        .route("/items/{id}", get(pages::item))
-        .route("/items/{id}/edit", get(pages::edit_item))
-        .route("/users/{id}", get(pages::user))
-        .route("/me", get(pages::me))
-        .route("/me/settings", get(pages::settings))
-        .route("/rentals/{id}", get(pages::rental))
-        .route("/chats", get(pages::chats))
-        .route("/chats/{id}", get(pages::chat))
-        .route("/notifications", get(pages::notifications))
-        .route("/feedback", get(pages::feedback))
-        .route("/admin", get(pages::admin))
         .route("/login", get(session::login_page))
         .route("/signup", get(session::signup_page))
         .route("/session/login", post(session::login))
@@ -54,7 +42,7 @@ pub fn routes() -> Router<AppState> {
             get(session::refresh_redirect).post(session::refresh),
         )
         .route("/static/{*path}", get(assets::serve))
-        .fallback(pages::not_found)
+        .fallback(render::not_found)
 }
 
 /// What every page knows about the request: the signed-in user (if any), the CSRF token for
@@ -215,7 +203,7 @@ fn error_page(ctx: &Ctx, e: AppError) -> Response {
     if let AppError::Internal(err) = &e {
         tracing::error!(error = ?err, "page error");
     }
-    pages::render_error(ctx, status, title, &message)
+    render::render_error(ctx, status, title, &message)
 }
 
 /// A panic in a page handler comes out of the panic layer as the API's JSON 500; a browser on a
@@ -242,7 +230,7 @@ pub async fn html_errors(req: axum::extract::Request, next: axum::middleware::Ne
             secure: false,
             stale_cookie: false,
         };
-        return pages::render_error(
+        return render::render_error(
             &ctx,
             StatusCode::INTERNAL_SERVER_ERROR,
             "잠시 문제가 생겼어요",

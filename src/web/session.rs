@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::pages::Layout;
+use super::render::Layout;
 use super::Ctx;
 use crate::accounts::model::{LoginInput, SignupInput, TokenPair};
 use crate::accounts::service as accounts;
@@ -127,7 +127,7 @@ fn csrf_passes(state: &AppState, headers: &HeaderMap, form_token: Option<&str>) 
 }
 
 fn csrf_failed(ctx: &Ctx) -> Response {
-    super::pages::render_error(
+    super::render::render_error(
         ctx,
         StatusCode::FORBIDDEN,
         "요청을 확인하지 못했어요",
@@ -184,7 +184,7 @@ pub async fn login_page(
         email: String::new(),
         error: String::new(),
     };
-    super::pages::render(&ctx, StatusCode::OK, &page)
+    super::render::render(&ctx, StatusCode::OK, &page)
 }
 
 pub async fn signup_page(
@@ -206,7 +206,7 @@ pub async fn signup_page(
         error: String::new(),
         errors: BTreeMap::new(),
     };
-    super::pages::render(&ctx, StatusCode::OK, &page)
+    super::render::render(&ctx, StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -259,7 +259,7 @@ pub async fn login(
                     other => other.to_string(),
                 },
             };
-            super::pages::render(&ctx, status, &page)
+            super::render::render(&ctx, status, &page)
         }
     }
 }
@@ -353,7 +353,7 @@ pub async fn signup(
         error,
         errors,
     };
-    super::pages::render(&ctx, status, &page)
+    super::render::render(&ctx, status, &page)
 }
 
 #[derive(Deserialize)]

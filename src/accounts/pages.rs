@@ -1,0 +1,267 @@
+//! Accounts' HTML pages: a public profile, my page and the profile settings form.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::accounts::service as accounts;
+use crate::app::AppState;
+use crate::catalog::model::{ItemFilter, StatusFilter};
+use crate::catalog::service as catalog;
+use crate::domain::page::{Bounded, PageReq};
+use crate::rentals;
+use crate::rentals::model::{RentalFilter, RentalState};
+use crate::web::render::{pagination, parse_id, render, Chip, Layout, PageLink, PER_PAGE};
+use crate::web::view::{self, Card, RentalView, ReviewView};
+use crate::web::{Ctx, QueryMap};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users/{id}", get(user))
+        .route("/me", get(me))
+        .route("/me/settings", get(settings))
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    l: Layout,
+    nickname: String,
+    avatar: String,
+    bio: String,
+    region: String,
+    score: String,
+    joined: String,
+    deleted: bool,
+    reviews: Vec<ReviewView>,
+    cards: Vec<Card>,
+}
+
+pub async fn user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let id = parse_id(&ctx, &id)?;
+    let now = state.clock.now_ms();
+    let u = accounts::public_user(&state, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let reviews = rentals::service::reviews_of_user(
+        &state,
+        id,
+        ctx.user,
+        PageReq {
+            page: 1,
+            per_page: 20,
+        },
+    )
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let items = catalog::list(
+        &state,
+        ctx.user,
+        &ItemFilter {
+            owner: Bounded::new(id).ok(),
+            status: Some(StatusFilter::Any),
+            ..Default::default()
+        },
+        PageReq {
+            page: 1,
+            per_page: 24,
+        },
+    )
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let page = UserPage {
+        l: Layout::new(&ctx, &u.nickname),
+        nickname: u.nickname.clone(),
+        avatar: u.avatar_url.clone().unwrap_or_default(),
+        bio: u.bio.clone(),
+        region: view::region_name(&u.region),
+        score: view::score_text(&u),
+        joined: view::date(u.joined_at.0),
+        deleted: u.deleted,
+        reviews: reviews.items.iter().map(|r| view::review(now, r)).collect(),
+        cards: items.items.iter().map(|s| view::card(now, s)).collect(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------- my page
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    l: Layout,
+    nickname: String,
+    avatar: String,
+    region: String,
+    score: String,
+    tab: String,
+    tabs: Vec<Chip>,
+    rentals: Vec<RentalView>,
+    cards: Vec<Card>,
+    empty: String,
+    pages: Vec<PageLink>,
+    prev: String,
+    next: String,
+}
+
+const TABS: &[(&str, &str)] = &[
+    ("ongoing", "대여 중"),
+    ("done", "대여 완료"),
+    ("requests", "요청"),
+    ("bookmarks", "찜한 물품"),
+    ("items", "내 물품"),
+];
+
+pub async fn me(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: QueryMap,
+) -> Result<Response, Response> {
+    let user = ctx.require()?;
+    let now = state.clock.now_ms();
+    let me = accounts::private_user(&state, user.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let tab = p
+        .str("tab")
+        .filter(|t| TABS.iter().any(|(k, _)| k == t))
+        .unwrap_or("ongoing")
+        .to_string();
+    let page = p
+        .str("page")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let req = PageReq {
+        page,
+        per_page: PER_PAGE,
+    };
+    let (rentals_v, cards, total) = match tab.as_str() {
+        "bookmarks" => {
+            let list = catalog::my_bookmarks(&state, user, req)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            let cards = list.items.iter().map(|s| view::card(now, s)).collect();
+            (Vec::new(), cards, list.total)
+        }
+        "items" => {
+            let list = catalog::list(
+                &state,
+                Some(user),
+                &ItemFilter {
+                    owner: Bounded::new(user.id).ok(),
+                    status: Some(StatusFilter::Any),
+                    ..Default::default()
+                },
+                req,
+            )
+            .await
+            .map_err(|e| ctx.fail(e))?;
+            let cards = list.items.iter().map(|s| view::card(now, s)).collect();
+            (Vec::new(), cards, list.total)
+        }
+        t => {
+            let wanted = match t {
+                "done" => RentalState::Closed,
+                "requests" => RentalState::Pending,
+                _ => RentalState::Ongoing,
+            };
+            let filter = RentalFilter {
+                role: None,
+                state: Some(wanted),
+            };
+            let list = rentals::service::list(&state, user, filter, req)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            let rows: Vec<RentalView> = list.items.iter().map(|r| view::rental(user, r)).collect();
+            (rows, Vec::new(), list.total)
+        }
+    };
+    let empty = match tab.as_str() {
+        "ongoing" => "지금 대여 중인 물건이 없어요. 홈에서 필요한 물건을 찾아보세요.",
+        "done" => "아직 끝난 대여가 없어요.",
+        "requests" => "기다리는 대여 요청이 없어요.",
+        "bookmarks" => "찜한 물품이 없어요. 마음에 드는 물건에 ♥를 눌러 보세요.",
+        _ => "아직 등록한 물건이 없어요. 첫 물건을 올려 보세요.",
+    };
+    let tab_href = |t: &str, pg: i64| {
+        if pg > 1 {
+            format!("/me?tab={t}&page={pg}")
+        } else {
+            format!("/me?tab={t}")
+        }
+    };
+    let tabs = TABS
+        .iter()
+        .map(|(k, label)| Chip {
+            label: label.to_string(),
+            href: tab_href(k, 1),
+            active: *k == tab,
+        })
+        .collect();
+    let (pages, prev, next) = pagination(total, page, |n| tab_href(&tab, n));
+    let page = MePage {
+        l: Layout::new(&ctx, "내 정보"),
+        nickname: me.public.nickname.clone(),
+        avatar: me.public.avatar_url.clone().unwrap_or_default(),
+        region: view::region_name(&me.public.region),
+        score: view::score_text(&me.public),
+        tab,
+        tabs,
+        rentals: rentals_v,
+        cards,
+        empty: empty.to_string(),
+        pages,
+        prev,
+        next,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    l: Layout,
+    nickname: String,
+    bio: String,
+    email: String,
+    avatar: String,
+    region_code: String,
+    region_name: String,
+}
+
+pub async fn settings(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Response> {
+    let user = ctx.require()?;
+    let me = accounts::private_user(&state, user.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let page = SettingsPage {
+        l: Layout::new(&ctx, "프로필 수정"),
+        nickname: me.public.nickname.clone(),
+        bio: me.public.bio.clone(),
+        email: me.email.clone(),
+        avatar: me.public.avatar_url.clone().unwrap_or_default(),
+        region_code: me
+            .public
+            .region
+            .as_ref()
+            .map(|r| r.code.clone())
+            .unwrap_or_default(),
+        region_name: me
+            .public
+            .region
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}

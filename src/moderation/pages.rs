@@ -1,0 +1,142 @@
+//! Moderation's HTML pages: the feedback form and the admin page.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::AppState;
+use crate::domain::page::PageReq;
+use crate::http::AppError;
+use crate::moderation;
+use crate::web::render::{render, Layout};
+use crate::web::view;
+use crate::web::Ctx;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feedback", get(feedback))
+        .route("/admin", get(admin))
+}
+
+#[derive(Template)]
+#[template(path = "feedback.html")]
+struct FeedbackPage {
+    l: Layout,
+}
+
+pub async fn feedback(ctx: Ctx) -> Result<Response, Response> {
+    ctx.require()?;
+    let page = FeedbackPage {
+        l: Layout::new(&ctx, "의견 보내기"),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+pub struct ReportView {
+    pub id: i64,
+    pub item_id: i64,
+    pub item_title: String,
+    pub owner_id: i64,
+    pub reason: &'static str,
+    pub detail: String,
+    pub when: String,
+}
+
+/// An item an admin hid, with what the restore button needs.
+pub struct HiddenItemView {
+    pub id: i64,
+    pub title: String,
+    pub owner_id: i64,
+    pub when: String,
+}
+
+pub struct FeedbackView {
+    pub title: String,
+    pub content: String,
+    pub user_id: i64,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    l: Layout,
+    reports: Vec<ReportView>,
+    hidden_items: Vec<HiddenItemView>,
+    feedback: Vec<FeedbackView>,
+}
+
+pub fn reason_ko(reason: &str) -> &'static str {
+    match reason {
+        "prohibited_item" => "거래 금지 물품",
+        "not_a_rental" => "대여가 아닌 글",
+        "professional_seller" => "전문 업자",
+        "fraud" => "사기 의심",
+        _ => "기타",
+    }
+}
+
+pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Response> {
+    let user = ctx.require()?;
+    if !user.is_admin() {
+        return Err(ctx.fail(AppError::Forbidden("관리자만 볼 수 있어요".into())));
+    }
+    let now = state.clock.now_ms();
+    let req = PageReq {
+        page: 1,
+        per_page: 50,
+    };
+    let reports =
+        moderation::service::reports(&state, user, moderation::model::ReportStatus::Open, req)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+    let feedback = moderation::service::feedback_list(&state, user, req)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let hidden = moderation::service::hidden_items(&state, user, req)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let page = AdminPage {
+        l: Layout::new(&ctx, "관리"),
+        reports: reports
+            .items
+            .iter()
+            .map(|r| ReportView {
+                id: r.id,
+                item_id: r.item_id,
+                item_title: r
+                    .item_title
+                    .clone()
+                    .unwrap_or_else(|| "(삭제된 물품)".into()),
+                owner_id: r.owner_id.unwrap_or(0),
+                reason: reason_ko(&r.reason),
+                detail: r.detail.clone(),
+                when: view::ago(now, r.created_at.0),
+            })
+            .collect(),
+        hidden_items: hidden
+            .items
+            .iter()
+            .map(|i| HiddenItemView {
+                id: i.id,
+                title: i.title.clone(),
+                owner_id: i.owner_id,
+                when: view::ago(now, i.created_at.0),
+            })
+            .collect(),
+        feedback: feedback
+            .items
+            .iter()
+            .map(|f| FeedbackView {
+                title: f.row.title.clone(),
+                content: f.row.content.clone(),
+                user_id: f.row.user_id.unwrap_or(0),
+                when: view::ago(now, f.created_at.0),
+            })
+            .collect(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
