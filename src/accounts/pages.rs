@@ -8,12 +8,12 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::catalog::model::{ItemFilter, StatusFilter};
 use crate::catalog::service as catalog;
 use crate::domain::page::{Bounded, PageReq};
 use crate::rentals;
 use crate::rentals::model::{RentalFilter, RentalState};
+use crate::state::AppState;
 use crate::web::render::{pagination, parse_id, render, Chip, Layout, PageLink, PER_PAGE};
 use crate::web::view::{self, Card, RentalView, ReviewView};
 use crate::web::{Ctx, QueryMap};

@@ -171,10 +171,7 @@ pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
     .execute(&mut *tx)
     .await?;
     revoke_all(&mut tx, id, now).await?;
-    sqlx::query("UPDATE items SET listed = 0 WHERE owner_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    crate::catalog::store::set_owner_listed(&mut tx, id, false).await?;
     tx.commit().await
 }
 
@@ -202,11 +199,7 @@ pub async fn set_suspended(db: &Db, id: i64, suspended: bool, now: i64) -> sqlx:
         // Unknown or deleted account: its items stay as they are (a deleted user's stay unlisted).
         return Ok(0);
     }
-    sqlx::query("UPDATE items SET listed = $1 WHERE owner_id = $2")
-        .bind(i64::from(!suspended))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    crate::catalog::store::set_owner_listed(&mut tx, id, !suspended).await?;
     if suspended {
         revoke_all(&mut tx, id, now).await?;
     }

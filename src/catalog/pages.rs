@@ -8,12 +8,12 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::accounts::service as accounts;
-use crate::app::AppState;
 use crate::catalog::model::ItemFilter;
 use crate::catalog::model::{Category, Image, ItemStatus, Section};
 use crate::catalog::service as catalog;
 use crate::domain::page::{Bounded, PageReq};
 use crate::http::AppError;
+use crate::state::AppState;
 use crate::web::render::{pagination, parse_id, render, Chip, Layout, PageLink, PER_PAGE};
 use crate::web::view::{self, Card, ReviewView};
 use crate::web::{Ctx, QueryMap};

@@ -78,6 +78,21 @@ pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Re
 
 /// Marks the item deleted and drops its image rows; returns their stored keys (full and
 /// thumbnail) so the files can be deleted too.
+/// Takes an owner's items out of listings or puts them back, inside the caller's transaction
+/// (an account's suspension or deletion commits with it).
+pub async fn set_owner_listed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    owner: i64,
+    listed: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET listed = $1 WHERE owner_id = $2")
+        .bind(i64::from(listed))
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn soft_delete(db: &Db, id: i64, now: i64) -> sqlx::Result<Vec<String>> {
     let mut tx = db.write.begin().await?;
     sqlx::query(

@@ -7,8 +7,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::chat;
+use crate::state::AppState;
 use crate::web::render::{parse_id, render, Layout};
 use crate::web::view;
 use crate::web::Ctx;

@@ -7,10 +7,10 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::domain::page::PageReq;
 use crate::http::AppError;
 use crate::moderation;
+use crate::state::AppState;
 use crate::web::render::{render, Layout};
 use crate::web::view;
 use crate::web::Ctx;

@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::domain::page::PageReq;
 use crate::notifications;
+use crate::state::AppState;
 use crate::web::render::{render, Layout, PageLink};
 use crate::web::{session, view};
 use crate::web::{Ctx, QueryMap};

@@ -25,10 +25,10 @@ use axum::Router;
 
 use crate::accounts::service::Access;
 use crate::accounts::tokens::random_token;
-use crate::app::AppState;
 use crate::http::csrf;
 use crate::http::extract::{cookie, AuthUser, ACCESS_COOKIE};
 use crate::http::AppError;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -854,7 +854,8 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_message() {
     }
     assert!(killed, "the burst ended before the kill");
     let _ = server.child.wait();
-    let _ = sender.await;
+    // The sender may be waiting for acks that will never come.
+    sender.abort();
     assert!(acked.len() < N, "the kill came mid-burst");
 
     let again = start_server(&data_dir, database.as_deref()).await;
