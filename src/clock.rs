@@ -1,4 +1,5 @@
-//! Time source. Production reads the system clock; tests shift it to drive time-dependent rules.
+//! Time source. Production reads the system clock; tests freeze it and move it by hand to drive
+//! time-dependent rules.
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -6,22 +7,42 @@ use serde::{Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// Production reads the system clock. Tests use a frozen clock that moves only when told to,
+/// so "a day later" is exact and nothing depends on how fast the machine runs.
 #[derive(Clone, Default)]
 pub struct Clock {
+    /// Added to the system time; for a frozen clock, the time itself.
     offset_ms: Arc<AtomicI64>,
+    frozen: bool,
 }
 
 impl Clock {
+    /// A clock that stands still at `ms` (epoch milliseconds) until advanced (tests).
+    pub fn frozen_at(ms: i64) -> Clock {
+        Clock {
+            offset_ms: Arc::new(AtomicI64::new(ms)),
+            frozen: true,
+        }
+    }
+
     /// Milliseconds since the Unix epoch, UTC.
     pub fn now_ms(&self) -> i64 {
-        let real = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-        real + self.offset_ms.load(Ordering::Relaxed)
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        if self.frozen {
+            return offset;
+        }
+        system_ms() + offset
     }
 
     /// Moves this clock forward (tests only; production never calls it).
     pub fn advance_ms(&self, ms: i64) {
         self.offset_ms.fetch_add(ms, Ordering::Relaxed);
     }
+}
+
+/// The system time in epoch milliseconds.
+pub fn system_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 pub const MINUTE_MS: i64 = 60_000;
@@ -99,4 +120,26 @@ impl Serialize for Ts {
 
 pub fn opt_ts(ms: Option<i64>) -> Option<Ts> {
     ms.map(Ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let c = Clock::frozen_at(1_000);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(c.now_ms(), 1_000);
+        c.clone().advance_ms(DAY_MS);
+        assert_eq!(c.now_ms(), 1_000 + DAY_MS);
+        assert_eq!(format_ms(c.now_ms()), "1970-01-02T00:00:01Z");
+    }
+
+    #[test]
+    fn rfc3339_times_of_any_offset_read_as_utc_milliseconds() {
+        let t: Rfc3339Time = serde_json::from_str("\"2026-11-24T18:30:00+09:00\"").unwrap();
+        assert_eq!(format_ms(t.0), "2026-11-24T09:30:00Z");
+        assert!(serde_json::from_str::<Rfc3339Time>("\"2026-11-24\"").is_err());
+    }
 }

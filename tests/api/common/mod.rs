@@ -122,9 +122,13 @@ impl TestApp {
         tweak(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let bound = listener.local_addr().expect("addr");
-        let state = app::build_state(config, bound, Clock::default())
-            .await
-            .expect("build state");
+        let state = app::build_state(
+            config,
+            bound,
+            Clock::frozen_at(egodaeyeo::clock::system_ms()),
+        )
+        .await
+        .expect("build state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = state.clone();
         let task = tokio::spawn(async move {
