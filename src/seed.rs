@@ -7,12 +7,14 @@ use image::{ImageBuffer, Rgb};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::accounts::service::hash_password;
+use crate::accounts::model::{Role, SignupInput};
+use crate::accounts::service as accounts;
 use crate::accounts::store as accounts_store;
-use crate::catalog::model::{ItemFields, PriceUnit, Section};
+use crate::catalog::model::{NewItem, PriceUnit, Section};
+use crate::catalog::service as catalog;
 use crate::catalog::store as catalog_store;
 use crate::clock::{DAY_MS, HOUR_MS};
-use crate::media;
+use crate::domain::caller::AuthUser;
 use crate::state::AppState;
 
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -243,6 +245,13 @@ const CATALOG: &[Template] = &[
     ),
 ];
 
+/// Sets the state's clock to `ms`: the seed backdates accounts and items as it creates them.
+fn set_clock(state: &AppState, ms: i64) {
+    state.clock.advance_ms(ms - state.clock.now_ms());
+}
+
+/// Fills the neighbourhood through the same services the API uses (their validation, limits
+/// and caches apply), with the clock set back to each account's and item's creation time.
 pub async fn run(state: &AppState) -> anyhow::Result<String> {
     let db = &state.db;
     if db.setting(SEEDED_KEY).await?.is_some() {
@@ -257,28 +266,55 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
         .take(8)
         .map(|r| r.code.clone())
         .collect();
-    let hash = hash_password(&state.hashing, DEMO_PASSWORD.to_string()).await?;
     let now = state.clock.now_ms();
+    let result = fill(state, &mut rng, &regions, now).await;
+    set_clock(state, now);
+    let (users, items, bookmarks) = result?;
+    db.setting_or_insert(SEEDED_KEY, &now.to_string()).await?;
+    let total = catalog_store::count_items(db).await?;
+    Ok(format!(
+        "seeded {users} users (password {DEMO_PASSWORD}, e.g. demo01@egodaeyeo.test), {items} items ({total} in total), {bookmarks} bookmarks",
+    ))
+}
+
+async fn fill(
+    state: &AppState,
+    rng: &mut StdRng,
+    regions: &[String],
+    now: i64,
+) -> anyhow::Result<(usize, usize, usize)> {
     let mut users = Vec::new();
     for (i, name) in NAMES.iter().enumerate().take(USERS) {
         let email = format!("demo{:02}@egodaeyeo.test", i + 1);
         let region = &regions[i % regions.len()];
-        let id = match accounts_store::by_email(db, &email).await? {
+        let id = match accounts_store::by_email(&state.db, &email).await? {
             Some(u) => u.id,
-            None => accounts_store::insert_user(
-                db,
-                &email,
-                &hash,
-                name,
-                Some(region),
-                now - (90 - i as i64) * DAY_MS,
-            )
-            .await
-            .with_context(|| format!("creating {email}"))?,
+            None => {
+                set_clock(state, now - (90 - i as i64) * DAY_MS);
+                let input = SignupInput {
+                    email: email.clone(),
+                    password: DEMO_PASSWORD.to_string(),
+                    nickname: name.to_string(),
+                    region_code: Some(region.clone()),
+                };
+                // Each demo neighbour "signs up" from its own address: the seeder is one
+                // operator, not forty clients sharing one address's sign-up allowance.
+                accounts::signup(state, input, &format!("seed:{i}"))
+                    .await
+                    .with_context(|| format!("creating {email}"))?
+                    .user
+                    .public
+                    .id
+            }
         };
-        users.push((id, region.clone()));
+        let user = AuthUser {
+            id,
+            role: Role::User,
+            session: 0,
+        };
+        users.push((user, region.clone()));
     }
-    let categories = catalog_store::categories(db).await?;
+    let categories = catalog::categories(state).await?;
     let mut items = Vec::new();
     for n in 0..ITEMS {
         let (slug, titles, desc, unit, (lo, hi)) = CATALOG[n % CATALOG.len()];
@@ -294,7 +330,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
         let title = titles[rng.gen_range(0..titles.len())];
         let priced = rng.gen_bool(0.85);
         let price = priced.then(|| (rng.gen_range(lo..=hi) / 500) * 500);
-        let fields = ItemFields {
+        let input = NewItem {
             section,
             category_id: category.id,
             title: if section == Section::Borrow {
@@ -309,47 +345,38 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
             },
             price,
             price_unit: price.map(|_| unit),
-            deposit: if rng.gen_bool(0.3) {
+            deposit: Some(if rng.gen_bool(0.3) {
                 10_000 * rng.gen_range(1..=5)
             } else {
                 0
-            },
-            region_code: region.clone(),
-            hidden: false,
+            }),
+            region_code: Some(region.clone()),
         };
-        let created = now - rng.gen_range(0..60 * DAY_MS / HOUR_MS) * HOUR_MS;
-        let id = catalog_store::insert_item(db, *owner, &fields, created).await?;
+        set_clock(
+            state,
+            now - rng.gen_range(0..60 * DAY_MS / HOUR_MS) * HOUR_MS,
+        );
+        let id = catalog::create(state, *owner, input).await?.summary.id;
         items.push(id);
         if section == Section::Lend {
             // Drawing and encoding is CPU work: off the async runtime.
             let seed: u64 = rng.gen();
-            let photo =
+            let (full, _) =
                 tokio::task::spawn_blocking(move || photo(&mut StdRng::seed_from_u64(seed), n))
                     .await??;
-            let key = media::new_key("items", "jpg");
-            let thumb = media::new_key("items", "jpg");
-            state.media.put(&key, photo.0).await?;
-            state.media.put(&thumb, photo.1).await?;
-            catalog_store::add_images(db, id, &[(key, thumb)], created).await?;
+            catalog::add_images(state, *owner, id, vec![full]).await?;
         }
     }
+    set_clock(state, now);
     let mut bookmarks = 0;
     for (user, _) in &users {
         for _ in 0..rng.gen_range(2..10) {
             let item = items[rng.gen_range(0..items.len())];
-            catalog_store::set_bookmark(db, *user, item, true, now).await?;
+            catalog::set_bookmark(state, *user, item, true).await?;
             bookmarks += 1;
         }
     }
-    db.setting_or_insert(SEEDED_KEY, &now.to_string()).await?;
-    let total = catalog_store::count_items(db).await?;
-    Ok(format!(
-        "seeded {} users (password {DEMO_PASSWORD}, e.g. demo01@egodaeyeo.test), {} items ({} in total), {} bookmarks",
-        users.len(),
-        items.len(),
-        total,
-        bookmarks
-    ))
+    Ok((users.len(), items.len(), bookmarks))
 }
 
 /// A soft two-colour photo stand-in with a shape, as JPEG (full, thumbnail). Also used by the
