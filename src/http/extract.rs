@@ -98,20 +98,15 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
     cookie_in(&parts.headers, name)
 }
 
-/// The value of cookie `name` in the request headers.
-pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// The value of cookie `name` in the request headers (axum-extra's cookie jar).
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {

@@ -91,7 +91,7 @@ impl FromRequestParts<AppState> for Ctx {
         let Some(token) = cookie(parts, ACCESS_COOKIE).filter(|t| !t.is_empty()) else {
             return Ok(ctx);
         };
-        let access = crate::accounts::service::check_access(state, token)
+        let access = crate::accounts::service::check_access(state, &token)
             .await
             .map_err(|e| error_page(&ctx, e))?;
         match access {

@@ -3,6 +3,7 @@
 //! Cookies: `egd_access` (HttpOnly, the access JWT, path `/`), `egd_refresh` (HttpOnly, the refresh
 //! token, only sent to `/session/…`), `egd_csrf` (readable by scripts, sent back as `x-csrf-token`;
 //! named `__Host-egd_csrf` on https). All of them are `Secure` when `PUBLIC_URL` is https.
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -56,50 +57,64 @@ pub fn safe_next(public_url: &str, next: Option<&str>) -> String {
     out
 }
 
-fn attrs(secure: bool) -> &'static str {
-    if secure {
-        "; SameSite=Lax; Secure"
-    } else {
-        "; SameSite=Lax"
-    }
+/// One `Set-Cookie` value: SameSite=Lax everywhere, Secure on https, HttpOnly for the tokens.
+fn set_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+    http_only: bool,
+    secure: bool,
+) -> String {
+    Cookie::build((name.to_string(), value.to_string()))
+        .path(path.to_string())
+        .max_age(time::Duration::seconds(max_age_secs))
+        .http_only(http_only)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// Path=/, no Domain and (on https) Secure: what the `__Host-` name requires.
 pub fn csrf_cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{}={token}; Path=/; Max-Age=31536000{}",
+    set_cookie(
         csrf::cookie_name(secure),
-        attrs(secure)
+        token,
+        "/",
+        31_536_000,
+        false,
+        secure,
     )
 }
 
 fn session_cookies(state: &AppState, pair: &TokenPair, secure: bool) -> Vec<String> {
-    let refresh_age = state.config.refresh_ttl_secs;
+    let refresh_age = state.config.refresh_ttl_secs as i64;
     vec![
         // The cookie outlives the token on purpose: an expired token tells the page to refresh.
-        format!(
-            "{ACCESS_COOKIE}={}; Path=/; Max-Age={refresh_age}; HttpOnly{}",
-            pair.access_token,
-            attrs(secure)
+        set_cookie(
+            ACCESS_COOKIE,
+            &pair.access_token,
+            "/",
+            refresh_age,
+            true,
+            secure,
         ),
-        format!(
-            "{REFRESH_COOKIE}={}; Path={SESSION_PATH}; Max-Age={refresh_age}; HttpOnly{}",
-            pair.refresh_token,
-            attrs(secure)
+        set_cookie(
+            REFRESH_COOKIE,
+            &pair.refresh_token,
+            SESSION_PATH,
+            refresh_age,
+            true,
+            secure,
         ),
     ]
 }
 
 pub fn clear_cookies(secure: bool) -> Vec<String> {
     vec![
-        format!(
-            "{ACCESS_COOKIE}=; Path=/; Max-Age=0; HttpOnly{}",
-            attrs(secure)
-        ),
-        format!(
-            "{REFRESH_COOKIE}=; Path={SESSION_PATH}; Max-Age=0; HttpOnly{}",
-            attrs(secure)
-        ),
+        set_cookie(ACCESS_COOKIE, "", "/", 0, true, secure),
+        set_cookie(REFRESH_COOKIE, "", SESSION_PATH, 0, true, secure),
     ]
 }
 
@@ -116,7 +131,7 @@ fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-fn header_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     crate::http::extract::cookie_in(headers, name).filter(|v| !v.is_empty())
 }
 
@@ -372,7 +387,7 @@ pub async fn logout(
         return csrf_failed(&ctx);
     }
     if let Some(token) = header_cookie(&headers, REFRESH_COOKIE) {
-        let _ = accounts::logout(&state, token).await;
+        let _ = accounts::logout(&state, &token).await;
     }
     with_cookies(see_other("/"), clear_cookies(ctx.secure))
 }
@@ -383,7 +398,7 @@ pub async fn refresh(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap
         return AppError::Forbidden("CSRF 검사에 실패했어요".into()).into_response();
     }
     match header_cookie(&headers, REFRESH_COOKIE) {
-        Some(token) => match accounts::refresh(&state, token).await {
+        Some(token) => match accounts::refresh(&state, &token).await {
             Ok(pair) => with_cookies(
                 StatusCode::NO_CONTENT.into_response(),
                 session_cookies(&state, &pair, ctx.secure),
@@ -406,7 +421,7 @@ pub async fn refresh_redirect(
 ) -> Response {
     let next = safe_next(&state.public_url, q.next.as_deref());
     let cookies = match header_cookie(&headers, REFRESH_COOKIE) {
-        Some(token) => match accounts::refresh(&state, token).await {
+        Some(token) => match accounts::refresh(&state, &token).await {
             Ok(pair) => session_cookies(&state, &pair, ctx.secure),
             Err(_) => clear_cookies(ctx.secure),
         },
