@@ -89,7 +89,7 @@ pub fn csrf_cookie(token: &str, secure: bool) -> String {
 }
 
 fn session_cookies(state: &AppState, pair: &TokenPair, secure: bool) -> Vec<String> {
-    let refresh_age = state.config.refresh_ttl_secs as i64;
+    let refresh_age = state.config.refresh_ttl_secs;
     vec![
         // The cookie outlives the token on purpose: an expired token tells the page to refresh.
         set_cookie(
