@@ -5,11 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn services() -> BTreeMap<String, String> {
+    files("service.rs")
+}
+
+/// Each domain's `src/<domain>/<name>` file, by domain.
+fn files(name: &str) -> BTreeMap<String, String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(&src).unwrap() {
         let dir = entry.unwrap().path();
-        let file = dir.join("service.rs");
+        let file = dir.join(name);
         if file.is_file() {
             let name = dir.file_name().unwrap().to_string_lossy().to_string();
             out.insert(name, std::fs::read_to_string(file).unwrap());
@@ -53,6 +58,28 @@ fn no_two_services_depend_on_each_other_in_a_circle() {
             }
         }
     }
+    assert_acyclic(&names, &edges);
+    // The graph is not empty: the check would notice a circle.
+    assert!(edges.get("rentals").is_some_and(|e| e.contains("catalog")));
+}
+
+#[test]
+fn no_two_models_import_each_other_in_a_circle() {
+    let all = files("model.rs");
+    let names: Vec<String> = all.keys().cloned().collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (a, text) in &all {
+        for b in &names {
+            if a != b && text.contains(&format!("crate::{b}::")) {
+                edges.entry(a.clone()).or_default().insert(b.clone());
+            }
+        }
+    }
+    assert_acyclic(&names, &edges);
+    assert!(edges.get("rentals").is_some_and(|e| e.contains("catalog")));
+}
+
+fn assert_acyclic(names: &[String], edges: &BTreeMap<String, BTreeSet<String>>) {
     // Depth-first search for a back edge.
     fn visit(
         n: &str,
@@ -74,9 +101,7 @@ fn no_two_services_depend_on_each_other_in_a_circle() {
         done.insert(n.to_string());
     }
     let mut done = BTreeSet::new();
-    for n in &names {
-        visit(n, &edges, &mut Vec::new(), &mut done);
+    for n in names {
+        visit(n, edges, &mut Vec::new(), &mut done);
     }
-    // The graph is not empty: the check would notice a circle.
-    assert!(edges.get("rentals").is_some_and(|e| e.contains("catalog")));
 }

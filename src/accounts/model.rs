@@ -75,6 +75,20 @@ pub struct PrivateUser {
     pub role: Role,
 }
 
+/// A review of a rental's other party, as profiles and item pages show it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Review {
+    pub id: i64,
+    pub rental_id: i64,
+    pub item_id: i64,
+    pub author: PublicUser,
+    pub subject: PublicUser,
+    /// 별점 1–5
+    pub rating: i64,
+    pub content: String,
+    pub created_at: Ts,
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReviewStats {
     pub count: i64,

@@ -211,7 +211,7 @@ pub struct ItemDetail {
     pub bookmarked: bool,
     pub view_count: i64,
     pub booked: Vec<Period>,
-    pub reviews: Vec<crate::rentals::model::Review>,
+    pub reviews: Vec<crate::accounts::model::Review>,
     /// The stored moderation; the wire field below is derived from it per viewer.
     #[serde(skip)]
     #[schema(ignore)]

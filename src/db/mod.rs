@@ -335,6 +335,17 @@ pub fn like_escape(s: &str) -> String {
     out
 }
 
+/// The FTS5 query for the words of 3+ characters (trigrams need 3): each a quoted string, so
+/// operators and quotes inside are literal; `None` when no word is long enough.
+pub fn fts_query(words: &[String]) -> Option<String> {
+    let long: Vec<String> = words
+        .iter()
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!long.is_empty()).then(|| long.join(" AND "))
+}
+
 /// True when the error is a unique/exclusion constraint violation.
 pub fn is_conflict(err: &sqlx::Error) -> bool {
     match err {
@@ -461,14 +472,7 @@ impl Db {
     pub fn push_text_search(&self, f: &mut Filter, words: &[String]) {
         match self.backend {
             Backend::Sqlite => {
-                let long: Vec<&String> = words.iter().filter(|w| w.chars().count() >= 3).collect();
-                if !long.is_empty() {
-                    // Each word is a quoted FTS5 string: operators and quotes inside are literal.
-                    let expr = long
-                        .iter()
-                        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-                        .collect::<Vec<_>>()
-                        .join(" AND ");
+                if let Some(expr) = fts_query(words) {
                     f.push(
                         "i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
                         vec![Arg::Text(expr)],
@@ -499,6 +503,21 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn user_text_is_literal_in_like_and_fts() {
+        assert_eq!(super::like_escape("100%_off\\"), "100\\%\\_off\\\\");
+        assert_eq!(super::like_escape("드릴"), "드릴");
+        let words: Vec<String> = ["캠핑", "의자 OR", "a\"b\"c", "NEAR(x)"]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        assert_eq!(
+            super::fts_query(&words).unwrap(),
+            "\"의자 OR\" AND \"a\"\"b\"\"c\" AND \"NEAR(x)\""
+        );
+        assert_eq!(super::fts_query(&["드릴".to_string()]), None);
+    }
+
     use super::*;
 
     #[test]

@@ -307,17 +307,9 @@ pub struct ReviewRow {
     pub visible_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Review {
-    pub id: i64,
-    pub rental_id: i64,
-    pub item_id: i64,
-    pub author: PublicUser,
-    pub subject: PublicUser,
-    pub rating: i64,
-    pub content: String,
-    pub created_at: Ts,
-}
+/// Reviews are written on rentals; the shape shown on profiles and item pages lives with the
+/// people it is about (accounts), so catalog's model need not import rentals'.
+pub use crate::accounts::model::Review;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
