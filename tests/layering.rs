@@ -105,3 +105,32 @@ fn assert_acyclic(names: &[String], edges: &BTreeMap<String, BTreeSet<String>>) 
         visit(n, edges, &mut Vec::new(), &mut done);
     }
 }
+
+/// The JSON API is routed only through `routes!(handler)` (utoipa-axum), which registers the
+/// handler's route and its OpenAPI description together: a plain `.route(` in an `api.rs` or in
+/// `app::api()` would serve a route the document does not have.
+#[test]
+fn api_routes_are_registered_with_their_description() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (domain, text) in files("api.rs") {
+        // `/media/*` serves stored files outside the JSON API (no JSON, not in the document).
+        if domain == "media" {
+            continue;
+        }
+        assert!(
+            !text.contains(".route("),
+            "{domain}/api.rs routes without a description"
+        );
+        assert!(
+            text.contains("routes!("),
+            "{domain}/api.rs registers nothing"
+        );
+    }
+    let app = std::fs::read_to_string(src.join("app.rs")).unwrap();
+    let start = app.find("pub fn api()").expect("app::api");
+    let end = start + app[start..].find("\n}\n").expect("end of app::api");
+    assert!(
+        !app[start..end].contains(".route("),
+        "app::api() routes without a description"
+    );
+}
