@@ -2,11 +2,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -135,8 +137,22 @@ pub fn router(state: AppState) -> Router {
             middleware::REQUEST_ID,
             middleware::NewRequestId,
         ))
-        .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(tower::util::MapRequestLayer::new(
+            middleware::sanitize_request_id,
+        ))
+        // Plain header layers (no boxed middleware per request).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(web::html_errors))
         .with_state(state)

@@ -10,7 +10,7 @@ use super::model::*;
 use super::service;
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, MaybeUser};
-use crate::http::query::ApiQuery;
+use crate::http::query::{parse_query, ApiQuery};
 use crate::http::{multipart, AppError, AppResult};
 use crate::media::{ImageUpload, IMAGE_BODY};
 use crate::state::AppState;
@@ -54,23 +54,21 @@ pub async fn list(
     State(state): State<AppState>,
     viewer: MaybeUser,
     uri: axum::http::Uri,
-    ApiQuery(filter): ApiQuery<ItemFilter>,
-    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> AppResult<Response> {
-    // The serialised page is what is cached: a hit costs no query and no serialisation.
+    // The serialised page is what is cached, by the raw query: a hit costs no parsing, no query
+    // and no serialisation. Only a public listing that parsed and ran is ever stored.
     let key = uri.query().unwrap_or("");
     let now = state.clock.now_ms();
-    let public = filter.is_public();
-    if public {
-        if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
-            return Ok(json_bytes(hit));
-        }
+    if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
+        return Ok(json_bytes(hit));
     }
+    let filter: ItemFilter = parse_query(key)?;
+    let page: PageQuery = parse_query(key)?;
     let generation = state.writes.current();
     let page = service::list(&state, viewer.0, &filter, page.req()).await?;
     let body =
         bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
-    if public {
+    if filter.is_public() {
         state
             .cache
             .lists

@@ -13,21 +13,28 @@ use crate::http::AppError;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Request ids: a balancer's `x-request-id` is kept when it looks like an id (so one id follows a
-/// request across hops); anything else gets a fresh random one.
+/// request across hops); anything else gets a fresh one: this process's random prefix and a
+/// sequence number (unique across instances without drawing random bytes per request).
 #[derive(Clone, Copy, Default)]
 pub struct NewRequestId;
 
+static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 impl MakeRequestId for NewRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = crate::accounts::tokens::random_token(12);
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
+        let prefix = PREFIX.get_or_init(|| crate::accounts::tokens::random_token(6));
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{prefix}-{n:x}"))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
 /// Drops a client-sent `x-request-id` that is not a plain short token, so logs never carry
-/// arbitrary client text.
-pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
-    let ok = req.headers().get(&REQUEST_ID).is_some_and(|v| {
+/// arbitrary client text. A plain function for `MapRequestLayer`: no boxed middleware per request.
+pub fn sanitize_request_id(mut req: Request) -> Request {
+    let ok = req.headers().get(&REQUEST_ID).is_none_or(|v| {
         v.len() <= 64
             && v.as_bytes()
                 .iter()
@@ -36,7 +43,7 @@ pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
     if !ok {
         req.headers_mut().remove(&REQUEST_ID);
     }
-    next.run(req).await
+    req
 }
 
 /// One span per request carrying its id (every log line inside it names the request), and one
@@ -67,18 +74,6 @@ pub async fn log_requests(
     } else {
         tracing::info!(%method, %path, status, latency_ms = ms, "request");
     }
-    resp
-}
-
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
 }
 
