@@ -7,7 +7,6 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -131,14 +130,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::log_requests,
-        ))
-        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
-        .layer(SetRequestIdLayer::new(
-            middleware::REQUEST_ID,
-            middleware::NewRequestId,
-        ))
-        .layer(tower::util::MapRequestLayer::new(
-            middleware::sanitize_request_id,
         ))
         // Plain header layers (no boxed middleware per request).
         .layer(SetResponseHeaderLayer::overriding(

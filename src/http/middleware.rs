@@ -5,75 +5,71 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Instrument;
 
 use crate::http::AppError;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Request ids: a balancer's `x-request-id` is kept when it looks like an id (so one id follows a
-/// request across hops); anything else gets a fresh one: this process's random prefix and a
-/// sequence number (unique across instances without drawing random bytes per request).
-#[derive(Clone, Copy, Default)]
-pub struct NewRequestId;
-
-static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-impl MakeRequestId for NewRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let prefix = PREFIX.get_or_init(|| crate::accounts::tokens::random_token(6));
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{prefix}-{n:x}"))
-            .ok()
-            .map(RequestId::new)
-    }
+/// Request ids: a balancer's `x-request-id` is kept when it is a plain short token (so one id
+/// follows a request across hops; anything else could put client text in our logs); otherwise
+/// the request gets a fresh one: this process's random prefix and a sequence number (unique
+/// across instances without drawing random bytes per request).
+fn request_id(req: &Request) -> Option<HeaderValue> {
+    req.headers()
+        .get(&REQUEST_ID)
+        .filter(|v| {
+            v.len() <= 64
+                && v.as_bytes()
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .cloned()
 }
 
-/// Drops a client-sent `x-request-id` that is not a plain short token, so logs never carry
-/// arbitrary client text. A plain function for `MapRequestLayer`: no boxed middleware per request.
-pub fn sanitize_request_id(mut req: Request) -> Request {
-    let ok = req.headers().get(&REQUEST_ID).is_none_or(|v| {
-        v.len() <= 64
-            && v.as_bytes()
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    });
-    if !ok {
-        req.headers_mut().remove(&REQUEST_ID);
-    }
-    req
+fn new_request_id() -> HeaderValue {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| crate::accounts::tokens::random_token(6));
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix}-{n:x}")).expect("base64url and hex are header-safe")
 }
 
-/// One span per request carrying its id (every log line inside it names the request), and one
-/// log line per request: method, path, status, latency. Never the query or headers: query
-/// strings can carry tokens.
+/// The request id (kept or made, set on the request for handlers and on the response), one
+/// span per request carrying it (every log line inside names the request), and one log line per
+/// request: method, path, status, latency. Never the query or headers: query strings can carry
+/// tokens. One middleware rather than tower-http's `SetRequestId` + `PropagateRequestId`: those
+/// two layers cost about 10% of a small request's throughput (BENCHMARKS.md, issue #11).
 pub async fn log_requests(
     State(state): State<crate::state::AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let id = match request_id(&req) {
+        Some(id) => id,
+        None => {
+            let id = new_request_id();
+            req.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    };
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id);
+    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
     let start = Instant::now();
-    let resp = next.run(req).instrument(span.clone()).await;
+    let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
     state.metrics.record_status(status);
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    let _enter = span.enter();
-    if status >= 500 {
-        tracing::warn!(%method, %path, status, latency_ms = ms, "request");
-    } else {
-        tracing::info!(%method, %path, status, latency_ms = ms, "request");
+    {
+        let _enter = span.enter();
+        if status >= 500 {
+            tracing::warn!(%method, %path, status, latency_ms = ms, "request");
+        } else {
+            tracing::info!(%method, %path, status, latency_ms = ms, "request");
+        }
     }
+    resp.headers_mut().insert(REQUEST_ID, id);
     resp
 }
 
