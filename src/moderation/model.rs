@@ -28,6 +28,17 @@ impl Reason {
             Reason::Other => "other",
         }
     }
+
+    /// The stored name; a name this version does not know reads as `Other`.
+    pub fn from_column(s: &str) -> Reason {
+        match s {
+            "prohibited_item" => Reason::ProhibitedItem,
+            "not_a_rental" => Reason::NotARental,
+            "professional_seller" => Reason::ProfessionalSeller,
+            "fraud" => Reason::Fraud,
+            _ => Reason::Other,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -94,13 +105,11 @@ pub struct Report {
     pub item_id: i64,
     pub item_title: Option<String>,
     pub owner_id: Option<i64>,
-    #[schema(value_type = Reason)]
-    pub reason: String,
+    pub reason: Reason,
     pub detail: String,
     pub status: ReportStatus,
     /// 처리한 방법 / how it was resolved.
-    #[schema(value_type = Option<ResolveAction>)]
-    pub action: Option<String>,
+    pub action: Option<ResolveAction>,
     pub created_at: Ts,
     pub resolved_at: Option<Ts>,
 }
@@ -113,10 +122,10 @@ impl Report {
             item_id: r.item_id,
             item_title: item.map(|(t, _)| t.to_string()),
             owner_id: item.map(|(_, o)| o),
-            reason: r.reason.clone(),
+            reason: Reason::from_column(&r.reason),
             detail: r.detail.clone(),
             status: r.status,
-            action: r.action.clone(),
+            action: r.action.as_deref().and_then(ResolveAction::parse),
             created_at: Ts(r.created_at),
             resolved_at: opt_ts(r.resolved_at),
         }
@@ -153,12 +162,31 @@ pub struct Feedback {
     pub created_at: Ts,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, ToSchema)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolveAction {
     Dismiss,
     HideItem,
     SuspendUser,
+}
+
+impl ResolveAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveAction::Dismiss => "dismiss",
+            ResolveAction::HideItem => "hide_item",
+            ResolveAction::SuspendUser => "suspend_user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResolveAction> {
+        Some(match s {
+            "dismiss" => ResolveAction::Dismiss,
+            "hide_item" => ResolveAction::HideItem,
+            "suspend_user" => ResolveAction::SuspendUser,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,5 +1,6 @@
 //! Moderation's HTML pages: the feedback form and the admin page.
 
+use super::model::Reason;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -69,13 +70,13 @@ struct AdminPage {
     feedback: Vec<FeedbackView>,
 }
 
-pub fn reason_ko(reason: &str) -> &'static str {
+pub fn reason_ko(reason: Reason) -> &'static str {
     match reason {
-        "prohibited_item" => "거래 금지 물품",
-        "not_a_rental" => "대여가 아닌 글",
-        "professional_seller" => "전문 업자",
-        "fraud" => "사기 의심",
-        _ => "기타",
+        Reason::ProhibitedItem => "거래 금지 물품",
+        Reason::NotARental => "대여가 아닌 글",
+        Reason::ProfessionalSeller => "전문 업자",
+        Reason::Fraud => "사기 의심",
+        Reason::Other => "기타",
     }
 }
 
@@ -112,7 +113,7 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
                     .clone()
                     .unwrap_or_else(|| "(삭제된 물품)".into()),
                 owner_id: r.owner_id.unwrap_or(0),
-                reason: reason_ko(&r.reason),
+                reason: reason_ko(r.reason),
                 detail: r.detail.clone(),
                 when: view::ago(now, r.created_at.0),
             })

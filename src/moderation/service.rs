@@ -128,11 +128,7 @@ pub async fn resolve(
             }
         }
     }
-    let name = match action {
-        ResolveAction::Dismiss => "dismiss",
-        ResolveAction::HideItem => "hide_item",
-        ResolveAction::SuspendUser => "suspend_user",
-    };
+    let name = action.as_str();
     let row = store::resolve(&state.db, id, name, state.clock.now_ms())
         .await?
         .ok_or_else(|| AppError::Conflict("이미 처리된 신고예요".into()))?;
