@@ -136,11 +136,7 @@ pub async fn me(
         .filter(|t| TABS.iter().any(|(k, _)| k == t))
         .unwrap_or("ongoing")
         .to_string();
-    let page = p
-        .str("page")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 10_000);
+    let page = p.page();
     let req = PageReq {
         page,
         per_page: PER_PAGE,

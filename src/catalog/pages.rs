@@ -105,11 +105,7 @@ pub async fn home(
         .filter(|_| region.is_some())
         .unwrap_or(default_range)
         .to_string();
-    let page = p
-        .str("page")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 10_000);
+    let page = p.page();
     let radius = RANGES
         .iter()
         .find(|(k, _, _)| *k == range)

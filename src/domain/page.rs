@@ -91,12 +91,6 @@ impl PageReq {
     }
 }
 
-impl Default for PageReq {
-    fn default() -> Self {
-        PageQuery::default().req()
-    }
-}
-
 /// One page of a listing.
 #[derive(Serialize, ToSchema)]
 pub struct Page<T> {

@@ -45,11 +45,7 @@ pub async fn notifications(
 ) -> Result<Response, Response> {
     let user = ctx.require()?;
     let now = state.clock.now_ms();
-    let page = p
-        .str("page")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 10_000);
+    let page = p.page();
     let list = notifications::service::list(&state, user, false, PageReq { page, per_page: 30 })
         .await
         .map_err(|e| ctx.fail(e))?;

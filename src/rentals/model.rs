@@ -282,18 +282,6 @@ pub enum Action {
     Review,
 }
 
-impl Action {
-    pub fn parse(s: &str) -> Option<Action> {
-        Some(match s {
-            "accept" => Action::Accept,
-            "reject" => Action::Reject,
-            "cancel" => Action::Cancel,
-            "return" => Action::Return,
-            _ => return None,
-        })
-    }
-}
-
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReviewRow {
     pub id: i64,

@@ -132,6 +132,14 @@ impl QueryMap {
     pub fn str(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
+
+    /// `page`, 1 when absent or unreadable, at most 10,000.
+    pub fn page(&self) -> i64 {
+        self.str("page")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 10_000)
+    }
 }
 
 impl Ctx {
