@@ -34,14 +34,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // Every body is an object; serde would also read a struct from an array (`[null]`). The
+    // first byte decides, so a refused body is never parsed.
     let text = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => &b"{}"[..],
-        // Every body is an object; serde would also read a struct from an array (`[null]`).
         Some(b'{') => bytes,
-        Some(_) if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
-            return Err(AppError::field("body", "JSON 객체여야 해요"));
-        }
-        Some(_) => bytes,
+        Some(_) => return Err(AppError::field("body", "JSON 객체여야 해요")),
     };
     let de = &mut serde_json::Deserializer::from_slice(text);
     serde_path_to_error::deserialize(de).map_err(|err| {

@@ -306,3 +306,41 @@ async fn bodies_that_are_not_objects_are_refused() {
     }
     app.stop().await;
 }
+
+/// api.md: wrong types, unknown enum values and out-of-range numbers in a query are 400
+/// `validation_failed` naming the parameter; empty values count as absent; unknown parameters are
+/// ignored; a query string past 4 KB is refused before it is read.
+#[tokio::test]
+async fn query_strings_parse_into_typed_filters_or_name_the_bad_parameter() {
+    let app = TestApp::spawn().await;
+    let user = app.signup("쿼리검사").await;
+    for (path, field) in [
+        ("/items?per_page=101", "per_page"),
+        ("/items?page=0", "page"),
+        ("/items?sort=cheapest", "sort"),
+        ("/items?section=rent", "section"),
+        ("/items?radius_km=abc&region=1144069000", "radius_km"),
+        ("/items?min_price=-1", "min_price"),
+        ("/items?owner=0", "owner"),
+        ("/regions?level=4", "level"),
+        ("/items/1/availability?from=tomorrow", "from"),
+        ("/notifications?unread=maybe", "unread"),
+        ("/rentals?state=lost", "state"),
+        ("/chats/1/messages?limit=201", "limit"),
+    ] {
+        let (s, b) = app.get(path, Some(&user.token)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {b}");
+        assert_eq!(b["error"]["code"], "validation_failed", "{path}");
+        assert!(b["error"]["fields"][field].is_string(), "{path}: {b}");
+    }
+    let (s, b) = app
+        .get("/items?section=&sort=&per_page=&utm_source=x", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["per_page"], 12);
+    let long = format!("/items?{}", "pad=x&".repeat(700));
+    let (s, b) = app.get(&long, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["error"]["fields"]["query"].is_string(), "{b}");
+    app.stop().await;
+}
