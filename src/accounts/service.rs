@@ -413,20 +413,16 @@ pub async fn update_profile(
         .region_code
         .as_ref()
         .map(|r| r.as_deref().map(str::trim).filter(|s| !s.is_empty()));
-    let bio = patch.bio.as_deref().map(str::trim);
     let mut p = Problems::default();
+    let bio = patch
+        .bio
+        .as_deref()
+        .map(|b| p.text("bio", b, 0, BIO_MAX, "소개는 300자까지 쓸 수 있어요"));
     if let Some(n) = nickname {
         p.check(valid_nickname(n), "nickname", NICKNAME_RULE);
     }
     if let Some(r) = region {
         check_region(state, &mut p, r);
-    }
-    if let Some(b) = bio {
-        p.check(
-            b.chars().count() <= BIO_MAX,
-            "bio",
-            "소개는 300자까지 쓸 수 있어요",
-        );
     }
     p.finish()?;
     if let Some(n) = nickname {
@@ -434,7 +430,7 @@ pub async fn update_profile(
             return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()));
         }
     }
-    match store::update_profile(&state.db, user.id, nickname, region, bio).await {
+    match store::update_profile(&state.db, user.id, nickname, region, bio.as_deref()).await {
         Err(e) if crate::db::is_conflict(&e) => {
             return Err(AppError::Conflict("이미 쓰이고 있는 닉네임이에요".into()))
         }

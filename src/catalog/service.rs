@@ -18,6 +18,9 @@ use crate::state::AppState;
 /// not a search.
 const Q_MAX_CHARS: usize = 200;
 
+const TITLE_RULE: &str = "제목은 2–40자로 써 주세요";
+const DESCRIPTION_RULE: &str = "설명은 2000자까지 쓸 수 있어요";
+
 pub async fn categories(state: &AppState) -> AppResult<Vec<Category>> {
     Ok(categories_cached(state).await?.to_vec())
 }
@@ -270,12 +273,12 @@ fn check_fields(state: &AppState, f: &ItemFields, p: &mut Problems) {
     p.check(
         (TITLE_MIN..=TITLE_MAX).contains(&title_len),
         "title",
-        "제목은 2–40자로 써 주세요",
+        TITLE_RULE,
     );
     p.check(
         f.description.chars().count() <= DESCRIPTION_MAX,
         "description",
-        "설명은 2000자까지 쓸 수 있어요",
+        DESCRIPTION_RULE,
     );
     if let Some(price) = f.price {
         p.check(
@@ -318,18 +321,24 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
             .await?
             .unwrap_or_default(),
     };
+    let mut p = Problems::default();
     let fields = ItemFields {
         section: input.section,
         category_id: input.category_id,
-        title: input.title.trim().to_string(),
-        description: input.description.trim().to_string(),
+        title: p.text("title", &input.title, TITLE_MIN, TITLE_MAX, TITLE_RULE),
+        description: p.text(
+            "description",
+            &input.description,
+            0,
+            DESCRIPTION_MAX,
+            DESCRIPTION_RULE,
+        ),
         price: input.price,
         price_unit: input.price_unit,
         deposit: input.deposit.unwrap_or(0),
         region_code,
         hidden: false,
     };
-    let mut p = Problems::default();
     check_fields(state, &fields, &mut p);
     if !store::category_exists(&state.db, fields.category_id).await? {
         p.add("category_id", "없는 카테고리예요");
@@ -491,17 +500,18 @@ pub async fn update(
     patch: ItemPatch,
 ) -> AppResult<ItemDetail> {
     let row = owned_item(state, user, id).await?;
+    let mut p = Problems::default();
     let mut f = ItemFields {
         section: patch.section.unwrap_or(Section::parse(&row.section)),
         category_id: patch.category_id.unwrap_or(row.category_id),
-        title: patch
-            .title
-            .map(|t| t.trim().to_string())
-            .unwrap_or(row.title.clone()),
-        description: patch
-            .description
-            .map(|d| d.trim().to_string())
-            .unwrap_or(row.description.clone()),
+        title: match &patch.title {
+            Some(t) => p.text("title", t, TITLE_MIN, TITLE_MAX, TITLE_RULE),
+            None => row.title.clone(),
+        },
+        description: match &patch.description {
+            Some(d) => p.text("description", d, 0, DESCRIPTION_MAX, DESCRIPTION_RULE),
+            None => row.description.clone(),
+        },
         price: patch.price.unwrap_or(row.price),
         price_unit: patch
             .price_unit
@@ -514,7 +524,6 @@ pub async fn update(
     if patch.price == Some(None) && patch.price_unit.is_none() {
         f.price_unit = None;
     }
-    let mut p = Problems::default();
     match patch.status {
         // Only an admin lifts a moderation; asking for "hidden" again changes nothing.
         Some(ItemStatus::Available) if row.moderation().is_some() => {

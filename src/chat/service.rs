@@ -7,7 +7,7 @@ use crate::accounts::service as accounts;
 use crate::catalog::service as catalog;
 use crate::clock::Ts;
 use crate::domain::caller::AuthUser;
-use crate::domain::error::{AppError, AppResult};
+use crate::domain::error::{AppError, AppResult, Problems};
 use crate::domain::page::Bounded;
 use crate::notifications;
 use crate::realtime::protocol::ServerFrame;
@@ -127,13 +127,10 @@ pub async fn history(
 }
 
 pub fn check_body(body: &str) -> AppResult<String> {
-    // The limit holds for what was sent; blank space alone is no message.
-    let sent = body.chars().count();
-    let body = body.trim();
-    if body.is_empty() || sent > BODY_MAX {
-        return Err(AppError::field("body", "메시지는 1–1000자로 보내 주세요"));
-    }
-    Ok(body.to_string())
+    let mut p = Problems::default();
+    let body = p.text("body", body, 1, BODY_MAX, "메시지는 1–1000자로 보내 주세요");
+    p.finish()?;
+    Ok(body)
 }
 
 fn text_message(room: &RoomRow, sender: i64, body: String) -> NewMessage {

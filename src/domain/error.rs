@@ -129,6 +129,25 @@ impl Problems {
         }
     }
 
+    /// User text, trimmed. The maximum holds for the text as sent (so a documented `maxLength`
+    /// is exact) and the minimum for what remains once blank space is dropped.
+    pub fn text(
+        &mut self,
+        field: &str,
+        raw: &str,
+        min: usize,
+        max: usize,
+        problem: &str,
+    ) -> String {
+        let trimmed = raw.trim();
+        self.check(
+            raw.chars().count() <= max && trimmed.chars().count() >= min,
+            field,
+            problem,
+        );
+        trimmed.to_string()
+    }
+
     pub fn add(&mut self, field: &str, problem: &str) {
         self.check(false, field, problem);
     }
@@ -144,5 +163,23 @@ impl Problems {
             .collect::<Vec<_>>()
             .join(", ");
         Err(AppError::validation(message, self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_but_its_limit_counts_what_was_sent() {
+        let mut p = Problems::default();
+        assert_eq!(p.text("a", "  의자  ", 2, 6, "x"), "의자");
+        assert!(p.0.is_empty());
+        // Trimmed it would fit; as sent it is over the limit.
+        p.text("b", "의자      ", 2, 6, "too long");
+        // Blank space alone does not reach the minimum.
+        p.text("c", "   ", 1, 10, "required");
+        assert_eq!(p.0.get("b").map(String::as_str), Some("too long"));
+        assert_eq!(p.0.get("c").map(String::as_str), Some("required"));
     }
 }

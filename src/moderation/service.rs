@@ -24,11 +24,12 @@ pub async fn report(
     input: ReportInput,
 ) -> AppResult<Report> {
     let item = catalog::visible_item(state, Some(user), item_id).await?;
-    let detail = input.detail.unwrap_or_default().trim().to_string();
     let mut p = Problems::default();
-    p.check(
-        detail.chars().count() <= DETAIL_MAX,
+    let detail = p.text(
         "detail",
+        input.detail.as_deref().unwrap_or(""),
+        0,
+        DETAIL_MAX,
         "자세한 내용은 500자까지 쓸 수 있어요",
     );
     p.check(
@@ -55,17 +56,19 @@ pub async fn feedback(
     user: AuthUser,
     input: FeedbackInput,
 ) -> AppResult<Feedback> {
-    let title = input.title.trim().to_string();
-    let content = input.content.trim().to_string();
     let mut p = Problems::default();
-    p.check(
-        !title.is_empty() && title.chars().count() <= FEEDBACK_TITLE_MAX,
+    let title = p.text(
         "title",
+        &input.title,
+        1,
+        FEEDBACK_TITLE_MAX,
         "제목은 1–70자로 써 주세요",
     );
-    p.check(
-        !content.is_empty() && content.chars().count() <= FEEDBACK_CONTENT_MAX,
+    let content = p.text(
         "content",
+        &input.content,
+        1,
+        FEEDBACK_CONTENT_MAX,
         "내용은 1–512자로 써 주세요",
     );
     p.finish()?;

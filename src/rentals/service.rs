@@ -396,14 +396,13 @@ pub async fn review(
     if !row.is_party(user.id) {
         return Err(AppError::forbidden());
     }
-    // The limit holds for what was sent.
-    let sent = input.content.chars().count();
-    let content = input.content.trim().to_string();
     let mut p = crate::domain::error::Problems::default();
     p.check((1..=5).contains(&input.rating), "rating", "별점은 1–5예요");
-    p.check(
-        sent <= REVIEW_MAX,
+    let content = p.text(
         "content",
+        &input.content,
+        0,
+        REVIEW_MAX,
         "후기는 300자까지 쓸 수 있어요",
     );
     p.finish()?;

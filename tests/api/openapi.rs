@@ -344,3 +344,45 @@ async fn query_strings_parse_into_typed_filters_or_name_the_bad_parameter() {
     assert!(b["error"]["fields"]["query"].is_string(), "{b}");
     app.stop().await;
 }
+
+/// A documented `maxLength` holds for the text as sent: padding with spaces that trimming would
+/// remove does not slip past it (found by reading the fuzzer's negative cases).
+#[tokio::test]
+async fn length_limits_hold_for_the_text_as_sent() {
+    let app = TestApp::spawn().await;
+    let user = app.signup("길이검사").await;
+    let padded = |n: usize, pad: usize| format!("{}{}", "가".repeat(n), " ".repeat(pad));
+    let (s, b) = app
+        .post(
+            "/items",
+            Some(&user.token),
+            json!({"section": "lend", "category_id": 1, "title": padded(39, 3), "region_code": "1144069000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["error"]["fields"]["title"].is_string(), "{b}");
+    let (s, b) = app
+        .post(
+            "/feedback",
+            Some(&user.token),
+            json!({"title": padded(69, 2), "content": "좋아요"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["error"]["fields"]["title"].is_string(), "{b}");
+    let (s, b) = app
+        .patch("/me", Some(&user.token), json!({"bio": padded(299, 2)}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    // Within the limit as sent, the surrounding space is still dropped.
+    let (s, b) = app
+        .post(
+            "/items",
+            Some(&user.token),
+            json!({"section": "lend", "category_id": 1, "title": " 캠핑 의자 ", "region_code": "1144069000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["title"], "캠핑 의자");
+    app.stop().await;
+}
