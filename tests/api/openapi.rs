@@ -386,3 +386,23 @@ async fn length_limits_hold_for_the_text_as_sent() {
     assert_eq!(b["title"], "캠핑 의자");
     app.stop().await;
 }
+
+/// Each rental and admin action is its own route now: an unknown action is the API's 404 in the
+/// error shape (it used to be a string the service matched).
+#[tokio::test]
+async fn unknown_actions_are_404() {
+    let app = TestApp::spawn().await;
+    let user = app.signup("행동검사").await;
+    let admin = app.signup("행동관리").await;
+    app.make_admin(&admin).await;
+    for (path, token) in [
+        ("/rentals/1/approve", &user.token),
+        ("/rentals/1/reviewz", &user.token),
+        ("/admin/users/1/ban", &admin.token),
+    ] {
+        let (s, b) = app.post(path, Some(token), json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {b}");
+        assert_eq!(b["error"]["code"], "not_found", "{path}");
+    }
+    app.stop().await;
+}
