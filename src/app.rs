@@ -66,6 +66,7 @@ pub async fn build_state(
     let state = AppState(Arc::new(Inner {
         throttle: Throttle::new(config.rate_limit),
         hashing: accounts::hashing::pool(),
+        oidc: accounts::oidc::Providers::from_config(&config),
         config,
         db,
         regions: Regions::load(),

@@ -29,6 +29,28 @@ pub struct Config {
     pub image_queue: usize,
     /// Longest a listing statement may run before the request answers 503 (`STATEMENT_TIMEOUT_MS`).
     pub statement_timeout_ms: u64,
+    /// Sign in with Kakao: on when a client id (the app's REST API key) is set.
+    pub kakao: Option<OidcClient>,
+}
+
+/// One OpenID provider's registration: the issuer whose discovery document names the endpoints,
+/// and the client the provider issued us.
+#[derive(Clone)]
+pub struct OidcClient {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OidcClient {
+    /// The secret never reaches a log line, even through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcClient")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl Config {
@@ -51,6 +73,7 @@ impl Config {
             image_threads: crate::blocking::cores(),
             image_queue: 16,
             statement_timeout_ms: 2_000,
+            kakao: None,
         }
     }
 

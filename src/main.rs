@@ -74,6 +74,14 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
             anyhow::anyhow!("STATEMENT_TIMEOUT_MS must be a positive whole number")
         })?;
     }
+    if let Some(client_id) = env_opt("KAKAO_CLIENT_ID") {
+        c.kakao = Some(egodaeyeo::config::OidcClient {
+            issuer: env_opt("KAKAO_ISSUER")
+                .unwrap_or_else(|| egodaeyeo::accounts::oidc::KAKAO.default_issuer.to_string()),
+            client_id,
+            client_secret: env_opt("KAKAO_CLIENT_SECRET"),
+        });
+    }
     Ok(c)
 }
 

@@ -25,6 +25,8 @@ pub struct Inner {
     pub throttle: Throttle,
     /// argon2 on its own threads with a bounded queue (see `accounts::hashing`).
     pub hashing: crate::blocking::BoundedPool,
+    /// Configured OpenID sign-in providers (Kakao), with their cached discovery and keys.
+    pub oidc: crate::accounts::oidc::Providers,
     pub metrics: Metrics,
     pub realtime: Realtime,
     pub chat_writer: chat::writer::ChatWriter,

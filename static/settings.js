@@ -57,8 +57,10 @@ pw?.addEventListener('submit', async (e) => {
   }
   try {
     expectSessionEnd();
-    await api('POST', '/me/password', { current_password: f.current_password.value, new_password: np });
-    toast('비밀번호를 바꿨어요. 새 비밀번호로 다시 로그인해 주세요');
+    // An account made with Kakao has no current password to send.
+    const body = f.current_password ? { current_password: f.current_password.value, new_password: np } : { new_password: np };
+    await api('POST', '/me/password', body);
+    toast(f.current_password ? '비밀번호를 바꿨어요. 새 비밀번호로 다시 로그인해 주세요' : '비밀번호를 정했어요. 새 비밀번호로 다시 로그인해 주세요');
     setTimeout(() => $('#logout-form').submit(), 1200);
   } catch (err) {
     expectSessionEnd(false);
@@ -70,9 +72,14 @@ const delDialog = $('#delete-account-dialog');
 $('#delete-account')?.addEventListener('click', () => openDialog(delDialog));
 $('#delete-account-form')?.addEventListener('submit', async (e) => {
   e.preventDefault();
+  const confirm = $('#del-confirm');
+  if (confirm && !confirm.checked) {
+    $('#del-error').textContent = '탈퇴를 확인해 주세요';
+    return;
+  }
   try {
     expectSessionEnd();
-    await api('DELETE', '/me', { password: $('#del-password').value });
+    await api('DELETE', '/me', confirm ? { confirm: true } : { password: $('#del-password').value });
     await fetch('/session/logout', {
       method: 'POST',
       credentials: 'same-origin',
@@ -85,6 +92,19 @@ $('#delete-account-form')?.addEventListener('submit', async (e) => {
     $('#del-error').textContent = err.status === 400 ? '비밀번호가 맞지 않아요' : err.message;
   }
 });
+
+$$('[data-unlink]').forEach((btn) => btn.addEventListener('click', async () => {
+  const out = $('#unlink-error');
+  out.textContent = '';
+  btn.disabled = true;
+  try {
+    await api('DELETE', `/me/identities/${btn.dataset.unlink}`);
+    location.reload();
+  } catch (err) {
+    btn.disabled = false;
+    out.textContent = err.message;
+  }
+}));
 
 const fb = $('#feedback-form');
 fb?.addEventListener('submit', async (e) => {

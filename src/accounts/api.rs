@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::*;
-use super::service;
+use super::{identities, oidc, service};
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr, MaybeUser};
 use crate::http::query::ApiQuery;
@@ -23,6 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(providers))
+        .routes(routes!(kakao_sign_in))
+        .routes(routes!(my_identities))
+        .routes(routes!(link_kakao, unlink_kakao))
         .routes(routes!(me, patch_me, delete_me))
         .routes((
             schemas,
@@ -95,6 +99,75 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 로그인 제공자 / The configured sign-in providers (none, or Kakao).
+#[utoipa::path(get, path = "/auth/providers", tag = "accounts",
+    responses((status = 200, body = Vec<ProviderInfo>)))]
+pub async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderInfo>> {
+    Json(identities::providers(&state))
+}
+
+/// 카카오로 로그인 (앱) / Sign in with an ID token from the Kakao SDK; the first time makes the
+/// account (201, `created: true`).
+#[utoipa::path(post, path = "/auth/oidc/kakao", tag = "accounts",
+    request_body = IdTokenInput,
+    responses(
+        (status = 200, description = "연결된 계정으로 로그인했어요", body = IdentityAuthResponse),
+        (status = 201, description = "새 계정을 만들었어요", body = IdentityAuthResponse),
+        (status = 401, description = "ID 토큰을 확인하지 못했어요"),
+        (status = 403, description = "이용이 정지된 계정이에요"),
+        (status = 404, description = "카카오 로그인이 설정되어 있지 않아요"),
+    ))]
+pub async fn kakao_sign_in(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<IdTokenInput>,
+) -> AppResult<(StatusCode, Json<IdentityAuthResponse>)> {
+    let r = identities::sign_in_with_token(&state, oidc::KAKAO.id, input).await?;
+    let status = if r.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(r)))
+}
+
+/// 연결된 로그인 수단 / The account's linked sign-in identities.
+#[utoipa::path(get, path = "/me/identities", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Identity>)))]
+pub async fn my_identities(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<Identity>>> {
+    Ok(Json(identities::list(&state, user.id).await?))
+}
+
+/// 카카오 연결 / Link a Kakao identity (an ID token from the SDK) to this account.
+#[utoipa::path(post, path = "/me/identities/kakao", tag = "accounts", security(("bearer" = [])),
+    request_body = IdTokenInput,
+    responses(
+        (status = 201, description = "연결했어요", body = Identity),
+        (status = 404, description = "카카오 로그인이 설정되어 있지 않아요"),
+        (status = 409, description = "그 카카오 계정은 다른 계정에 연결되어 있어요"),
+    ))]
+pub async fn link_kakao(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(input): ApiJson<IdTokenInput>,
+) -> AppResult<(StatusCode, Json<Identity>)> {
+    let linked = identities::link(&state, user, oidc::KAKAO.id, input).await?;
+    Ok((StatusCode::CREATED, Json(linked)))
+}
+
+/// 카카오 연결 해제 / Unlink Kakao; refused while it is the account's only way to sign in.
+#[utoipa::path(delete, path = "/me/identities/kakao", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "연결을 해제했어요"),
+        (status = 409, description = "다른 로그인 방법이 없어요 (비밀번호를 먼저 설정해 주세요)"),
+    ))]
+pub async fn unlink_kakao(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
+    identities::unlink(&state, user, oidc::KAKAO.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// 내 정보 / The signed-in user, with email and role.
 #[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = PrivateUser)))]
@@ -163,7 +236,7 @@ pub async fn delete_me(
     user: AuthUser,
     ApiJson(input): ApiJson<DeleteAccount>,
 ) -> AppResult<StatusCode> {
-    service::delete_account(&state, user, input.password).await?;
+    service::delete_account(&state, user, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

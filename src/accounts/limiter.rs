@@ -24,6 +24,9 @@ pub enum Limit {
     /// Wrong current passwords on password change or account deletion, per account: a stolen
     /// access token must not become a password-guessing oracle.
     ReauthPerUser,
+    /// Web sign-ins with a provider started from one address: each one stores a row until the
+    /// callback or its expiry, so anonymous starts are bounded.
+    ProviderStartPerAddr,
 }
 
 const MINUTE_MS: i64 = 60 * 1000;
@@ -42,6 +45,7 @@ impl Limit {
             Limit::LoginPerAddr => 20,
             Limit::SignupPerAddr => 10,
             Limit::ReauthPerUser => 5,
+            Limit::ProviderStartPerAddr => 30,
         }
     }
 
@@ -51,6 +55,7 @@ impl Limit {
             Limit::LoginPerAddr => "la",
             Limit::SignupPerAddr => "su",
             Limit::ReauthPerUser => "pw",
+            Limit::ProviderStartPerAddr => "os",
         }
     }
 
@@ -58,6 +63,7 @@ impl Limit {
         match self {
             Limit::SignupPerAddr => "가입 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
             Limit::ReauthPerUser => "비밀번호 확인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
+            Limit::ProviderStartPerAddr => "로그인 요청이 너무 많아요. 잠시 후 다시 시도해 주세요",
             _ => "로그인 시도가 너무 많아요. 잠시 후 다시 시도해 주세요",
         }
     }

@@ -1,8 +1,10 @@
 //! Accounts: users, passwords, tokens, profiles.
 pub mod api;
 pub mod hashing;
+pub mod identities;
 pub mod limiter;
 pub mod model;
+pub mod oidc;
 pub mod pages;
 pub mod service;
 pub mod store;

@@ -44,9 +44,23 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
+/// The stored email of an account made from a sign-in identity without a verified, unused email:
+/// unique like any email, never a valid address, shown as `null`.
+pub const NO_EMAIL_PREFIX: &str = "nomail:";
+
 impl UserRow {
     pub fn is_active(&self) -> bool {
         self.deleted_at.is_none() && self.suspended == 0
+    }
+
+    /// The account's email, `None` when it has none.
+    pub fn email(&self) -> Option<&str> {
+        Some(self.email.as_str()).filter(|e| !e.starts_with(NO_EMAIL_PREFIX))
+    }
+
+    /// Accounts made from a sign-in identity have no password until they set one.
+    pub fn has_password(&self) -> bool {
+        !self.password_hash.is_empty()
     }
 }
 
@@ -66,13 +80,59 @@ pub struct PublicUser {
     pub deleted: bool,
 }
 
-/// 내 정보: 공개 프로필 + 이메일, 역할 / the public profile with email and role.
+/// 내 정보: 공개 프로필 + 이메일, 역할, 로그인 방법 / the public profile with email, role and the
+/// ways the account signs in.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PrivateUser {
     #[serde(flatten)]
     pub public: PublicUser,
-    pub email: String,
+    /// 카카오로 만든 계정은 확인된 이메일이 없으면 null / `null` for an account made from a
+    /// sign-in identity without a verified, unused email.
+    pub email: Option<String>,
     pub role: Role,
+    /// 비밀번호로 로그인할 수 있는지 / whether the account has a password.
+    pub has_password: bool,
+    /// 연결된 로그인 수단 / linked sign-in identities.
+    pub identities: Vec<Identity>,
+}
+
+/// 연결된 로그인 수단 / a linked sign-in identity.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Identity {
+    /// `kakao`
+    #[schema(example = "kakao")]
+    pub provider: String,
+    pub linked_at: Ts,
+}
+
+/// 로그인 제공자 / a configured sign-in provider.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProviderInfo {
+    #[schema(example = "kakao")]
+    pub id: String,
+    #[schema(example = "카카오")]
+    pub name: String,
+}
+
+/// 카카오 SDK로 받은 ID 토큰 / an ID token an app got from the provider's SDK.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdTokenInput {
+    /// RS256 JWT
+    #[schema(max_length = 8192)]
+    pub id_token: String,
+    /// 앱이 보낸 nonce; 보냈다면 토큰의 nonce와 같아야 해요 / must equal the token's nonce.
+    #[serde(default)]
+    #[schema(max_length = 512)]
+    pub nonce: Option<String>,
+}
+
+/// 로그인 결과 + 새 계정인지 / tokens, and whether the account was just made.
+#[derive(Serialize, ToSchema)]
+pub struct IdentityAuthResponse {
+    #[serde(flatten)]
+    pub auth: AuthResponse,
+    pub created: bool,
 }
 
 /// A review of a rental's other party, as profiles and item pages show it.
@@ -150,16 +210,23 @@ pub struct ProfilePatch {
 
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
+    /// 비밀번호가 없는 계정(카카오로 가입)은 빼요 / omitted by an account without a password.
     #[schema(max_length = 64)]
-    pub current_password: String,
+    #[serde(default)]
+    pub current_password: Option<String>,
     #[schema(min_length = 8, max_length = 64)]
     pub new_password: String,
 }
 
+/// 비밀번호가 있으면 `password`, 없으면 `{"confirm": true}` / the password, or `confirm` for an
+/// account without one.
 #[derive(Deserialize, ToSchema)]
 pub struct DeleteAccount {
     #[schema(max_length = 64)]
-    pub password: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub confirm: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]

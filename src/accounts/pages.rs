@@ -2,19 +2,22 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::accounts::identities::{self, Callback, WebFailure, WebOutcome};
 use crate::accounts::service as accounts;
 use crate::catalog::model::{ItemFilter, StatusFilter};
 use crate::catalog::service as catalog;
+use crate::domain::error::AppError;
 use crate::domain::page::{Bounded, PageReq};
 use crate::rentals;
 use crate::rentals::model::{RentalFilter, RentalState};
 use crate::state::AppState;
 use crate::web::render::{pagination, parse_id, render, Chip, Layout, PageLink, PER_PAGE};
+use crate::web::session::{self, provider_cookie, see_other, with_cookies, PROVIDER_COOKIE};
 use crate::web::view::{self, Card, RentalView, ReviewView};
 use crate::web::{Ctx, QueryMap};
 
@@ -23,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(user))
         .route("/me", get(me))
         .route("/me/settings", get(settings))
+        .route("/auth/{provider}/start", get(provider_start))
+        .route("/auth/{provider}/callback", get(provider_callback))
+        .route("/welcome", get(welcome))
 }
 
 // ---------------------------------------------------------------- users
@@ -223,6 +229,16 @@ pub async fn me(
     Ok(render(&ctx, StatusCode::OK, &page))
 }
 
+/// One way to sign in, as the settings page lists it.
+struct MethodView {
+    provider: String,
+    name: String,
+    /// When it was linked, empty when it is not.
+    linked: String,
+    /// Where linking starts (for a configured provider that is not linked).
+    link_href: String,
+}
+
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
@@ -233,19 +249,185 @@ struct SettingsPage {
     avatar: String,
     region_code: String,
     region_name: String,
+    has_password: bool,
+    methods: Vec<MethodView>,
+    /// Why linking failed, when the provider sent the browser back here.
+    method_error: String,
 }
 
-pub async fn settings(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Response> {
+pub async fn settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: QueryMap,
+) -> Result<Response, Response> {
     let user = ctx.require()?;
     let me = accounts::private_user(&state, user.id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let mut methods: Vec<MethodView> = identities::providers(&state)
+        .into_iter()
+        .map(|p| MethodView {
+            link_href: format!("/auth/{}/start?link=1&next=/me/settings", p.id),
+            provider: p.id,
+            name: p.name,
+            linked: String::new(),
+        })
+        .collect();
+    for i in &me.identities {
+        let linked = view::date(i.linked_at.0);
+        match methods.iter_mut().find(|m| m.provider == i.provider) {
+            Some(m) => m.linked = linked,
+            // Linked while a provider was configured that no longer is: still listed, so it can
+            // be unlinked.
+            None => methods.push(MethodView {
+                provider: i.provider.clone(),
+                name: i.provider.clone(),
+                linked,
+                link_href: String::new(),
+            }),
+        }
+    }
     let page = SettingsPage {
         l: Layout::new(&ctx, "프로필 수정"),
+        has_password: me.has_password,
+        methods,
+        method_error: p
+            .str("error")
+            .and_then(WebFailure::parse)
+            .map(|f| f.message().to_string())
+            .unwrap_or_default(),
         nickname: me.public.nickname.clone(),
         bio: me.public.bio.clone(),
-        email: me.email.clone(),
+        email: me.email.clone().unwrap_or_default(),
         avatar: me.public.avatar_url.clone().unwrap_or_default(),
+        region_code: me
+            .public
+            .region
+            .as_ref()
+            .map(|r| r.code.clone())
+            .unwrap_or_default(),
+        region_name: me
+            .public
+            .region
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------- sign in with a provider
+
+/// `GET /auth/{provider}/start?next=…[&link=1]`: 302 to the provider's sign-in page. With
+/// `link=1` the signed-in account links the identity instead of signing in.
+pub async fn provider_start(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    p: QueryMap,
+) -> Result<Response, Response> {
+    let next = session::safe_next(&state.public_url, p.str("next"));
+    let link_user = match p.str("link") {
+        Some("1") => Some(ctx.require()?.id),
+        _ if ctx.user.is_some() => return Ok(see_other(&next)),
+        _ => None,
+    };
+    let key = crate::http::extract::cookie_in(&headers, PROVIDER_COOKIE);
+    match identities::start_web(&state, &provider, next, link_user, key, &ctx.ip).await {
+        Ok(start) => {
+            let mut resp =
+                (StatusCode::FOUND, [(header::LOCATION, start.location)]).into_response();
+            let cookie = provider_cookie(
+                &start.browser_key,
+                identities::WEB_LOGIN_TTL_SECS,
+                ctx.secure,
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(resp)
+        }
+        Err(AppError::Unavailable(_)) => Ok(see_other(&failure_target(
+            WebFailure::Unavailable,
+            link_user.is_some(),
+        ))),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+fn failure_target(f: WebFailure, linking: bool) -> String {
+    if linking {
+        format!("/me/settings?error={}", f.code())
+    } else {
+        format!("/login?error={}", f.code())
+    }
+}
+
+/// `GET /auth/{provider}/callback?code&state` (or `?error&state`): signs the browser in (a new
+/// account goes on to choose its 동네), links, or returns to `/login` saying why.
+pub async fn provider_callback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    p: QueryMap,
+) -> Response {
+    let key = crate::http::extract::cookie_in(&headers, PROVIDER_COOKIE);
+    let cb = Callback {
+        code: p.str("code").map(str::to_string),
+        state: p.str("state").map(str::to_string),
+        error: p.str("error").map(str::to_string),
+    };
+    let resp = match identities::finish_web(&state, &provider, cb, key.as_deref()).await {
+        Ok(WebOutcome::SignedIn {
+            auth,
+            created,
+            next,
+        }) => {
+            let to = if created {
+                format!("/welcome?next={}", session::encode(&next))
+            } else {
+                next
+            };
+            session::signed_in_redirect(&state, &ctx, &auth, &to)
+        }
+        Ok(WebOutcome::Linked { next }) => see_other(&next),
+        Err(failed) => see_other(&failure_target(failed.failure, failed.linking)),
+    };
+    let mut resp = with_cookies(resp, vec![provider_cookie("", 0, ctx.secure)]);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage {
+    l: Layout,
+    nickname: String,
+    next: String,
+    region_code: String,
+    region_name: String,
+}
+
+/// A new account's first page: choose the 동네 before anything else (skippable).
+pub async fn welcome(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: QueryMap,
+) -> Result<Response, Response> {
+    let user = ctx.require()?;
+    let me = accounts::private_user(&state, user.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let next = session::safe_next(&state.public_url, p.str("next"));
+    let page = WelcomePage {
+        l: Layout::new(&ctx, "동네 설정"),
+        nickname: me.public.nickname.clone(),
+        next,
         region_code: me
             .public
             .region

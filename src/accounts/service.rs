@@ -284,7 +284,7 @@ async fn new_tokens(state: &AppState, user_id: i64, family: &str) -> AppResult<T
     })
 }
 
-async fn issue_session(state: &AppState, user_id: i64) -> AppResult<AuthResponse> {
+pub(super) async fn issue_session(state: &AppState, user_id: i64) -> AppResult<AuthResponse> {
     let pair = new_tokens(state, user_id, &random_token(12)).await?;
     Ok(AuthResponse {
         user: private_user(state, user_id).await?,
@@ -336,8 +336,10 @@ pub async fn private_user(state: &AppState, id: i64) -> AppResult<PrivateUser> {
     let public = to_public(state, &row, stats.get(&id).copied().unwrap_or_default());
     Ok(PrivateUser {
         public,
-        email: row.email,
+        email: row.email().map(str::to_string),
         role: Role::parse(&row.role),
+        has_password: row.has_password(),
+        identities: super::identities::list(state, id).await?,
     })
 }
 
@@ -450,6 +452,8 @@ pub async fn set_avatar(state: &AppState, user: AuthUser, data: Vec<u8>) -> AppR
     private_user(state, user.id).await
 }
 
+/// Changes the password, or sets the first one of an account that has none (made from a
+/// sign-in identity: no `current_password`). Either way every login of the account ends.
 pub async fn change_password(
     state: &AppState,
     user: AuthUser,
@@ -458,20 +462,27 @@ pub async fn change_password(
     if !valid_password(&input.new_password) {
         return Err(AppError::field("new_password", PASSWORD_RULE));
     }
-    if input.current_password.chars().count() > PASSWORD_MAX {
-        return Err(AppError::field(
-            "current_password",
-            "현재 비밀번호가 맞지 않아요",
-        ));
+    let wrong = || AppError::field("current_password", "현재 비밀번호가 맞지 않아요");
+    if input
+        .current_password
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > PASSWORD_MAX)
+    {
+        return Err(wrong());
     }
     let row = store::by_id(&state.db, user.id)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
-    if !reauthenticate(state, user, input.current_password, row.password_hash).await? {
-        return Err(AppError::field(
-            "current_password",
-            "현재 비밀번호가 맞지 않아요",
-        ));
+    if row.has_password() {
+        let Some(current) = input.current_password else {
+            return Err(AppError::field(
+                "current_password",
+                "현재 비밀번호를 입력해 주세요",
+            ));
+        };
+        if !reauthenticate(state, user, current, row.password_hash).await? {
+            return Err(wrong());
+        }
     }
     let hash = hash_password(&state.hashing, input.new_password).await?;
     store::set_password(&state.db, user.id, &hash, state.clock.now_ms()).await?;
@@ -479,15 +490,29 @@ pub async fn change_password(
     Ok(())
 }
 
-pub async fn delete_account(state: &AppState, user: AuthUser, password: String) -> AppResult<()> {
-    if password.chars().count() > PASSWORD_MAX {
-        return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
-    }
+/// Deletes the account: with its password, or with `confirm: true` when it has none.
+pub async fn delete_account(
+    state: &AppState,
+    user: AuthUser,
+    input: DeleteAccount,
+) -> AppResult<()> {
     let row = store::by_id(&state.db, user.id)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
-    if !reauthenticate(state, user, password, row.password_hash).await? {
-        return Err(AppError::field("password", "비밀번호가 맞지 않아요"));
+    if row.has_password() {
+        let wrong = || AppError::field("password", "비밀번호가 맞지 않아요");
+        let password = input.password.ok_or_else(wrong)?;
+        if password.chars().count() > PASSWORD_MAX {
+            return Err(wrong());
+        }
+        if !reauthenticate(state, user, password, row.password_hash).await? {
+            return Err(wrong());
+        }
+    } else if input.confirm != Some(true) {
+        return Err(AppError::field(
+            "confirm",
+            "탈퇴하려면 confirm: true로 확인해 주세요",
+        ));
     }
     store::mark_deleted(&state.db, user.id, state.clock.now_ms()).await?;
     end_logins(state, user.id, None).await;

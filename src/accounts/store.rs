@@ -171,6 +171,11 @@ pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
     .execute(&mut *tx)
     .await?;
     revoke_all(&mut tx, id, now).await?;
+    // The provider's account may make a new account here later; this one is gone.
+    sqlx::query("DELETE FROM user_identities WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     crate::catalog::store::set_owner_listed(&mut tx, id, false).await?;
     tx.commit().await
 }
@@ -343,4 +348,159 @@ pub async fn prune_attempts(db: &Db, before: i64) -> sqlx::Result<()> {
         .execute(&db.write)
         .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- sign-in identities
+
+/// The account an identity belongs to.
+pub async fn identity_owner(db: &Db, provider: &str, subject: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query("SELECT user_id FROM user_identities WHERE provider = $1 AND subject = $2")
+        .bind(provider)
+        .bind(subject)
+        .fetch_optional(&db.write)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()
+}
+
+/// (provider, linked_at) of a user's identities, oldest first.
+pub async fn identities_of(db: &Db, user: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query("SELECT provider, created_at FROM user_identities WHERE user_id = $1 ORDER BY id")
+        .bind(user)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// A new account without a password, and its identity, in one transaction: a unique conflict
+/// (the identity, email or nickname taken meanwhile) leaves nothing behind.
+pub async fn insert_identity_user(
+    db: &Db,
+    email: &str,
+    nickname: &str,
+    provider: &str,
+    subject: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let mut tx = db.write.begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO users (email, password_hash, nickname, region_code, created_at) VALUES ($1, '', $2, NULL, $3) RETURNING id",
+    )
+    .bind(email)
+    .bind(nickname)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO user_identities (user_id, provider, subject, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(provider)
+    .bind(subject)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Links an identity; a unique conflict means it (or another of this provider) is taken.
+pub async fn insert_identity(
+    db: &Db,
+    user: i64,
+    provider: &str,
+    subject: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_identities (user_id, provider, subject, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user)
+    .bind(provider)
+    .bind(subject)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Unlinks the user's identity of `provider` unless it is the account's only way to sign in (no
+/// password with an email to type it with, no other identity), in one statement so two unlinks
+/// cannot both pass the check. Returns whether a row went.
+pub async fn delete_identity_if_not_last(db: &Db, user: i64, provider: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "DELETE FROM user_identities WHERE user_id = $1 AND provider = $2 AND ( \
+           EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.password_hash <> '' AND u.email NOT LIKE 'nomail:%') \
+           OR EXISTS (SELECT 1 FROM user_identities o WHERE o.user_id = $1 AND o.provider <> $2))",
+    )
+    .bind(user)
+    .bind(provider)
+    .execute(&db.write)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// A web sign-in in flight (see `oidc_logins` in the migrations).
+pub struct PendingLogin {
+    pub provider: String,
+    pub browser_hash: String,
+    pub nonce: String,
+    pub verifier: String,
+    pub next_path: String,
+    pub link_user: Option<i64>,
+    pub expires_at: i64,
+}
+
+/// Records a web sign-in, dropping those that expired.
+pub async fn insert_pending_login(
+    db: &Db,
+    state_hash: &str,
+    p: &PendingLogin,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM oidc_logins WHERE expires_at < $1")
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    sqlx::query(
+        "INSERT INTO oidc_logins (state_hash, provider, browser_hash, nonce, verifier, next_path, link_user, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(state_hash)
+    .bind(&p.provider)
+    .bind(&p.browser_hash)
+    .bind(&p.nonce)
+    .bind(&p.verifier)
+    .bind(&p.next_path)
+    .bind(p.link_user)
+    .bind(p.expires_at)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Takes a web sign-in: the row is deleted as it is read, so of two callbacks with one state
+/// only one finds it, on every instance.
+pub async fn take_pending_login(db: &Db, state_hash: &str) -> sqlx::Result<Option<PendingLogin>> {
+    let row = sqlx::query(
+        "DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING provider, browser_hash, nonce, verifier, next_path, link_user, expires_at",
+    )
+    .bind(state_hash)
+    .fetch_optional(&db.write)
+    .await?;
+    row.map(|r| {
+        Ok(PendingLogin {
+            provider: r.try_get(0)?,
+            browser_hash: r.try_get(1)?,
+            nonce: r.try_get(2)?,
+            verifier: r.try_get(3)?,
+            next_path: r.try_get(4)?,
+            link_user: r.try_get(5)?,
+            expires_at: r.try_get(6)?,
+        })
+    })
+    .transpose()
 }

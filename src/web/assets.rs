@@ -37,6 +37,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("signup.js", include_bytes!("../../static/signup.js")),
     ("me.js", include_bytes!("../../static/me.js")),
     ("settings.js", include_bytes!("../../static/settings.js")),
+    ("welcome.js", include_bytes!("../../static/welcome.js")),
     ("chats.js", include_bytes!("../../static/chats.js")),
     ("chat.js", include_bytes!("../../static/chat.js")),
     (

@@ -111,6 +111,31 @@ fn session_cookies(state: &AppState, pair: &TokenPair, secure: bool) -> Vec<Stri
     ]
 }
 
+/// The cookie that binds a provider sign-in to the browser that started it: only sent back to
+/// `/auth/…`, for the 10 minutes a sign-in may take. Lax, so the provider's redirect carries it.
+pub const PROVIDER_COOKIE: &str = "egd_oidc";
+
+pub(crate) fn provider_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
+    set_cookie(PROVIDER_COOKIE, value, "/auth", max_age_secs, true, secure)
+}
+
+/// Signed in: the session cookies, then 303 to `to`.
+pub(crate) fn signed_in_redirect(
+    state: &AppState,
+    ctx: &Ctx,
+    auth: &crate::accounts::model::AuthResponse,
+    to: &str,
+) -> Response {
+    let pair = TokenPair {
+        access_token: auth.access_token.clone(),
+        refresh_token: auth.refresh_token.clone(),
+        expires_in: auth.expires_in,
+    };
+    let mut resp = with_cookies(see_other(to), session_cookies(state, &pair, ctx.secure));
+    ctx.add_cookies_fresh(&mut resp);
+    resp
+}
+
 pub fn clear_cookies(secure: bool) -> Vec<String> {
     vec![
         set_cookie(ACCESS_COOKIE, "", "/", 0, true, secure),
@@ -118,7 +143,7 @@ pub fn clear_cookies(secure: bool) -> Vec<String> {
     ]
 }
 
-fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response {
+pub(crate) fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response {
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
             resp.headers_mut().append(header::SET_COOKIE, v);
@@ -127,7 +152,7 @@ fn with_cookies(mut resp: Response, cookies: Vec<String>) -> Response {
     resp
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
@@ -154,6 +179,34 @@ fn csrf_failed(ctx: &Ctx) -> Response {
 pub struct NextQuery {
     #[serde(default)]
     next: Option<String>,
+    /// Why a provider sign-in came back here (a `WebFailure` code; anything else is ignored).
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The sign-in providers the login and sign-up pages offer.
+#[derive(Clone)]
+pub struct ProviderButton {
+    pub id: String,
+    pub name: String,
+    pub href: String,
+}
+
+fn provider_buttons(state: &AppState, next: &str) -> Vec<ProviderButton> {
+    crate::accounts::identities::providers(state)
+        .into_iter()
+        .map(|p| ProviderButton {
+            href: format!("/auth/{}/start?next={}", p.id, encode(next)),
+            id: p.id,
+            name: p.name,
+        })
+        .collect()
+}
+
+fn failure_text(code: Option<&str>) -> String {
+    code.and_then(crate::accounts::identities::WebFailure::parse)
+        .map(|f| f.message().to_string())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -163,6 +216,9 @@ struct LoginPage {
     next: String,
     email: String,
     error: String,
+    /// Why a provider sign-in failed (shown above the provider buttons).
+    provider_error: String,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Template)]
@@ -176,6 +232,7 @@ struct SignupPage {
     region_name: String,
     error: String,
     errors: BTreeMap<String, String>,
+    providers: Vec<ProviderButton>,
 }
 
 impl SignupPage {
@@ -195,9 +252,11 @@ pub async fn login_page(
     }
     let page = LoginPage {
         l: Layout::new(&ctx, "로그인"),
+        providers: provider_buttons(&state, &next),
         next,
         email: String::new(),
         error: String::new(),
+        provider_error: failure_text(q.error.as_deref()),
     };
     super::render::render(&ctx, StatusCode::OK, &page)
 }
@@ -213,6 +272,7 @@ pub async fn signup_page(
     }
     let page = SignupPage {
         l: Layout::new(&ctx, "회원가입"),
+        providers: provider_buttons(&state, &next),
         next,
         email: String::new(),
         nickname: String::new(),
@@ -267,6 +327,8 @@ pub async fn login(
             let status = e.status();
             let page = LoginPage {
                 l: Layout::new(&ctx, "로그인"),
+                providers: provider_buttons(&state, &next),
+                provider_error: String::new(),
                 next,
                 email: f.email,
                 error: match &e {
@@ -360,6 +422,7 @@ pub async fn signup(
     }
     let page = SignupPage {
         l: Layout::new(&ctx, "회원가입"),
+        providers: provider_buttons(&state, &next),
         next,
         email: f.email,
         nickname: f.nickname,

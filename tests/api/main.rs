@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod chat;
+mod identities;
 mod isolation;
 mod migrations;
 mod moderation;

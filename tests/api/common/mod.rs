@@ -2,6 +2,8 @@
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
