@@ -14,16 +14,23 @@ fi
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 ) || { echo "npm install failed" >&2; exit 1; }
 
-cargo build || exit 1
+cargo build --bin egodaeyeo --example oidc_provider || exit 1
 
 PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 DATA=$(mktemp -d /tmp/egd-e2e.XXXXXX)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/egodaeyeo"
-RATE_LIMIT=off "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+# Sign in with Kakao goes through the tests' own OpenID provider on a free port.
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/oidc_provider" 127.0.0.1:0 >"$DATA/provider.out" 2>&1 &
+PROVIDER=$!
+for _ in $(seq 1 50); do [ -s "$DATA/provider.out" ] && break; sleep 0.1; done
+ISSUER=$(head -n1 "$DATA/provider.out")
+case "$ISSUER" in http://*) ;; *) echo "OpenID provider did not start: $ISSUER" >&2; exit 1 ;; esac
+RATE_LIMIT=off KAKAO_CLIENT_ID=egd-test-client KAKAO_CLIENT_SECRET=egd-test-secret KAKAO_ISSUER="$ISSUER" \
+  "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() {
-  kill "$SERVER" 2>/dev/null
-  wait "$SERVER" 2>/dev/null
+  kill "$SERVER" "$PROVIDER" 2>/dev/null
+  wait "$SERVER" "$PROVIDER" 2>/dev/null
   rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -49,6 +56,15 @@ cd e2e
 BASE_URL="$BASE_URL" EGD_BIN="$BIN" EGD_DATA_DIR="$DATA" \
   node --test --test-concurrency=1 tests/*.test.mjs
 STATUS=$?
+# No secret, code, state or token of the Kakao sign-ins may reach the server's log.
+if grep -nE 'egd-test-secret|code=|state=|id_token|eyJ[A-Za-z0-9_-]{10,}' "$DATA/server.log" >&2; then
+  echo "the server log above carries a secret, a code or a token" >&2
+  STATUS=1
+fi
+if ! grep -q '/auth/kakao/callback' "$DATA/server.log"; then
+  echo "the server log has no request lines for the Kakao callback (is request logging on?)" >&2
+  STATUS=1
+fi
 if [ "$STATUS" -ne 0 ]; then
   echo "--- last server log lines ---" >&2
   tail -n 40 "$DATA/server.log" >&2

@@ -836,3 +836,103 @@ async fn a_signed_in_user_links_kakao_from_the_web() {
     assert_eq!(location(&resp), "/me/settings?error=taken");
     app.stop().await;
 }
+
+// ---------------------------------------------------------------- logs and limits
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything the server's crates log in this test process, down to trace level.
+fn server_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUF: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = buf.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("egodaeyeo=trace,sqlx=debug,tower_http=trace")
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buf
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn no_code_state_token_or_secret_reaches_a_log_line() {
+    let logs = server_logs();
+    let (app, p) = with_kakao().await;
+    let who = person("4901", "로그검사", Some("logs@example.com"));
+    let (cb, binding) = through_provider(&app, "next=%2F", "", "approve", &who).await;
+    let resp = callback(&cb, Some(&binding)).await;
+    let access = cookie_value(&resp, "egd_access").expect("signed in");
+    let refresh = cookie_value(&resp, "egd_refresh").expect("refresh cookie");
+    let params: std::collections::HashMap<_, _> = url::Url::parse(&cb)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let id_token = p.id_token(&who, Some("log-nonce"), Tweak::default());
+    let (s, b) = app_sign_in(&app, &id_token, Some("log-nonce")).await;
+    assert_eq!(s, StatusCode::OK);
+    let bad = p.id_token(
+        &who,
+        None,
+        Tweak {
+            aud: Some("x".into()),
+            ..Default::default()
+        },
+    );
+    let (s, _) = app_sign_in(&app, &bad, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    // The log is on and saw these requests and the refusal...
+    assert!(
+        text.contains("/auth/kakao/callback"),
+        "request lines are logged"
+    );
+    assert!(text.contains("identity refused"), "refusals are logged");
+    // ... and carries none of the secrets.
+    for (what, secret) in [
+        ("code", params["code"].as_str()),
+        ("state", params["state"].as_str()),
+        ("binding cookie", binding.as_str()),
+        ("access cookie", access.as_str()),
+        ("refresh cookie", refresh.as_str()),
+        ("ID token", id_token.as_str()),
+        ("refused ID token", bad.as_str()),
+        ("access token", b["access_token"].as_str().unwrap()),
+        ("client secret", oidc::CLIENT_SECRET),
+    ] {
+        assert!(!text.contains(secret), "the log carries the {what}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn anonymous_starts_are_limited_per_address() {
+    let (app, _p) = with_kakao().await;
+    let client = browser();
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        let resp = client
+            .get(format!("{}/auth/kakao/start?next=%2F", app.addr))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status());
+    }
+    assert!(statuses[..30].iter().all(|s| *s == StatusCode::FOUND));
+    assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
