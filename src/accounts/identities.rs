@@ -102,6 +102,9 @@ pub async fn sign_in_with_token(
         .map_err(|e| refused(p, e))?;
     let email = claims.verified_email().map(str::to_string);
     let (user, created) = account_for(state, p, &claims, email.as_deref()).await?;
+    if created {
+        adopt_picture(state, provider_id, user, claims.picture.clone());
+    }
     Ok(IdentityAuthResponse {
         auth: issue_session(state, user).await?,
         created,
@@ -156,6 +159,30 @@ async fn account_for(
     Err(AppError::Unavailable(
         "계정을 만들지 못했어요. 다시 시도해 주세요".into(),
     ))
+}
+
+/// A new account takes the provider's profile picture as its avatar, in the background (the
+/// sign-in does not wait for a download); any failure leaves the default avatar.
+fn adopt_picture(state: &AppState, provider_id: &str, user: i64, url: Option<String>) {
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return;
+    };
+    let state = state.clone();
+    let provider_id = provider_id.to_string();
+    tokio::spawn(async move {
+        let Some(p) = state.oidc.get(&provider_id) else {
+            return;
+        };
+        let result = match p.picture(&url).await {
+            Ok(bytes) => super::service::store_avatar(&state, user, bytes)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = result {
+            tracing::info!(user, %why, "provider picture not used");
+        }
+    });
 }
 
 /// A nickname from the provider's, made valid (allowed characters, 2–10 of them) and unique by a
@@ -522,20 +549,26 @@ pub async fn finish_web(
             next: pending.next_path,
         });
     }
-    // The ID token's email when verified, else userinfo's (Kakao marks it there).
+    // The ID token's email when verified, else userinfo's (Kakao marks it there); the picture
+    // likewise.
     let mut email = claims.verified_email().map(str::to_string);
-    if email.is_none() {
+    let mut picture = claims.picture.clone();
+    if email.is_none() || picture.is_none() {
         if let Some(access) = tokens.access_token.as_deref() {
             let info = p
                 .userinfo(now, access, &claims.sub)
                 .await
                 .map_err(oidc_failure)?;
-            email = info.verified_email().map(str::to_string);
+            email = email.or_else(|| info.verified_email().map(str::to_string));
+            picture = picture.or_else(|| info.picture().map(str::to_string));
         }
     }
     let (user, created) = account_for(state, p, &claims, email.as_deref())
         .await
         .map_err(app_failure)?;
+    if created {
+        adopt_picture(state, provider_id, user, picture);
+    }
     let auth = issue_session(state, user).await.map_err(app_failure)?;
     Ok(WebOutcome::SignedIn {
         auth: Box::new(auth),

@@ -449,6 +449,53 @@ impl Provider {
     }
 }
 
+/// Profile pictures larger than this are not taken (the image pipeline's own upload limit).
+const PICTURE_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+impl Provider {
+    /// Downloads a profile picture the provider named, when it is on https (or on the issuer's
+    /// own scheme and host, for a provider run locally): at most 10 MB, within the client's
+    /// timeouts, no redirects.
+    pub async fn picture(&self, url: &str) -> Result<Vec<u8>, OidcError> {
+        let parsed = url::Url::parse(url).map_err(|_| OidcError::Invalid("picture URL"))?;
+        let issuer = url::Url::parse(self.issuer()).ok();
+        let same_origin = issuer.is_some_and(|i| i.origin() == parsed.origin());
+        if parsed.scheme() != "https" && !same_origin {
+            return Err(OidcError::Invalid("picture URL is not https"));
+        }
+        let mut resp = self
+            .http
+            .get(parsed)
+            .send()
+            .await
+            .map_err(|e| OidcError::Unavailable(format!("picture: {e}")))?;
+        if !resp.status().is_success() {
+            return Err(OidcError::Unavailable(format!(
+                "picture: {}",
+                resp.status()
+            )));
+        }
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > PICTURE_MAX_BYTES)
+        {
+            return Err(OidcError::Invalid("picture too large"));
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| OidcError::Unavailable(format!("picture: {e}")))?
+        {
+            if out.len() + chunk.len() > PICTURE_MAX_BYTES {
+                return Err(OidcError::Invalid("picture too large"));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
 /// The configured providers, by id.
 #[derive(Default)]
 pub struct Providers {

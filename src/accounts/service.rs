@@ -442,14 +442,21 @@ pub async fn update_profile(
 }
 
 pub async fn set_avatar(state: &AppState, user: AuthUser, data: Vec<u8>) -> AppResult<PrivateUser> {
+    store_avatar(state, user.id, data).await?;
+    private_user(state, user.id).await
+}
+
+/// Processes an image through the one pipeline (metadata stripped, bounded decode) and makes it
+/// the user's avatar, removing the previous file.
+pub(super) async fn store_avatar(state: &AppState, user: i64, data: Vec<u8>) -> AppResult<()> {
     let side = image::AVATAR_SIDE;
     let processed = state.media.images.process(data, side, side).await?;
     let key = media::new_key("avatars", processed.full.ext);
     state.media.put(&key, processed.full.bytes).await?;
-    if let Some(old) = store::set_avatar(&state.db, user.id, &key).await? {
+    if let Some(old) = store::set_avatar(&state.db, user, &key).await? {
         state.media.delete(&old).await;
     }
-    private_user(state, user.id).await
+    Ok(())
 }
 
 /// Changes the password, or sets the first one of an account that has none (made from a

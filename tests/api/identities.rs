@@ -94,6 +94,24 @@ async fn an_id_token_makes_an_account_once_then_signs_it_in() {
     let (s, me) = app.get("/me", Some(&token)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(me["id"], id);
+    // Kakao's profile picture becomes the avatar, in the background, through the image pipeline.
+    let mut avatar = Value::Null;
+    for _ in 0..50 {
+        avatar = app.get("/me", Some(&token)).await.1["avatar_url"].clone();
+        if avatar.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let avatar = avatar
+        .as_str()
+        .expect("the provider's picture became the avatar");
+    let resp = app.client.get(avatar).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("image/"));
     let (s, ids) = app.get("/me/identities", Some(&token)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(ids.as_array().unwrap().len(), 1);

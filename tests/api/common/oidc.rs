@@ -169,6 +169,7 @@ impl OidcProvider {
             .route("/oauth/decide", post(decide))
             .route("/oauth/token", post(token))
             .route("/v1/oidc/userinfo", get(userinfo))
+            .route("/profile.png", get(profile_picture))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -224,7 +225,7 @@ fn claims(s: &Inner, p: &Person, nonce: Option<&str>, tweak: &Tweak, with_email:
         "exp": now + 3600,
         "auth_time": now,
         "nickname": p.nickname,
-        "picture": "http://k.kakaocdn.net/img_640x640.jpg",
+        "picture": format!("{}/profile.png", s.issuer),
     });
     if let Some(n) = tweak.nonce.as_deref().or(nonce) {
         c["nonce"] = json!(n);
@@ -466,8 +467,16 @@ async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
     Json(json!({
         "sub": p.sub,
         "nickname": p.nickname,
-        "picture": "http://k.kakaocdn.net/img_640x640.jpg",
+        "picture": format!("{}/profile.png", s.issuer),
         "kakao_account": {"email": p.email, "is_email_verified": p.email_verified},
     }))
     .into_response()
+}
+
+/// Everyone's profile picture: a small yellow square.
+async fn profile_picture() -> Response {
+    let img = image::RgbImage::from_pixel(64, 64, image::Rgb([254, 229, 0]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    ([(header::CONTENT_TYPE, "image/png")], out.into_inner()).into_response()
 }
