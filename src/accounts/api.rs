@@ -161,6 +161,7 @@ pub async fn link_kakao(
 #[utoipa::path(delete, path = "/me/identities/kakao", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 204, description = "연결을 해제했어요"),
+        (status = 404, description = "카카오가 연결되어 있지 않아요"),
         (status = 409, description = "다른 로그인 방법이 없어요 (비밀번호를 먼저 설정해 주세요)"),
     ))]
 pub async fn unlink_kakao(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
@@ -208,7 +209,8 @@ pub async fn put_avatar(
     Ok(Json(service::set_avatar(&state, user, data).await?))
 }
 
-/// 비밀번호 변경 / Change the password; every login of the account ends.
+/// 비밀번호 변경 / Change the password, or set the first one of an account made with Kakao (no
+/// `current_password`); every login of the account ends.
 #[utoipa::path(post, path = "/me/password", tag = "accounts", security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
@@ -224,7 +226,8 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// 탈퇴 / Delete the account (its items leave listings; chat history stays for the other party).
+/// 탈퇴 / Delete the account with its password, or `{"confirm": true}` when it has none (its items
+/// leave listings; chat history stays for the other party).
 #[utoipa::path(delete, path = "/me", tag = "accounts", security(("bearer" = [])),
     request_body = DeleteAccount,
     responses(
