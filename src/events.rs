@@ -1,21 +1,10 @@
 //! Domain events: a domain says what happened; the others react. The rentals service never
 //! writes chat rows or notifications itself.
 use crate::notifications::model::NotificationKind;
+pub use crate::rentals::model::RentalEvent;
 use crate::rentals::model::RentalRow;
 use crate::state::AppState;
 use crate::{chat, notifications, rentals};
-
-/// What happened to a rental, with its wire name (the system message's `event.type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RentalEvent {
-    Requested,
-    Accepted,
-    Rejected,
-    Cancelled,
-    Expired,
-    Returned,
-    Reviewed,
-}
 
 /// A time-based reminder about a rental (notifications only, no chat line).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,18 +15,6 @@ pub enum Reminder {
 }
 
 impl RentalEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RentalEvent::Requested => "rental_requested",
-            RentalEvent::Accepted => "rental_accepted",
-            RentalEvent::Rejected => "rental_rejected",
-            RentalEvent::Cancelled => "rental_cancelled",
-            RentalEvent::Expired => "rental_expired",
-            RentalEvent::Returned => "rental_returned",
-            RentalEvent::Reviewed => "rental_reviewed",
-        }
-    }
-
     /// The notification the other party gets.
     fn notification(self) -> NotificationKind {
         match self {
@@ -154,7 +131,7 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             rental.item_id,
             owner,
             other,
-            kind.as_str(),
+            *kind,
             rental.id,
             kind.text().to_string(),
         )

@@ -20,11 +20,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// The stored role; anything but `admin` is a user.
     pub fn parse(s: &str) -> Role {
-        if s == "admin" {
-            Role::Admin
-        } else {
-            Role::User
+        match s {
+            "admin" => Role::Admin,
+            _ => Role::User,
         }
     }
 }

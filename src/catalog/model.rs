@@ -30,11 +30,11 @@ impl Section {
             Section::Borrow => "borrow",
         }
     }
+    /// A stored or page value; lending is the default for anything else.
     pub fn parse(s: &str) -> Section {
-        if s == "borrow" {
-            Section::Borrow
-        } else {
-            Section::Lend
+        match s {
+            "borrow" => Section::Borrow,
+            _ => Section::Lend,
         }
     }
 }

@@ -86,11 +86,7 @@ pub async fn home(
         None => None,
     };
     let categories = catalog::categories(&state).await.map_err(|e| ctx.fail(e))?;
-    let section = if p.str("section") == Some("borrow") {
-        "borrow"
-    } else {
-        "lend"
-    };
+    let section = Section::parse(p.str("section").unwrap_or_default());
     let category = p
         .str("category")
         .filter(|c| categories.iter().any(|k| k.slug == *c))
@@ -112,11 +108,7 @@ pub async fn home(
         .map(|r| r.2)
         .unwrap_or(0);
     let mut filter = ItemFilter {
-        section: Some(if section == "borrow" {
-            Section::Borrow
-        } else {
-            Section::Lend
-        }),
+        section: Some(section),
         category: Some(category.clone()).filter(|c| !c.is_empty()),
         q: Some(q.clone()).filter(|q| !q.is_empty()),
         ..Default::default()
@@ -137,13 +129,17 @@ pub async fn home(
     } else {
         range.as_str()
     };
-    let link = |sec: &str, cat: &str, rng: &str, pg: i64| {
+    let link = |sec: Section, cat: &str, rng: &str, pg: i64| {
         let pg = if pg > 1 {
             pg.to_string()
         } else {
             String::new()
         };
-        let sec = if sec == "lend" { "" } else { sec };
+        // Lending is the default: its links carry no section.
+        let sec = match sec {
+            Section::Lend => "",
+            Section::Borrow => sec.as_str(),
+        };
         query_string(&[
             ("section", sec),
             ("category", cat),
@@ -152,11 +148,11 @@ pub async fn home(
             ("page", &pg),
         ])
     };
-    let sections = [("lend", "빌려드려요"), ("borrow", "빌려요")]
+    let sections = [(Section::Lend, "빌려드려요"), (Section::Borrow, "빌려요")]
         .iter()
         .map(|(k, label)| Chip {
             label: label.to_string(),
-            href: link(k, &category, range_param, 1),
+            href: link(*k, &category, range_param, 1),
             active: *k == section,
         })
         .collect();
@@ -198,7 +194,7 @@ pub async fn home(
             .unwrap_or_default(),
         region: view::region_name(&region),
         has_region: region.is_some(),
-        section: section.to_string(),
+        section: section.as_str().to_string(),
         category,
         q: q.clone(),
         range: range_param.to_string(),
@@ -350,11 +346,9 @@ pub async fn new_item(
         l: Layout::new(&ctx, "물품 등록"),
         editing: false,
         id: 0,
-        section: if p.str("section") == Some("borrow") {
-            "borrow".into()
-        } else {
-            "lend".into()
-        },
+        section: Section::parse(p.str("section").unwrap_or_default())
+            .as_str()
+            .into(),
         category_id: 0,
         title: String::new(),
         description: String::new(),

@@ -5,6 +5,7 @@ use crate::accounts::PublicUser;
 use crate::catalog::model::ItemSummary;
 use crate::clock::Ts;
 use crate::domain::page::Bounded;
+use crate::rentals::model::RentalEvent;
 
 pub const BODY_MAX: usize = 1000;
 pub const LIMIT_DEFAULT: i64 = 50;
@@ -72,10 +73,9 @@ impl MessageKind {
     }
 
     pub fn from_column(s: &str) -> MessageKind {
-        if s == "system" {
-            MessageKind::System
-        } else {
-            MessageKind::Text
+        match s {
+            "system" => MessageKind::System,
+            _ => MessageKind::Text,
         }
     }
 }
@@ -83,9 +83,9 @@ impl MessageKind {
 /// The rental a system line is about.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Event {
-    /// 대여 이벤트 (`rental_requested`, `rental_accepted`, …) / the rental event.
+    /// 대여 이벤트 / the rental event.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: RentalEvent,
     pub rental_id: i64,
 }
 
@@ -109,11 +109,13 @@ impl From<&MessageRow> for Message {
             sender_id: m.sender_id,
             kind: MessageKind::from_column(&m.kind),
             body: m.body.clone(),
-            event: match (&m.event_type, m.rental_id) {
-                (Some(t), Some(r)) => Some(Event {
-                    kind: t.clone(),
-                    rental_id: r,
-                }),
+            // A stored name this release does not know (written by a newer one) shows the line
+            // without its link rather than under a wrong name.
+            event: match (
+                m.event_type.as_deref().and_then(RentalEvent::parse),
+                m.rental_id,
+            ) {
+                (Some(kind), Some(rental_id)) => Some(Event { kind, rental_id }),
                 _ => None,
             },
             created_at: Ts(m.created_at),

@@ -11,6 +11,7 @@ use crate::domain::error::{AppError, AppResult, Problems};
 use crate::domain::page::Bounded;
 use crate::notifications;
 use crate::realtime::protocol::ServerFrame;
+use crate::rentals::model::RentalEvent;
 use crate::state::AppState;
 
 /// Opens the caller's room about an item (or returns the existing one).
@@ -212,7 +213,7 @@ pub async fn post_system(
     item_id: i64,
     owner_id: i64,
     other_id: i64,
-    event_type: &str,
+    event: RentalEvent,
     rental_id: i64,
     body: String,
 ) -> AppResult<Message> {
@@ -230,7 +231,7 @@ pub async fn post_system(
             sender_id: None,
             kind: MessageKind::System,
             body,
-            event_type: Some(event_type.to_string()),
+            event_type: Some(event.as_str().to_string()),
             rental_id: Some(rental_id),
         },
     )

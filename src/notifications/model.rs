@@ -51,6 +51,11 @@ impl NotificationKind {
             NotificationKind::ReviewReceived => "review_received",
         }
     }
+
+    /// A stored name read back; `None` for one this release does not know.
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -68,8 +73,7 @@ pub struct NotificationRow {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Notification {
     pub id: i64,
-    #[schema(value_type = NotificationKind)]
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub link: String,
@@ -77,17 +81,19 @@ pub struct Notification {
     pub read_at: Option<Ts>,
 }
 
-impl From<&NotificationRow> for Notification {
-    fn from(r: &NotificationRow) -> Self {
-        Notification {
+impl Notification {
+    /// The notification of a stored row; `None` for a kind this release does not know (written by
+    /// a newer release during a rolling upgrade), which is left out rather than mislabelled.
+    pub fn from_row(r: &NotificationRow) -> Option<Self> {
+        Some(Notification {
             id: r.id,
-            kind: r.kind.clone(),
+            kind: NotificationKind::parse(&r.kind)?,
             title: r.title.clone(),
             body: r.body.clone(),
             link: r.link.clone(),
             created_at: Ts(r.created_at),
             read_at: opt_ts(r.read_at),
-        }
+        })
     }
 }
 
@@ -146,6 +152,8 @@ mod tests {
     fn kinds_serialize_as_their_stored_names() {
         for k in NotificationKind::ALL {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(NotificationKind::parse(k.as_str()), Some(k));
         }
+        assert_eq!(NotificationKind::parse("rental_teleported"), None);
     }
 }

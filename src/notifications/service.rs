@@ -11,7 +11,7 @@ use crate::state::AppState;
 /// The live frame of a notification, serialized once.
 fn frame(row: &NotificationRow, unread: i64) -> Option<std::sync::Arc<str>> {
     crate::realtime::frame_text(&ServerFrame::Notification {
-        notification: &Notification::from(row),
+        notification: &Notification::from_row(row)?,
         unread_count: unread,
     })
 }
@@ -73,7 +73,7 @@ pub async fn list(
     .await?;
     let unread_count = store::unread_count(&state.db, user.id).await?;
     Ok(NotificationPage {
-        items: rows.iter().map(Notification::from).collect(),
+        items: rows.iter().filter_map(Notification::from_row).collect(),
         page: page.page,
         per_page: page.per_page,
         total,

@@ -5,6 +5,55 @@ use crate::accounts::PublicUser;
 use crate::catalog::model::ItemSummary;
 use crate::clock::{opt_ts, Rfc3339Time, Ts, DAY_MS};
 
+/// What happened to a rental: the system message's `event.type` and the name stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum RentalEvent {
+    #[serde(rename = "rental_requested")]
+    Requested,
+    #[serde(rename = "rental_accepted")]
+    Accepted,
+    #[serde(rename = "rental_rejected")]
+    Rejected,
+    #[serde(rename = "rental_cancelled")]
+    Cancelled,
+    #[serde(rename = "rental_expired")]
+    Expired,
+    #[serde(rename = "rental_returned")]
+    Returned,
+    #[serde(rename = "rental_reviewed")]
+    Reviewed,
+}
+
+impl RentalEvent {
+    pub const ALL: [RentalEvent; 7] = [
+        RentalEvent::Requested,
+        RentalEvent::Accepted,
+        RentalEvent::Rejected,
+        RentalEvent::Cancelled,
+        RentalEvent::Expired,
+        RentalEvent::Returned,
+        RentalEvent::Reviewed,
+    ];
+
+    /// The wire and stored name (the serde names above; a unit test keeps them equal).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RentalEvent::Requested => "rental_requested",
+            RentalEvent::Accepted => "rental_accepted",
+            RentalEvent::Rejected => "rental_rejected",
+            RentalEvent::Cancelled => "rental_cancelled",
+            RentalEvent::Expired => "rental_expired",
+            RentalEvent::Returned => "rental_returned",
+            RentalEvent::Reviewed => "rental_reviewed",
+        }
+    }
+
+    /// A stored name read back; `None` for a name this release does not know.
+    pub fn parse(s: &str) -> Option<RentalEvent> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
 pub const REVIEW_MAX: usize = 300;
 pub const REVIEW_HIDDEN_FOR_MS: i64 = 14 * DAY_MS;
 pub const MAX_PERIOD_MS: i64 = 366 * DAY_MS;
@@ -317,6 +366,16 @@ mod tests {
     use super::*;
     use crate::catalog::model::{Category, ItemStatus, Section};
     use crate::regions::RegionRef;
+
+    #[test]
+    fn rental_events_have_one_name_on_the_wire_and_in_storage() {
+        for e in RentalEvent::ALL {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
+            assert_eq!(RentalEvent::parse(e.as_str()), Some(e));
+        }
+        // An unknown stored name is not relabelled as another event.
+        assert_eq!(RentalEvent::parse("rental_teleported"), None);
+    }
 
     fn user(id: i64) -> PublicUser {
         PublicUser {
