@@ -72,6 +72,26 @@ fn check_input(input: &IdTokenInput) -> AppResult<()> {
     p.finish()
 }
 
+/// The provider and the claims of an app's ID token (404 without the provider, 400 for a
+/// malformed body, 401 for a token the provider does not vouch for).
+async fn verified<'a>(
+    state: &'a AppState,
+    provider_id: &str,
+    input: &IdTokenInput,
+) -> AppResult<(&'a Provider, IdClaims)> {
+    let p = provider(state, provider_id)?;
+    check_input(input)?;
+    let claims = p
+        .verify(
+            &input.id_token,
+            input.nonce.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await
+        .map_err(|e| refused(p, e))?;
+    Ok((p, claims))
+}
+
 /// The user's identities, as the private user and `GET /me/identities` show them.
 pub async fn list(state: &AppState, user: i64) -> AppResult<Vec<Identity>> {
     Ok(store::identities_of(&state.db, user)
@@ -90,16 +110,7 @@ pub async fn sign_in_with_token(
     provider_id: &str,
     input: IdTokenInput,
 ) -> AppResult<IdentityAuthResponse> {
-    let p = provider(state, provider_id)?;
-    check_input(&input)?;
-    let claims = p
-        .verify(
-            &input.id_token,
-            input.nonce.as_deref(),
-            state.clock.now_ms(),
-        )
-        .await
-        .map_err(|e| refused(p, e))?;
+    let (p, claims) = verified(state, provider_id, &input).await?;
     let email = claims.verified_email().map(str::to_string);
     let (user, created) = account_for(state, p, &claims, email.as_deref()).await?;
     if created {
@@ -234,16 +245,7 @@ pub async fn link(
     provider_id: &str,
     input: IdTokenInput,
 ) -> AppResult<Identity> {
-    let p = provider(state, provider_id)?;
-    check_input(&input)?;
-    let claims = p
-        .verify(
-            &input.id_token,
-            input.nonce.as_deref(),
-            state.clock.now_ms(),
-        )
-        .await
-        .map_err(|e| refused(p, e))?;
+    let (p, claims) = verified(state, provider_id, &input).await?;
     link_claims(state, user.id, p, &claims).await
 }
 

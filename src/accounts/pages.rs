@@ -132,11 +132,8 @@ pub async fn me(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let user = ctx.require()?;
+    let (user, me) = ctx.me(&state).await?;
     let now = state.clock.now_ms();
-    let me = accounts::private_user(&state, user.id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
     let tab = p
         .str("tab")
         .filter(|t| TABS.iter().any(|(k, _)| k == t))
@@ -260,10 +257,7 @@ pub async fn settings(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let user = ctx.require()?;
-    let me = accounts::private_user(&state, user.id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let (_, me) = ctx.me(&state).await?;
     let mut methods: Vec<MethodView> = identities::providers(&state)
         .into_iter()
         .map(|p| MethodView {
@@ -287,6 +281,7 @@ pub async fn settings(
             }),
         }
     }
+    let (region_code, region_name) = view::picker_fields(&me.public.region);
     let page = SettingsPage {
         l: Layout::new(&ctx, "프로필 수정"),
         has_password: me.has_password,
@@ -300,18 +295,8 @@ pub async fn settings(
         bio: me.public.bio.clone(),
         email: me.email.clone().unwrap_or_default(),
         avatar: me.public.avatar_url.clone().unwrap_or_default(),
-        region_code: me
-            .public
-            .region
-            .as_ref()
-            .map(|r| r.code.clone())
-            .unwrap_or_default(),
-        region_name: me
-            .public
-            .region
-            .as_ref()
-            .map(|r| r.name.clone())
-            .unwrap_or_default(),
+        region_code,
+        region_name,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }
@@ -419,27 +404,15 @@ pub async fn welcome(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let user = ctx.require()?;
-    let me = accounts::private_user(&state, user.id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let (_, me) = ctx.me(&state).await?;
     let next = session::safe_next(&state.public_url, p.str("next"));
+    let (region_code, region_name) = view::picker_fields(&me.public.region);
     let page = WelcomePage {
         l: Layout::new(&ctx, "동네 설정"),
         nickname: me.public.nickname.clone(),
         next,
-        region_code: me
-            .public
-            .region
-            .as_ref()
-            .map(|r| r.code.clone())
-            .unwrap_or_default(),
-        region_name: me
-            .public
-            .region
-            .as_ref()
-            .map(|r| r.name.clone())
-            .unwrap_or_default(),
+        region_code,
+        region_name,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

@@ -336,12 +336,9 @@ pub async fn new_item(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let user = ctx.require()?;
-    let me = accounts::private_user(&state, user.id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let (_, me) = ctx.me(&state).await?;
     let cats = catalog::categories(&state).await.map_err(|e| ctx.fail(e))?;
-    let region = me.public.region.clone();
+    let (region_code, region_name) = view::picker_fields(&me.public.region);
     let page = ItemFormPage {
         l: Layout::new(&ctx, "물품 등록"),
         editing: false,
@@ -355,8 +352,8 @@ pub async fn new_item(
         price: String::new(),
         price_unit: "day".into(),
         deposit: String::new(),
-        region_code: region.as_ref().map(|r| r.code.clone()).unwrap_or_default(),
-        region_name: region.map(|r| r.name).unwrap_or_default(),
+        region_code,
+        region_name,
         cats,
         images: Vec::new(),
         moderated: false,

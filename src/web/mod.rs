@@ -150,6 +150,19 @@ impl Ctx {
         })
     }
 
+    /// The signed-in user with their private profile, or the redirect to the login page (what a
+    /// personal page opens with).
+    pub async fn me(
+        &self,
+        state: &AppState,
+    ) -> Result<(AuthUser, crate::accounts::PrivateUser), Response> {
+        let user = self.require()?;
+        let me = crate::accounts::service::private_user(state, user.id)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok((user, me))
+    }
+
     /// Wraps rendered HTML with the page headers (CSP, no caching of personal pages, CSRF cookie).
     pub fn html(&self, status: StatusCode, body: String) -> Response {
         let mut resp = (status, axum::response::Html(body)).into_response();

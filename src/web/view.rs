@@ -90,6 +90,13 @@ pub fn region_name(r: &Option<crate::regions::RegionRef>) -> String {
         .unwrap_or_default()
 }
 
+/// A region picker's starting values: the code and the full name, empty without a region.
+pub fn picker_fields(r: &Option<crate::regions::RegionRef>) -> (String, String) {
+    r.as_ref()
+        .map(|r| (r.code.clone(), r.name.clone()))
+        .unwrap_or_default()
+}
+
 /// The last word of a region name (`서울특별시 마포구 서교동` → `서교동`).
 pub fn short_region(name: &str) -> String {
     name.rsplit(' ').next().unwrap_or(name).to_string()

@@ -146,53 +146,39 @@ async fn every_bad_id_token_is_refused_with_401() {
     // A good token first, so the keys are cached and refusals are about the token.
     let (s, _) = app_sign_in(&app, &p.id_token(&who, None, Tweak::default()), None).await;
     assert_eq!(s, StatusCode::CREATED);
+    let bad = |tweak: Tweak| p.id_token(&who, None, tweak);
+    let d = Tweak::default;
     let cases: Vec<(&str, String, Option<&str>)> = vec![
         (
             "wrong aud",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    aud: Some("someone-else".into()),
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                aud: Some("someone-else".into()),
+                ..d()
+            }),
             None,
         ),
         (
             "wrong iss",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    iss: Some("https://evil.example".into()),
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                iss: Some("https://evil.example".into()),
+                ..d()
+            }),
             None,
         ),
         (
             "expired",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    shift_secs: -3600 - 120,
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                shift_secs: -3600 - 120,
+                ..d()
+            }),
             None,
         ),
         (
             "issued in the future",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    shift_secs: 600,
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                shift_secs: 600,
+                ..d()
+            }),
             None,
         ),
         (
@@ -202,50 +188,31 @@ async fn every_bad_id_token_is_refused_with_401() {
         ),
         (
             "signature of another key",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    foreign_key: true,
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                foreign_key: true,
+                ..d()
+            }),
             None,
         ),
         (
             "alg none",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    alg_none: true,
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak {
+                alg_none: true,
+                ..d()
+            }),
             None,
         ),
         (
             "HS256 with the public key",
-            p.id_token(
-                &who,
-                None,
-                Tweak {
-                    hs256: true,
-                    ..Default::default()
-                },
-            ),
+            bad(Tweak { hs256: true, ..d() }),
             None,
         ),
         (
             "nonce mismatch",
-            p.id_token(&who, Some("nonce-b"), Tweak::default()),
+            p.id_token(&who, Some("nonce-b"), d()),
             Some("nonce-a"),
         ),
-        (
-            "nonce missing from the token",
-            p.id_token(&who, None, Tweak::default()),
-            Some("nonce-a"),
-        ),
+        ("nonce missing from the token", bad(d()), Some("nonce-a")),
         ("not a JWT", "definitely.not.ajwt".to_string(), None),
     ];
     for (what, token, nonce) in cases {
