@@ -110,7 +110,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     openapi::publish(doc);
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -124,30 +124,35 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::pages::router())
         .merge(notifications::pages::router())
         .merge(moderation::pages::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::invalidate_on_write,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::log_requests,
-        ))
-        // Plain header layers (no boxed middleware per request).
+        .with_state(state.clone());
+    // The layers every request passes wrap the router once, as one service. `Router::layer`
+    // would wrap each route instead, and every request would clone one boxed service per layer
+    // (callgrind: +25% instructions on `/healthz`; BENCHMARKS.md, issue #11).
+    let stack = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(web::html_errors))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum::middleware::from_fn(web::html_errors))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::log_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::invalidate_on_write,
+        ))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 /// Runs the server on `listener` until `shutdown` resolves, with the background tasks.
