@@ -80,6 +80,7 @@ pub async fn build_state(
         cache: Default::default(),
         writes: Default::default(),
         profiles: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
+        blocks: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
         public_url,
         rental_facts: Arc::new(rentals::service::Facts),
     }));

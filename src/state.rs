@@ -36,6 +36,9 @@ pub struct Inner {
     pub writes: crate::cache::Generation,
     /// Public profiles, cached like the catalog.
     pub profiles: crate::cache::MicroCache<i64, crate::accounts::model::PublicUser>,
+    /// Per user, everyone in a block with them (either direction), cached like the catalog:
+    /// listings and item pages read it on every signed-in request.
+    pub blocks: crate::cache::MicroCache<i64, Arc<[i64]>>,
     /// Base for absolute links (media URLs, Origin checks).
     pub public_url: String,
     /// Bookings and reviews for item pages and profiles, from rentals (`domain::ports`).

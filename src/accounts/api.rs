@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::*;
-use super::{identities, oidc, service};
+use super::{blocks, identities, oidc, service};
 use crate::domain::page::{Page, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, AuthUser, ClientAddr, MaybeUser};
 use crate::http::query::ApiQuery;
@@ -35,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(change_password))
         .routes(routes!(user))
+        .routes(routes!(my_blocks))
+        .routes(routes!(block_user, unblock_user))
         .routes(routes!(user_reviews))
 }
 
@@ -245,13 +247,58 @@ pub async fn delete_me(
 
 /// 사용자 프로필 / A user's public profile.
 #[utoipa::path(get, path = "/users/{id}", tag = "accounts",
+    security((), ("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = PublicUser)))]
 pub async fn user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
+    viewer: MaybeUser,
 ) -> AppResult<Json<PublicUser>> {
-    Ok(Json(service::public_user(&state, id).await?))
+    Ok(Json(blocks::profile_for(&state, id, viewer.0).await?))
+}
+
+/// 차단 / Block a user: each one's items disappear from the other's listings, and neither can
+/// open a chat, send a message or request a rental with the other. Idempotent.
+#[utoipa::path(put, path = "/me/blocks/{user_id}", tag = "accounts", security(("bearer" = [])),
+    params(("user_id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "차단했어요"),
+        (status = 400, description = "나 자신은 차단할 수 없어요"),
+    ))]
+pub async fn block_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(target): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    blocks::block(&state, user, target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 차단 해제 / Lift a block. Idempotent.
+#[utoipa::path(delete, path = "/me/blocks/{user_id}", tag = "accounts", security(("bearer" = [])),
+    params(("user_id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "차단을 풀었어요"),
+        (status = 400, description = "나 자신은 차단할 수 없어요"),
+    ))]
+pub async fn unblock_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(target): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    blocks::unblock(&state, user, target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 차단한 사용자 / The users the caller has blocked (`blocked: true`), most recent first.
+#[utoipa::path(get, path = "/me/blocks", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PublicUser>)))]
+pub async fn my_blocks(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<PublicUser>>> {
+    Ok(Json(blocks::list(&state, user).await?))
 }
 
 /// 받은 후기 / Reviews the user received, newest first.

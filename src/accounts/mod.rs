@@ -1,5 +1,6 @@
 //! Accounts: users, passwords, tokens, profiles.
 pub mod api;
+pub mod blocks;
 pub mod hashing;
 pub mod identities;
 pub mod limiter;

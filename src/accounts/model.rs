@@ -78,6 +78,10 @@ pub struct PublicUser {
     pub joined_at: Ts,
     /// Added field: lets clients show "탈퇴한 사용자" without guessing from the nickname.
     pub deleted: bool,
+    /// 내가 이 사용자를 차단했는지 (로그인한 경우에만) / whether the signed-in caller has blocked
+    /// this user; absent for anonymous callers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
 }
 
 /// 내 정보: 공개 프로필 + 이메일, 역할, 로그인 방법 / the public profile with email, role and the

@@ -359,6 +359,7 @@ pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicU
         review_count: stats.count,
         joined_at: Ts(row.created_at),
         deleted,
+        blocked: None,
     }
 }
 

@@ -504,3 +504,79 @@ pub async fn take_pending_login(db: &Db, state_hash: &str) -> sqlx::Result<Optio
     })
     .transpose()
 }
+
+// ---------------------------------------------------------------- blocks
+
+/// Records a block (again is a no-op).
+pub async fn block(db: &Db, blocker: i64, blocked: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (blocker_id, blocked_id) DO NOTHING",
+    )
+    .bind(blocker)
+    .bind(blocked)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+pub async fn unblock(db: &Db, blocker: i64, blocked: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
+        .bind(blocker)
+        .bind(blocked)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// The users `user` has blocked, most recent first.
+pub async fn blocked_by(db: &Db, user: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query("SELECT blocked_id FROM user_blocks WHERE blocker_id = $1 ORDER BY created_at DESC, blocked_id")
+        .bind(user)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
+/// Everyone in a block with `user`, in either direction.
+pub async fn block_relations(db: &Db, user: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query(
+        "SELECT blocked_id FROM user_blocks WHERE blocker_id = $1 \
+         UNION SELECT blocker_id FROM user_blocks WHERE blocked_id = $1",
+    )
+    .bind(user)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect()
+}
+
+/// Whether either of two users has blocked the other, read from the writer (fresh on every
+/// instance: it guards chats, messages and rental requests).
+pub async fn blocked_between(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM user_blocks WHERE (blocker_id = $1 AND blocked_id = $2) \
+         OR (blocker_id = $2 AND blocked_id = $1)",
+    )
+    .bind(a)
+    .bind(b)
+    .fetch_optional(&db.write)
+    .await?
+    .is_some())
+}
+
+/// Whether `blocker` has blocked `blocked` (one direction: the `blocked` field of a profile).
+pub async fn has_blocked(db: &Db, blocker: i64, blocked: i64) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
+            .bind(blocker)
+            .bind(blocked)
+            .fetch_optional(&db.read)
+            .await?
+            .is_some(),
+    )
+}

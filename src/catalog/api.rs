@@ -59,8 +59,17 @@ pub async fn list(
     // and no serialisation. Only a public listing that parsed and ran is ever stored.
     let key = uri.query().unwrap_or("");
     let now = state.clock.now_ms();
-    if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
-        return Ok(json_bytes(hit));
+    // A viewer in a block sees a page of their own: never the shared one, never stored.
+    let personal = match viewer.0 {
+        Some(v) => !crate::accounts::blocks::relations(&state, v.id)
+            .await?
+            .is_empty(),
+        None => false,
+    };
+    if !personal {
+        if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
+            return Ok(json_bytes(hit));
+        }
     }
     let filter: ItemFilter = parse_query(key)?;
     let page: PageQuery = parse_query(key)?;
@@ -68,7 +77,7 @@ pub async fn list(
     let page = service::list(&state, viewer.0, &filter, page.req()).await?;
     let body =
         bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
-    if filter.is_public() {
+    if filter.is_public() && !personal {
         state
             .cache
             .lists

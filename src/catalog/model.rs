@@ -380,6 +380,9 @@ pub struct ListQuery {
     pub sort: Sort,
     pub viewer: Option<i64>,
     pub viewer_is_admin: bool,
+    /// Owners in a block with the viewer: their items are left out in SQL, so pages stay full
+    /// and `total` stays right.
+    pub exclude_owners: std::sync::Arc<[i64]>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -400,6 +403,7 @@ impl Default for ListQuery {
             sort: Sort::Recent,
             viewer: None,
             viewer_is_admin: false,
+            exclude_owners: std::sync::Arc::from([]),
             limit: crate::domain::page::DEFAULT_PER_PAGE,
             offset: 0,
         }

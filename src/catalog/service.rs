@@ -250,7 +250,12 @@ pub async fn list_query(
         .collect();
     words.dedup();
     words.truncate(8);
+    let exclude_owners = match viewer {
+        Some(v) => crate::accounts::blocks::relations(state, v.id).await?,
+        None => std::sync::Arc::from([]),
+    };
     Ok(ListQuery {
+        exclude_owners,
         section: f.section,
         category_id,
         words,
@@ -377,6 +382,16 @@ pub async fn detail_for_viewer(
             shared
         }
     };
+    // Blocked either way: the item does not exist for this viewer.
+    if let Some(v) = viewer {
+        let owner = cached.summary.owner_id;
+        if crate::accounts::blocks::relations(state, v.id)
+            .await?
+            .contains(&owner)
+        {
+            return Err(AppError::not_found());
+        }
+    }
     if viewer.is_none_or(|v| v.id != cached.summary.owner_id) {
         state.views.hit(id);
     }

@@ -212,6 +212,13 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     if let Some(o) = q.owner_id {
         f.push("i.owner_id = ?", vec![Arg::Int(o)]);
     }
+    if !q.exclude_owners.is_empty() {
+        let marks = vec!["?"; q.exclude_owners.len()].join(", ");
+        f.push(
+            &format!("i.owner_id NOT IN ({marks})"),
+            q.exclude_owners.iter().map(|id| Arg::Int(*id)).collect(),
+        );
+    }
     if let Some(codes) = &q.region_codes {
         // Codes come from the bundled region table (digits only), never from the request.
         let list = codes

@@ -23,6 +23,9 @@ pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppRes
             "내 물품에는 채팅을 열 수 없어요",
         ));
     }
+    if crate::accounts::blocks::between(state, user.id, item.owner_id).await? {
+        return Err(blocked());
+    }
     let (room, created) = store::open_room(
         &state.db,
         item_id,
@@ -35,6 +38,26 @@ pub async fn open_room(state: &AppState, user: AuthUser, item_id: i64) -> AppRes
         catalog::note_new_chat(state, item_id).await?;
     }
     Ok((build_room(state, user.id, &room).await?, created))
+}
+
+fn blocked() -> AppError {
+    AppError::Forbidden("차단한(또는 나를 차단한) 이웃과는 대화할 수 없어요".into())
+}
+
+/// The room if the user may send in it: a participant, and no block between the two (403).
+/// Read fresh; the socket caches the answer until its rooms are re-checked (a block re-checks
+/// both users' sockets on every instance).
+pub async fn sendable_room(state: &AppState, user: i64, room_id: i64) -> AppResult<RoomRow> {
+    let room = member_room(state, user, room_id).await?;
+    let other = if room.owner_id == user {
+        room.inquirer_id
+    } else {
+        room.owner_id
+    };
+    if crate::accounts::blocks::between(state, user, other).await? {
+        return Err(blocked());
+    }
+    Ok(room)
 }
 
 /// The room if the user is in it: 404 when it does not exist, 403 for anyone else.
@@ -182,7 +205,7 @@ pub async fn send(
     body: &str,
 ) -> AppResult<Message> {
     let body = check_body(body)?;
-    let room = member_room(state, user.id, room_id).await?;
+    let room = sendable_room(state, user.id, room_id).await?;
     committed(queue_text(state, &room, user.id, body).await).await
 }
 

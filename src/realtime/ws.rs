@@ -279,7 +279,7 @@ impl Session {
         }
         let room = match self.rooms.get(&room_id) {
             Some(r) => r.clone(),
-            None => match chat::member_room(&self.state, self.user, room_id).await {
+            None => match chat::sendable_room(&self.state, self.user, room_id).await {
                 Ok(r) => {
                     self.rooms.insert(room_id, r.clone());
                     r

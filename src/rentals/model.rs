@@ -388,6 +388,7 @@ mod tests {
             review_count: 0,
             joined_at: Ts(0),
             deleted: false,
+            blocked: None,
         }
     }
 

@@ -126,6 +126,11 @@ pub async fn request(
             "내 물품에는 대여 요청을 할 수 없어요".into(),
         ));
     }
+    if crate::accounts::blocks::between(state, user.id, item.owner_id).await? {
+        return Err(AppError::Forbidden(
+            "차단한(또는 나를 차단한) 이웃에게는 대여를 요청할 수 없어요".into(),
+        ));
+    }
     let (start, end) = period(&input, now)?;
     let (lender, borrower) = match Section::parse(&item.section) {
         Section::Lend => (item.owner_id, user.id),

@@ -3,6 +3,7 @@
 mod common;
 
 mod accounts;
+mod blocks;
 mod catalog;
 mod chat;
 mod identities;
