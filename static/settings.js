@@ -106,6 +106,19 @@ $$('[data-unlink]').forEach((btn) => btn.addEventListener('click', async () => {
   }
 }));
 
+$$('[data-unblock]').forEach((btn) => btn.addEventListener('click', async () => {
+  const out = $('#unblock-error');
+  out.textContent = '';
+  btn.disabled = true;
+  try {
+    await api('DELETE', `/me/blocks/${btn.dataset.unblock}`);
+    location.reload();
+  } catch (err) {
+    btn.disabled = false;
+    out.textContent = err.message;
+  }
+}));
+
 const fb = $('#feedback-form');
 fb?.addEventListener('submit', async (e) => {
   e.preventDefault();

@@ -250,6 +250,7 @@ struct SettingsPage {
     methods: Vec<MethodView>,
     /// Why linking failed, when the provider sent the browser back here.
     method_error: String,
+    blocked: Vec<crate::accounts::PublicUser>,
 }
 
 pub async fn settings(
@@ -257,7 +258,10 @@ pub async fn settings(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let (_, me) = ctx.me(&state).await?;
+    let (user, me) = ctx.me(&state).await?;
+    let blocked = crate::accounts::blocks::list(&state, user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut methods: Vec<MethodView> = identities::providers(&state)
         .into_iter()
         .map(|p| MethodView {
@@ -284,6 +288,7 @@ pub async fn settings(
     let (region_code, region_name) = view::picker_fields(&me.public.region);
     let page = SettingsPage {
         l: Layout::new(&ctx, "프로필 수정"),
+        blocked,
         has_password: me.has_password,
         methods,
         method_error: p
