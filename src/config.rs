@@ -31,6 +31,8 @@ pub struct Config {
     pub statement_timeout_ms: u64,
     /// Sign in with Kakao: on when a client id (the app's REST API key) is set.
     pub kakao: Option<OidcClient>,
+    /// How far from its 동's centre a location may be to verify the 동네 (`VERIFY_RADIUS_KM`).
+    pub verify_radius_km: f64,
 }
 
 /// One OpenID provider's registration: the issuer whose discovery document names the endpoints,
@@ -74,6 +76,7 @@ impl Config {
             image_queue: 16,
             statement_timeout_ms: 2_000,
             kakao: None,
+            verify_radius_km: 3.0,
         }
     }
 

@@ -74,6 +74,13 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
             anyhow::anyhow!("STATEMENT_TIMEOUT_MS must be a positive whole number")
         })?;
     }
+    if let Some(km) = env_opt("VERIFY_RADIUS_KM") {
+        c.verify_radius_km = km
+            .parse::<f64>()
+            .ok()
+            .filter(|km| km.is_finite() && *km > 0.0)
+            .ok_or_else(|| anyhow::anyhow!("VERIFY_RADIUS_KM must be a positive number"))?;
+    }
     if let Some(client_id) = env_opt("KAKAO_CLIENT_ID") {
         c.kakao = Some(egodaeyeo::config::OidcClient {
             issuer: env_opt("KAKAO_ISSUER")

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(user))
         .routes(routes!(my_blocks))
+        .routes(routes!(verify_region))
         .routes(routes!(block_user, unblock_user))
         .routes(routes!(user_reviews))
 }
@@ -289,6 +290,22 @@ pub async fn unblock_user(
 ) -> AppResult<StatusCode> {
     blocks::unblock(&state, user, target).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 동네 인증 / Verify the 동네 from the device's location: within `VERIFY_RADIUS_KM` (default 3)
+/// of the 동's centre. Lasts 30 days; changing the 동네 ends it.
+#[utoipa::path(post, path = "/me/region/verify", tag = "accounts", security(("bearer" = [])),
+    request_body = Location,
+    responses(
+        (status = 200, description = "인증했어요 (`region_verified: true`)", body = PrivateUser),
+        (status = 400, description = "동네가 없거나 위치가 동네에서 너무 멀어요 (거리를 알려 줘요)"),
+    ))]
+pub async fn verify_region(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(at): ApiJson<Location>,
+) -> AppResult<Json<PrivateUser>> {
+    Ok(Json(service::verify_region(&state, user, at).await?))
 }
 
 /// 차단한 사용자 / The users the caller has blocked (`blocked: true`), most recent first.

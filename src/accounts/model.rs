@@ -42,7 +42,11 @@ pub struct UserRow {
     pub suspended: i64,
     pub deleted_at: Option<i64>,
     pub created_at: i64,
+    pub region_verified_at: Option<i64>,
 }
+
+/// A 동네 verification lasts this long.
+pub const REGION_VERIFIED_FOR_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// The stored email of an account made from a sign-in identity without a verified, unused email:
 /// unique like any email, never a valid address, shown as `null`.
@@ -72,6 +76,9 @@ pub struct PublicUser {
     pub avatar_url: Option<String>,
     pub bio: String,
     pub region: Option<RegionRef>,
+    /// 지난 30일 안에 위치로 동네를 인증했는지 / whether the 동네 was verified on location in the
+    /// last 30 days.
+    pub region_verified: bool,
     /// 받은 별점 평균 × 20 (0–100), 후기가 없으면 null / mean stars × 20.
     pub score: Option<i64>,
     pub review_count: i64,
@@ -285,3 +292,15 @@ pub fn valid_nickname(nick: &str) -> bool {
 
 pub const PASSWORD_RULE: &str = "8–64자, 영문자와 숫자를 포함해야 해요";
 pub const NICKNAME_RULE: &str = "2–10자의 한글, 영문, 숫자, _만 쓸 수 있어요";
+
+/// 지금 위치 (브라우저의 위치 정보) / where the device is now, from the browser's geolocation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// 위도 / latitude, −90 to 90
+    #[schema(minimum = -90, maximum = 90, example = 37.5551)]
+    pub lat: f64,
+    /// 경도 / longitude, −180 to 180
+    #[schema(minimum = -180, maximum = 180, example = 126.9195)]
+    pub lng: f64,
+}

@@ -355,6 +355,9 @@ pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicU
         avatar_url: row.avatar_key.as_deref().map(|k| state.media.url(k)),
         bio: row.bio.clone(),
         region: state.regions.reference(row.region_code.as_deref()),
+        region_verified: row
+            .region_verified_at
+            .is_some_and(|at| at + REGION_VERIFIED_FOR_MS > state.clock.now_ms()),
         score: stats.score(),
         review_count: stats.count,
         joined_at: Ts(row.created_at),
@@ -558,4 +561,48 @@ async fn reauthenticate(
 pub async fn set_admin(db: &crate::db::Db, email: &str, admin: bool) -> anyhow::Result<bool> {
     let role = if admin { "admin" } else { "user" };
     Ok(store::set_role(db, &normalize_email(email), role).await? > 0)
+}
+
+/// Verifies the user's 동네 from where the device is: within `VERIFY_RADIUS_KM` of the 동's
+/// centre (400 otherwise, saying how far it is). Lasts 30 days; changing the 동네 ends it.
+pub async fn verify_region(
+    state: &AppState,
+    user: AuthUser,
+    at: Location,
+) -> AppResult<PrivateUser> {
+    let mut p = Problems::default();
+    p.check(
+        at.lat.is_finite() && (-90.0..=90.0).contains(&at.lat),
+        "lat",
+        "위도는 −90에서 90 사이예요",
+    );
+    p.check(
+        at.lng.is_finite() && (-180.0..=180.0).contains(&at.lng),
+        "lng",
+        "경도는 −180에서 180 사이예요",
+    );
+    p.finish()?;
+    let row = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+    let Some(region) = row
+        .region_code
+        .as_deref()
+        .and_then(|c| state.regions.get(c))
+    else {
+        return Err(AppError::field("region_code", "먼저 내 동네를 정해 주세요"));
+    };
+    let km = crate::regions::distance_km(region.lat, region.lng, at.lat, at.lng);
+    let limit = state.config.verify_radius_km;
+    if km > limit {
+        return Err(AppError::field(
+            "location",
+            format!(
+                "지금 위치가 {}에서 {km:.1}km 떨어져 있어요. {limit}km 안에서 인증해 주세요",
+                region.short
+            ),
+        ));
+    }
+    store::verify_region(&state.db, user.id, &region.code, state.clock.now_ms()).await?;
+    private_user(state, user.id).await
 }

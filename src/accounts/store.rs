@@ -4,7 +4,7 @@ use sqlx::Row;
 use super::model::UserRow;
 use crate::db::{placeholders, Db};
 
-const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at";
+const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at, region_verified_at";
 
 pub async fn insert_user(
     db: &Db,
@@ -93,11 +93,15 @@ pub async fn update_profile(
             .await?;
     }
     if let Some(r) = region_code {
-        sqlx::query("UPDATE users SET region_code = $1 WHERE id = $2")
-            .bind(r)
-            .bind(id)
-            .execute(&db.write)
-            .await?;
+        // A verification is of one 동네: another one (or none) is not verified.
+        sqlx::query(
+            "UPDATE users SET region_verified_at = CASE WHEN region_code = $1 THEN region_verified_at ELSE NULL END, \
+             region_code = $1 WHERE id = $2",
+        )
+        .bind(r)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
     }
     if let Some(b) = bio {
         sqlx::query("UPDATE users SET bio = $1 WHERE id = $2")
@@ -578,5 +582,19 @@ pub async fn has_blocked(db: &Db, blocker: i64, blocked: i64) -> sqlx::Result<bo
             .fetch_optional(&db.read)
             .await?
             .is_some(),
+    )
+}
+
+/// Marks the user's current 동네 verified at `now`, if it is still `region_code`.
+pub async fn verify_region(db: &Db, id: i64, region_code: &str, now: i64) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("UPDATE users SET region_verified_at = $1 WHERE id = $2 AND region_code = $3")
+            .bind(now)
+            .bind(id)
+            .bind(region_code)
+            .execute(&db.write)
+            .await?
+            .rows_affected()
+            > 0,
     )
 }

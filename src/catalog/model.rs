@@ -349,6 +349,8 @@ pub struct ItemFilter {
     /// 이 사용자의 물품만 / only this user's items.
     #[param(value_type = Option<i64>, minimum = 1)]
     pub owner: Option<Id>,
+    /// true: 동네 인증한 이웃의 물품만 / only owners whose 동네 is verified.
+    pub verified: Option<bool>,
     #[param(inline)]
     pub sort: Option<Sort>,
 }
@@ -383,6 +385,8 @@ pub struct ListQuery {
     /// Owners in a block with the viewer: their items are left out in SQL, so pages stay full
     /// and `total` stays right.
     pub exclude_owners: std::sync::Arc<[i64]>,
+    /// Only owners whose 동네 was verified at or after this time (ms).
+    pub verified_since: Option<i64>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -404,6 +408,7 @@ impl Default for ListQuery {
             viewer: None,
             viewer_is_admin: false,
             exclude_owners: std::sync::Arc::from([]),
+            verified_since: None,
             limit: crate::domain::page::DEFAULT_PER_PAGE,
             offset: 0,
         }

@@ -256,6 +256,8 @@ pub async fn list_query(
     };
     Ok(ListQuery {
         exclude_owners,
+        verified_since: (f.verified == Some(true))
+            .then(|| state.clock.now_ms() - crate::accounts::model::REGION_VERIFIED_FOR_MS),
         section: f.section,
         category_id,
         words,

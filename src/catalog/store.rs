@@ -212,6 +212,12 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     if let Some(o) = q.owner_id {
         f.push("i.owner_id = ?", vec![Arg::Int(o)]);
     }
+    if let Some(since) = q.verified_since {
+        f.push(
+            "i.owner_id IN (SELECT u.id FROM users u WHERE u.region_verified_at >= ?)",
+            vec![Arg::Int(since)],
+        );
+    }
     if !q.exclude_owners.is_empty() {
         let marks = vec!["?"; q.exclude_owners.len()].join(", ");
         f.push(

@@ -118,9 +118,14 @@ impl Regions {
 }
 
 pub fn haversine_km(a: &Region, b: &Region) -> f64 {
-    let (lat1, lat2) = (a.lat.to_radians(), b.lat.to_radians());
+    distance_km(a.lat, a.lng, b.lat, b.lng)
+}
+
+/// Great-circle distance between two points (haversine, mean Earth radius).
+pub fn distance_km(lat_a: f64, lng_a: f64, lat_b: f64, lng_b: f64) -> f64 {
+    let (lat1, lat2) = (lat_a.to_radians(), lat_b.to_radians());
     let dlat = lat2 - lat1;
-    let dlng = (b.lng - a.lng).to_radians();
+    let dlng = (lng_b - lng_a).to_radians();
     let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
 }

@@ -384,6 +384,7 @@ mod tests {
             avatar_url: None,
             bio: String::new(),
             region: None,
+            region_verified: false,
             score: None,
             review_count: 0,
             joined_at: Ts(0),

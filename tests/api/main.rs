@@ -13,6 +13,7 @@ mod moderation;
 mod openapi;
 mod outage;
 mod realtime;
+mod region_verification;
 mod rentals;
 mod security;
 mod uploads;

@@ -17,6 +17,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/me/identities/kakao"),
     ("delete", "/me/identities/kakao"),
     ("get", "/me/blocks"),
+    ("post", "/me/region/verify"),
     ("put", "/me/blocks/{user_id}"),
     ("delete", "/me/blocks/{user_id}"),
     ("get", "/me"),
