@@ -15,7 +15,12 @@ profile?.addEventListener('submit', async (e) => {
   const patch = { nickname: f.nickname.value.trim(), bio: f.bio.value.trim() };
   patch.region_code = f.region_code.value || null;
   try {
-    await api('PATCH', '/me', patch);
+    const user = await api('PATCH', '/me', patch);
+    // Another 동네 is not verified yet.
+    const badge = $('#verified-badge');
+    if (badge) badge.hidden = !user.region_verified;
+    const vb = $('#verify-btn');
+    if (vb) vb.disabled = !user.region;
     toast('프로필을 저장했어요');
   } catch (err) {
     showErrors(profile, err.fields, err.message);
@@ -118,6 +123,32 @@ $$('[data-unblock]').forEach((btn) => btn.addEventListener('click', async () => 
     out.textContent = err.message;
   }
 }));
+
+// 동네 인증: the browser's location, checked by the server against the 동's centre.
+const verifyBtn = $('#verify-btn');
+verifyBtn?.addEventListener('click', () => {
+  const out = $('#verify-error');
+  out.textContent = '';
+  if (!navigator.geolocation) {
+    out.textContent = '이 브라우저에서는 위치를 알 수 없어요';
+    return;
+  }
+  verifyBtn.disabled = true;
+  navigator.geolocation.getCurrentPosition(async (pos) => {
+    try {
+      await api('POST', '/me/region/verify', { lat: pos.coords.latitude, lng: pos.coords.longitude });
+      $('#verified-badge').hidden = false;
+      toast('동네를 인증했어요');
+    } catch (err) {
+      out.textContent = err.fields?.location || err.fields?.region_code || err.message;
+    } finally {
+      verifyBtn.disabled = false;
+    }
+  }, () => {
+    verifyBtn.disabled = false;
+    out.textContent = '위치 정보를 가져오지 못했어요. 브라우저에서 위치 권한을 허용해 주세요';
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+});
 
 const fb = $('#feedback-form');
 fb?.addEventListener('submit', async (e) => {

@@ -247,6 +247,7 @@ struct SettingsPage {
     region_code: String,
     region_name: String,
     has_password: bool,
+    region_verified: bool,
     methods: Vec<MethodView>,
     /// Why linking failed, when the provider sent the browser back here.
     method_error: String,
@@ -290,6 +291,7 @@ pub async fn settings(
         l: Layout::new(&ctx, "프로필 수정"),
         blocked,
         has_password: me.has_password,
+        region_verified: me.public.region_verified,
         methods,
         method_error: p
             .str("error")

@@ -176,6 +176,10 @@ pub struct ItemSummary {
     pub chat_count: i64,
     pub created_at: Ts,
     pub owner_id: i64,
+    /// 올린 이웃이 동네 인증을 했는지 (목록에만 있어요) / whether the owner's 동네 is verified;
+    /// present in listings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_verified: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -40,6 +40,7 @@ struct HomePage {
     q: String,
     range: String,
     sections: Vec<Chip>,
+    verified_chip: Chip,
     cats: Vec<Chip>,
     ranges: Vec<Chip>,
     cards: Vec<Card>,
@@ -102,6 +103,7 @@ pub async fn home(
         .unwrap_or(default_range)
         .to_string();
     let page = p.page();
+    let verified_only = p.str("verified").is_some_and(|v| v == "1" || v == "true");
     let radius = RANGES
         .iter()
         .find(|(k, _, _)| *k == range)
@@ -109,6 +111,7 @@ pub async fn home(
         .unwrap_or(0);
     let mut filter = ItemFilter {
         section: Some(section),
+        verified: verified_only.then_some(true),
         category: Some(category.clone()).filter(|c| !c.is_empty()),
         q: Some(q.clone()).filter(|q| !q.is_empty()),
         ..Default::default()
@@ -145,8 +148,26 @@ pub async fn home(
             ("category", cat),
             ("q", &q),
             ("range", rng),
+            ("verified", if verified_only { "1" } else { "" }),
             ("page", &pg),
         ])
+    };
+    let verified_chip = {
+        let sec = match section {
+            Section::Lend => "",
+            Section::Borrow => section.as_str(),
+        };
+        Chip {
+            label: "동네 인증 이웃만".into(),
+            href: query_string(&[
+                ("section", sec),
+                ("category", &category),
+                ("q", &q),
+                ("range", range_param),
+                ("verified", if verified_only { "" } else { "1" }),
+            ]),
+            active: verified_only,
+        }
     };
     let sections = [(Section::Lend, "빌려드려요"), (Section::Borrow, "빌려요")]
         .iter()
@@ -199,6 +220,7 @@ pub async fn home(
         q: q.clone(),
         range: range_param.to_string(),
         sections,
+        verified_chip,
         cats,
         ranges,
         cards: list.items.iter().map(|s| view::card(now, s)).collect(),
@@ -235,6 +257,7 @@ struct ItemPage {
     owner_region: String,
     owner_score: String,
     owner_deleted: bool,
+    owner_verified: bool,
     bookmarked: bool,
     bookmarks: i64,
     chats: i64,
@@ -285,6 +308,7 @@ pub async fn item(
         owner_region: view::region_name(&d.owner.region),
         owner_score: view::score_text(&d.owner),
         owner_deleted: d.owner.deleted,
+        owner_verified: d.owner.region_verified,
         bookmarked: d.bookmarked,
         bookmarks: s.bookmark_count,
         chats: s.chat_count,

@@ -63,6 +63,7 @@ pub fn summary(state: &AppState, r: &ItemRow) -> ItemSummary {
         chat_count: r.chat_count,
         created_at: Ts(r.created_at),
         owner_id: r.owner_id,
+        owner_verified: None,
     }
 }
 
@@ -116,11 +117,18 @@ pub async fn list(
 ) -> AppResult<Page<ItemSummary>> {
     let q = list_query(state, viewer, filter, page).await?;
     let (rows, total) = run_list(state, q).await?;
-    Ok(Page::new(
-        rows.iter().map(|r| summary(state, r)).collect(),
-        page,
-        total,
-    ))
+    // The owners' 동네 badges: their profiles, micro-cached, in at most one query per page.
+    let owners: Vec<i64> = rows.iter().map(|r| r.owner_id).collect();
+    let profiles = accounts::public_users(state, &owners).await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let mut s = summary(state, r);
+            s.owner_verified = Some(profiles.get(&r.owner_id).is_some_and(|u| u.region_verified));
+            s
+        })
+        .collect();
+    Ok(Page::new(items, page, total))
 }
 
 /// What a listing costs the database, whatever the page size.

@@ -417,6 +417,7 @@ mod tests {
             chat_count: 0,
             created_at: Ts(0),
             owner_id: 1,
+            owner_verified: None,
         };
         let row = RentalRow {
             id: 5,

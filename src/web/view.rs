@@ -119,10 +119,13 @@ pub struct Card {
     pub status: &'static str,
     pub bookmarks: i64,
     pub chats: i64,
+    /// The owner's 동네 is verified (listings only).
+    pub verified: bool,
 }
 
 pub fn card(now: i64, s: &ItemSummary) -> Card {
     Card {
+        verified: s.owner_verified == Some(true),
         id: s.id,
         title: s.title.clone(),
         thumb: s.thumbnail_url.clone().unwrap_or_default(),
