@@ -8,7 +8,6 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::accounts::identities::{self, Callback, WebFailure, WebOutcome};
-use crate::accounts::service as accounts;
 use crate::catalog::model::{ItemFilter, StatusFilter};
 use crate::catalog::service as catalog;
 use crate::domain::error::AppError;
@@ -37,6 +36,11 @@ pub fn router() -> Router<AppState> {
 #[template(path = "user.html")]
 struct UserPage {
     l: Layout,
+    id: i64,
+    region_verified: bool,
+    /// A signed-in viewer other than this user may block or unblock them.
+    can_block: bool,
+    blocked: bool,
     nickname: String,
     avatar: String,
     bio: String,
@@ -55,7 +59,7 @@ pub async fn user(
 ) -> Result<Response, Response> {
     let id = parse_id(&ctx, &id)?;
     let now = state.clock.now_ms();
-    let u = accounts::public_user(&state, id)
+    let u = crate::accounts::blocks::profile_for(&state, id, ctx.user)
         .await
         .map_err(|e| ctx.fail(e))?;
     let reviews = rentals::service::reviews_of_user(
@@ -86,6 +90,10 @@ pub async fn user(
     .map_err(|e| ctx.fail(e))?;
     let page = UserPage {
         l: Layout::new(&ctx, &u.nickname),
+        id,
+        region_verified: u.region_verified,
+        can_block: ctx.user.is_some_and(|v| v.id != id) && !u.deleted,
+        blocked: u.blocked == Some(true),
         nickname: u.nickname.clone(),
         avatar: u.avatar_url.clone().unwrap_or_default(),
         bio: u.bio.clone(),

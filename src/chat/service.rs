@@ -102,7 +102,12 @@ pub async fn room(state: &AppState, user: AuthUser, room_id: i64) -> AppResult<R
 
 /// The caller's rooms in four queries, however many there are.
 pub async fn rooms(state: &AppState, user: AuthUser) -> AppResult<Vec<Room>> {
-    let rows = store::rooms_of(&state.db, user.id).await?;
+    let mut rows = store::rooms_of(&state.db, user.id).await?;
+    // A room with someone in a block leaves the list (both ways); it stays readable by id.
+    let blocked = crate::accounts::blocks::relations(state, user.id).await?;
+    if !blocked.is_empty() {
+        rows.retain(|(r, _, _)| !blocked.contains(&r.other(user.id)));
+    }
     let item_ids: Vec<i64> = rows.iter().map(|(r, _, _)| r.item_id).collect();
     let user_ids: Vec<i64> = rows.iter().map(|(r, _, _)| r.other(user.id)).collect();
     let items = catalog::summaries_by_ids(state, &item_ids).await?;

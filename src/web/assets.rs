@@ -38,6 +38,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("me.js", include_bytes!("../../static/me.js")),
     ("settings.js", include_bytes!("../../static/settings.js")),
     ("welcome.js", include_bytes!("../../static/welcome.js")),
+    ("block.js", include_bytes!("../../static/block.js")),
     ("chats.js", include_bytes!("../../static/chats.js")),
     ("chat.js", include_bytes!("../../static/chat.js")),
     (

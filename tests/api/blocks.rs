@@ -182,6 +182,14 @@ async fn blocked_items_are_404_and_chats_and_requests_are_403_both_ways() {
     let err = ws.next_of("error").await;
     assert_eq!(err["code"], "forbidden", "{err}");
     assert_eq!(err["client_id"], 2);
+    // The room leaves both chat lists.
+    for who in [&a, &b] {
+        let (_, rooms) = app.get("/chats", Some(&who.token)).await;
+        assert!(
+            rooms.as_array().unwrap().iter().all(|r| r["id"] != room),
+            "{rooms}"
+        );
+    }
     // History stays readable.
     let (s, _) = app
         .get(&format!("/chats/{room}/messages"), Some(&a.token))
@@ -204,6 +212,8 @@ async fn blocked_items_are_404_and_chats_and_requests_are_403_both_ways() {
     let (s, _) = app.get(&format!("/items/{a_item}"), Some(&b.token)).await;
     assert_eq!(s, StatusCode::OK);
     app.say(&b, room, "다시 안녕하세요").await;
+    let (_, rooms) = app.get("/chats", Some(&a.token)).await;
+    assert!(rooms.as_array().unwrap().iter().any(|r| r["id"] == room));
     ws.send(json!({"type": "send", "room_id": room, "body": "소켓도", "client_id": 3}))
         .await;
     assert_eq!(ws.next_of("ack").await["client_id"], 3);
