@@ -10,5 +10,6 @@ pub mod pages;
 pub mod service;
 pub mod store;
 pub mod tokens;
+pub mod trust;
 
 pub use model::{PrivateUser, PublicUser, Role};
