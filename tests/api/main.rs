@@ -15,3 +15,4 @@ mod realtime;
 mod rentals;
 mod security;
 mod uploads;
+mod user_reports;
