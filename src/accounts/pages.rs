@@ -37,6 +37,9 @@ pub fn router() -> Router<AppState> {
 #[template(path = "user.html")]
 struct UserPage {
     l: Layout,
+    id: i64,
+    /// A signed-in viewer other than the user themself may report them.
+    can_report: bool,
     nickname: String,
     avatar: String,
     bio: String,
@@ -86,6 +89,8 @@ pub async fn user(
     .map_err(|e| ctx.fail(e))?;
     let page = UserPage {
         l: Layout::new(&ctx, &u.nickname),
+        id,
+        can_report: !u.deleted && ctx.user.is_some_and(|me| me.id != id),
         nickname: u.nickname.clone(),
         avatar: u.avatar_url.clone().unwrap_or_default(),
         bio: u.bio.clone(),
