@@ -5,6 +5,7 @@ const button = $('#report-user');
 const dialog = $('#report-user-dialog');
 const error = $('#report-user-error');
 button?.addEventListener('click', () => { error.textContent = ''; openDialog(dialog); });
+$('#report-user-form')?.addEventListener('change', () => { error.textContent = ''; });
 $('#report-user-form')?.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const f = ev.target;
