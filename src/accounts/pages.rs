@@ -38,9 +38,10 @@ struct UserPage {
     l: Layout,
     id: i64,
     region_verified: bool,
-    /// A signed-in viewer other than this user may block or unblock them.
+    /// A signed-in viewer other than this user (not deleted) may block, unblock or report them.
     can_block: bool,
     blocked: bool,
+    can_report: bool,
     nickname: String,
     avatar: String,
     bio: String,
@@ -94,6 +95,7 @@ pub async fn user(
         region_verified: u.region_verified,
         can_block: ctx.user.is_some_and(|v| v.id != id) && !u.deleted,
         blocked: u.blocked == Some(true),
+        can_report: !u.deleted && ctx.user.is_some_and(|me| me.id != id),
         nickname: u.nickname.clone(),
         avatar: u.avatar_url.clone().unwrap_or_default(),
         bio: u.bio.clone(),

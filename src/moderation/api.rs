@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(report))
+        .routes(routes!(report_user))
         .routes(routes!(feedback))
         .routes(routes!(admin_reports))
         .routes(routes!(admin_resolve))
@@ -47,6 +48,28 @@ pub async fn report(
     Ok((
         StatusCode::CREATED,
         Json(service::report(&state, user, item_id, input).await?),
+    ))
+}
+
+/// 사용자 신고 / Report a user to the admins.
+#[utoipa::path(post, path = "/users/{id}/reports", tag = "moderation", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    request_body = UserReportInput,
+    responses(
+        (status = 201, body = Report),
+        (status = 400, description = "자기 자신은 신고할 수 없어요 / 알 수 없는 사유"),
+        (status = 404, description = "없는 사용자예요"),
+        (status = 409, description = "이 사용자에 대한 신고가 아직 처리 중이에요"),
+    ))]
+pub async fn report_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(target): ApiPath<i64>,
+    ApiJson(input): ApiJson<UserReportInput>,
+) -> AppResult<(StatusCode, Json<Report>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::report_user(&state, user, target, input).await?),
     ))
 }
 
@@ -84,13 +107,15 @@ pub async fn admin_reports(
     ))
 }
 
-/// 신고 처리 (관리자) / Resolve a report: dismiss it, hide the item or suspend its owner.
+/// 신고 처리 (관리자) / Resolve a report: dismiss it, hide the item or suspend its owner; a user
+/// report is dismissed or its user suspended (`hide_item` is 400).
 #[utoipa::path(post, path = "/admin/reports/{id}/resolve", tag = "moderation",
     security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)),
     request_body = ResolveInput,
     responses(
         (status = 200, body = Report),
+        (status = 400, description = "사용자 신고에 hide_item"),
         (status = 403, description = "관리자만 할 수 있어요"),
         (status = 409, description = "이미 처리된 신고예요"),
     ))]

@@ -41,6 +41,70 @@ impl Reason {
     }
 }
 
+/// 사용자 신고 사유 / why a user is reported. The wire and stored names are the ones below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserReason {
+    Fraud,
+    Abusive,
+    NoShow,
+    NotReturned,
+    Spam,
+    Other,
+}
+
+impl UserReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserReason::Fraud => "fraud",
+            UserReason::Abusive => "abusive",
+            UserReason::NoShow => "no_show",
+            UserReason::NotReturned => "not_returned",
+            UserReason::Spam => "spam",
+            UserReason::Other => "other",
+        }
+    }
+
+    /// The stored name; a name this version does not know reads as `Other`.
+    pub fn from_column(s: &str) -> UserReason {
+        match s {
+            "fraud" => UserReason::Fraud,
+            "abusive" => UserReason::Abusive,
+            "no_show" => UserReason::NoShow,
+            "not_returned" => UserReason::NotReturned,
+            "spam" => UserReason::Spam,
+            _ => UserReason::Other,
+        }
+    }
+}
+
+/// A report's reason: an item reason for item reports, a user reason for user reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AnyReason {
+    Item(Reason),
+    User(UserReason),
+}
+
+/// 신고 대상 / what a report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReportTarget {
+    Item { id: i64 },
+    User { id: i64 },
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "no_show", "detail": "약속 장소에 오지 않았어요"}))]
+pub struct UserReportInput {
+    pub reason: UserReason,
+    /// 500자까지 / at most 500 characters.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub detail: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "not_a_rental", "detail": "판매 글이에요"}))]
@@ -88,7 +152,8 @@ impl TryFrom<String> for ReportStatus {
 pub struct ReportRow {
     pub id: i64,
     pub reporter_id: i64,
-    pub item_id: i64,
+    pub item_id: Option<i64>,
+    pub target_user_id: Option<i64>,
     pub reason: String,
     pub detail: String,
     #[sqlx(try_from = "String")]
@@ -98,14 +163,31 @@ pub struct ReportRow {
     pub resolved_at: Option<i64>,
 }
 
+impl ReportRow {
+    /// What the row reports; the table's check keeps exactly one of the two ids set.
+    pub fn target(&self) -> ReportTarget {
+        match (self.item_id, self.target_user_id) {
+            (Some(id), _) => ReportTarget::Item { id },
+            (None, Some(id)) => ReportTarget::User { id },
+            (None, None) => ReportTarget::Item { id: 0 },
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Report {
     pub id: i64,
     pub reporter_id: i64,
-    pub item_id: i64,
+    /// 신고 대상 / `{type: "item", id}` or `{type: "user", id}`.
+    pub target: ReportTarget,
+    /// 물품 신고의 물품 (사용자 신고는 null) / the item of an item report.
+    pub item_id: Option<i64>,
     pub item_title: Option<String>,
     pub owner_id: Option<i64>,
-    pub reason: Reason,
+    /// 신고된 사용자의 닉네임 (사용자 신고만) / the reported user's nickname, for user reports.
+    pub target_nickname: Option<String>,
+    /// 물품 신고는 물품 사유, 사용자 신고는 사용자 사유 / an item or a user reason.
+    pub reason: AnyReason,
     pub detail: String,
     pub status: ReportStatus,
     /// 처리한 방법 / how it was resolved.
@@ -115,14 +197,21 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn from_row(r: &ReportRow, item: Option<(&str, i64)>) -> Report {
+    /// `item` is the reported item's (title, owner); `nickname` the reported user's.
+    pub fn from_row(r: &ReportRow, item: Option<(&str, i64)>, nickname: Option<&str>) -> Report {
+        let target = r.target();
         Report {
             id: r.id,
             reporter_id: r.reporter_id,
+            target,
             item_id: r.item_id,
             item_title: item.map(|(t, _)| t.to_string()),
             owner_id: item.map(|(_, o)| o),
-            reason: Reason::from_column(&r.reason),
+            target_nickname: nickname.map(str::to_string),
+            reason: match target {
+                ReportTarget::Item { .. } => AnyReason::Item(Reason::from_column(&r.reason)),
+                ReportTarget::User { .. } => AnyReason::User(UserReason::from_column(&r.reason)),
+            },
             detail: r.detail.clone(),
             status: r.status,
             action: r.action.as_deref().and_then(ResolveAction::parse),

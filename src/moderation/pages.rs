@@ -1,6 +1,6 @@
 //! Moderation's HTML pages: the feedback form and the admin page.
 
-use super::model::Reason;
+use super::model::{AnyReason, Reason, ReportTarget, UserReason};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,6 +38,9 @@ pub async fn feedback(ctx: Ctx) -> Result<Response, Response> {
 
 pub struct ReportView {
     pub id: i64,
+    /// The reported user for a user report (0 for an item report) and their nickname.
+    pub user_id: i64,
+    pub nickname: String,
     pub item_id: i64,
     pub item_title: String,
     pub owner_id: i64,
@@ -80,6 +83,24 @@ pub fn reason_ko(reason: Reason) -> &'static str {
     }
 }
 
+pub fn user_reason_ko(reason: UserReason) -> &'static str {
+    match reason {
+        UserReason::Fraud => "사기",
+        UserReason::Abusive => "욕설·비매너",
+        UserReason::NoShow => "약속 불이행(노쇼)",
+        UserReason::NotReturned => "미반납",
+        UserReason::Spam => "스팸·광고",
+        UserReason::Other => "기타",
+    }
+}
+
+fn any_reason_ko(reason: AnyReason) -> &'static str {
+    match reason {
+        AnyReason::Item(r) => reason_ko(r),
+        AnyReason::User(r) => user_reason_ko(r),
+    }
+}
+
 pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Response> {
     let user = ctx.require()?;
     if !user.is_admin() {
@@ -107,13 +128,21 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
             .iter()
             .map(|r| ReportView {
                 id: r.id,
-                item_id: r.item_id,
+                user_id: match r.target {
+                    ReportTarget::User { id } => id,
+                    ReportTarget::Item { .. } => 0,
+                },
+                nickname: r
+                    .target_nickname
+                    .clone()
+                    .unwrap_or_else(|| "(알 수 없는 사용자)".into()),
+                item_id: r.item_id.unwrap_or(0),
                 item_title: r
                     .item_title
                     .clone()
                     .unwrap_or_else(|| "(삭제된 물품)".into()),
                 owner_id: r.owner_id.unwrap_or(0),
-                reason: reason_ko(r.reason),
+                reason: any_reason_ko(r.reason),
                 detail: r.detail.clone(),
                 when: view::ago(now, r.created_at.0),
             })

@@ -1,4 +1,5 @@
-//! Moderation rules: one report per user per item; only admins see and act on reports.
+//! Moderation rules: one report per user per item; one open report per user per reported user;
+//! only admins see and act on reports (item and user reports in one queue).
 use super::model::*;
 use super::store;
 use crate::catalog::model::{Category, CategoryInput, ItemDetail, ItemSummary};
@@ -48,7 +49,52 @@ pub async fn report(
     )
     .await?
     .ok_or_else(|| AppError::Conflict("이미 신고한 물품이에요".into()))?;
-    Ok(Report::from_row(&row, Some((&item.title, item.owner_id))))
+    Ok(Report::from_row(
+        &row,
+        Some((&item.title, item.owner_id)),
+        None,
+    ))
+}
+
+/// `POST /users/{id}/reports`: 404 for an unknown or deleted user, 400 for oneself, 409 while
+/// this caller's earlier report on that user is open.
+pub async fn report_user(
+    state: &AppState,
+    user: AuthUser,
+    target_id: i64,
+    input: UserReportInput,
+) -> AppResult<Report> {
+    let target = crate::accounts::service::public_user(state, target_id).await?;
+    if target.deleted {
+        return Err(AppError::not_found());
+    }
+    let mut p = Problems::default();
+    let detail = p.text(
+        "detail",
+        input.detail.as_deref().unwrap_or(""),
+        0,
+        DETAIL_MAX,
+        "자세한 내용은 500자까지 쓸 수 있어요",
+    );
+    p.check(
+        target_id != user.id,
+        "user_id",
+        "나 자신은 신고할 수 없어요",
+    );
+    p.finish()?;
+    let row = store::insert_user_report(
+        &state.db,
+        user.id,
+        target_id,
+        input.reason.as_str(),
+        &detail,
+        state.clock.now_ms(),
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::Conflict("이미 신고한 사용자예요. 처리될 때까지 기다려 주세요".into())
+    })?;
+    Ok(Report::from_row(&row, None, Some(&target.nickname)))
 }
 
 pub async fn feedback(
@@ -92,16 +138,21 @@ pub async fn reports(
 ) -> AppResult<Page<Report>> {
     admin_only(user)?;
     let (rows, total) = store::reports(&state.db, status, page.per_page, page.offset()).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
-    let items = catalog::summaries_by_ids(state, &ids).await?;
+    let item_ids: Vec<i64> = rows.iter().filter_map(|r| r.item_id).collect();
+    let user_ids: Vec<i64> = rows.iter().filter_map(|r| r.target_user_id).collect();
+    let items = catalog::summaries_by_ids(state, &item_ids).await?;
+    let users = crate::accounts::service::public_users(state, &user_ids).await?;
     let out = rows
         .iter()
         .map(|r| {
             Report::from_row(
                 r,
-                items
-                    .get(&r.item_id)
+                r.item_id
+                    .and_then(|id| items.get(&id))
                     .map(|i| (i.title.as_str(), i.owner_id)),
+                r.target_user_id
+                    .and_then(|id| users.get(&id))
+                    .map(|u| u.nickname.as_str()),
             )
         })
         .collect();
@@ -118,17 +169,40 @@ pub async fn resolve(
     let report = store::report(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    let target = report.target();
+    if matches!(target, ReportTarget::User { .. }) && action == ResolveAction::HideItem {
+        return Err(AppError::field(
+            "action",
+            "사용자 신고는 기각하거나 이용 정지로 처리해요",
+        ));
+    }
     if report.status != ReportStatus::Open {
         return Err(AppError::Conflict("이미 처리된 신고예요".into()));
     }
-    let item = catalog::item_row(state, report.item_id).await?;
-    match action {
-        ResolveAction::Dismiss => {}
-        ResolveAction::HideItem => catalog::hide_by_moderator(state, report.item_id).await?,
-        ResolveAction::SuspendUser => {
-            if let Some(i) = &item {
-                set_suspended(state, user, i.owner_id, true).await?;
+    let mut item = None;
+    let mut nickname = None;
+    match target {
+        ReportTarget::Item { id: item_id } => {
+            item = catalog::item_row(state, item_id).await?;
+            match action {
+                ResolveAction::Dismiss => {}
+                ResolveAction::HideItem => catalog::hide_by_moderator(state, item_id).await?,
+                ResolveAction::SuspendUser => {
+                    if let Some(i) = &item {
+                        set_suspended(state, user, i.owner_id, true).await?;
+                    }
+                }
             }
+        }
+        ReportTarget::User { id: target_id } => {
+            if action == ResolveAction::SuspendUser {
+                set_suspended(state, user, target_id, true).await?;
+            }
+            nickname = Some(
+                crate::accounts::service::public_user(state, target_id)
+                    .await?
+                    .nickname,
+            );
         }
     }
     let name = action.as_str();
@@ -138,6 +212,7 @@ pub async fn resolve(
     Ok(Report::from_row(
         &row,
         item.as_ref().map(|i| (i.title.as_str(), i.owner_id)),
+        nickname.as_deref(),
     ))
 }
 

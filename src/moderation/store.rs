@@ -5,7 +5,7 @@ use super::model::*;
 use crate::db::Db;
 
 const REPORT_COLS: &str =
-    "id, reporter_id, item_id, reason, detail, status, action, created_at, resolved_at";
+    "id, reporter_id, item_id, target_user_id, reason, detail, status, action, created_at, resolved_at";
 
 pub async fn insert_report(
     db: &Db,
@@ -32,6 +32,34 @@ pub async fn insert_report(
     }
 }
 
+/// A report on a user; `None` while this reporter's earlier report on that user is still open
+/// (the partial unique index `reports_open_user` decides, so two requests at once make one row).
+pub async fn insert_user_report(
+    db: &Db,
+    reporter: i64,
+    target: i64,
+    reason: &str,
+    detail: &str,
+    now: i64,
+) -> sqlx::Result<Option<ReportRow>> {
+    let res = sqlx::query_as(&format!(
+        "INSERT INTO reports (reporter_id, target_user_id, reason, detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLS}"
+    ))
+    .bind(reporter)
+    .bind(target)
+    .bind(reason)
+    .bind(detail)
+    .bind(now)
+    .fetch_one(&db.write)
+    .await;
+    match res {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if crate::db::is_conflict(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Item and user reports of one status, newest first, in one query (index `reports_status`).
 pub async fn reports(
     db: &Db,
     status: ReportStatus,

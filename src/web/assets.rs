@@ -46,6 +46,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../static/notifications.js"),
     ),
     ("admin.js", include_bytes!("../../static/admin.js")),
+    (
+        "user-report.js",
+        include_bytes!("../../static/user-report.js"),
+    ),
     ("api-docs.js", include_bytes!("../../static/api-docs.js")),
 ];
 

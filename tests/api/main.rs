@@ -17,3 +17,4 @@ mod region_verification;
 mod rentals;
 mod security;
 mod uploads;
+mod user_reports;

@@ -43,6 +43,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("delete", "/items/{id}/bookmark"),
     ("get", "/items/{id}/availability"),
     ("post", "/items/{id}/reports"),
+    ("post", "/users/{id}/reports"),
     ("post", "/items/{id}/chats"),
     ("post", "/items/{id}/rentals"),
     ("get", "/rentals"),
@@ -257,6 +258,14 @@ async fn the_documents_examples_are_accepted() {
             &format!("/items/{item_id}/reports"),
             Some(&neighbour.token),
             ex("ReportInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post(
+            &format!("/users/{}/reports", neighbour.id),
+            Some(&owner),
+            ex("UserReportInput"),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
