@@ -250,6 +250,8 @@ struct SettingsPage {
     methods: Vec<MethodView>,
     /// Why linking failed, when the provider sent the browser back here.
     method_error: String,
+    /// The "알림 설정" section (notifications' view).
+    alerts: crate::notifications::pages::AlertSettingsView,
 }
 
 pub async fn settings(
@@ -257,7 +259,10 @@ pub async fn settings(
     ctx: Ctx,
     p: QueryMap,
 ) -> Result<Response, Response> {
-    let (_, me) = ctx.me(&state).await?;
+    let (user, me) = ctx.me(&state).await?;
+    let alerts = crate::notifications::pages::settings_view(&state, user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut methods: Vec<MethodView> = identities::providers(&state)
         .into_iter()
         .map(|p| MethodView {
@@ -297,6 +302,7 @@ pub async fn settings(
         avatar: me.public.avatar_url.clone().unwrap_or_default(),
         region_code,
         region_name,
+        alerts,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }
