@@ -196,7 +196,9 @@ async fn a_database_made_by_the_previous_release_is_adopted_and_upgraded() {
             .await
             .unwrap();
     conn.close().await.unwrap();
-    assert_eq!(old, (1..last).collect::<Vec<_>>());
+    // Every version but the newest (numbers may have gaps while branches land).
+    let before_last: Vec<i64> = files.iter().map(|f| f.0).filter(|v| *v < last).collect();
+    assert_eq!(old, before_last);
 
     // A second start changes nothing.
     let app = TestApp::spawn_with(Some(db.url.clone()), None, |_| {}).await;
