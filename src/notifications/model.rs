@@ -104,7 +104,7 @@ impl NotificationKind {
             NotificationKind::DisputeOpened => "분쟁 접수",
             NotificationKind::DisputeResolved => "분쟁 처리 결과",
             NotificationKind::KeywordMatch => "키워드 알림",
-            NotificationKind::BorrowNearby => "근처에서 빌리고 싶은 이웃",
+            NotificationKind::BorrowNearby => "근처 빌려요 글",
         }
     }
 
