@@ -270,6 +270,23 @@ bus.addEventListener('open', (e) => {
 });
 document.addEventListener('visibilitychange', markRead);
 
+// Mute: messages keep arriving and counting as unread; only the notifications stop.
+const muteBtn = $('#mute-toggle');
+muteBtn?.addEventListener('click', async () => {
+  const muted = muteBtn.getAttribute('aria-pressed') === 'true';
+  muteBtn.disabled = true;
+  try {
+    await api(muted ? 'DELETE' : 'PUT', `/chats/${roomId}/mute`);
+    muteBtn.setAttribute('aria-pressed', String(!muted));
+    muteBtn.textContent = muted ? '알림 끄기' : '알림 켜기';
+    toast(muted ? '이 채팅방의 알림을 켰어요' : '이 채팅방의 알림을 껐어요');
+  } catch (err) {
+    toast(err.message, 'error');
+  } finally {
+    muteBtn.disabled = false;
+  }
+});
+
 wireRentals(box.parentElement, (r, reviewedId) => {
   if (r) rentals.set(r.id, r);
   if (reviewedId) reviewed.add(reviewedId);

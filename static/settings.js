@@ -1,4 +1,5 @@
-// Profile edit, avatar, password change, account deletion; also the feedback form.
+// Profile edit, avatar, notification settings, password change, account deletion; also the
+// feedback form.
 import { $, $$, api, toast, clearErrors, showErrors, openDialog, regionPicker, csrf, expectSessionEnd } from './lib.js';
 
 $$('[data-region-picker]').forEach(regionPicker);
@@ -148,6 +149,22 @@ verifyBtn?.addEventListener('click', () => {
     verifyBtn.disabled = false;
     out.textContent = '위치 정보를 가져오지 못했어요. 브라우저에서 위치 권한을 허용해 주세요';
   }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+});
+
+// 알림 설정: every kind's checkbox and the keyword-alert radius, saved in one PATCH.
+const notify = $('#notify-form');
+notify?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(notify);
+  const kinds = {};
+  $$('input[name="kind"]', notify).forEach((c) => { kinds[c.value] = c.checked; });
+  const radius = Number(notify.elements.alert_radius_km.value);
+  try {
+    await api('PATCH', '/me/notification-settings', { kinds, alert_radius_km: radius });
+    toast('알림 설정을 저장했어요');
+  } catch (err) {
+    showErrors(notify, err.fields, err.message);
+  }
 });
 
 const fb = $('#feedback-form');

@@ -262,6 +262,8 @@ struct SettingsPage {
     /// Why linking failed, when the provider sent the browser back here.
     method_error: String,
     blocked: Vec<crate::accounts::PublicUser>,
+    /// The "알림 설정" section (notifications' view).
+    alerts: crate::notifications::pages::AlertSettingsView,
 }
 
 pub async fn settings(
@@ -271,6 +273,9 @@ pub async fn settings(
 ) -> Result<Response, Response> {
     let (user, me) = ctx.me(&state).await?;
     let blocked = crate::accounts::blocks::list(&state, user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let alerts = crate::notifications::pages::settings_view(&state, user)
         .await
         .map_err(|e| ctx.fail(e))?;
     let mut methods: Vec<MethodView> = identities::providers(&state)
@@ -314,6 +319,7 @@ pub async fn settings(
         avatar: me.public.avatar_url.clone().unwrap_or_default(),
         region_code,
         region_name,
+        alerts,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

@@ -19,6 +19,40 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(room))
         .routes(routes!(messages, send))
         .routes(routes!(read))
+        .routes(routes!(mute, unmute))
+}
+
+/// 알림 끄기 / Mute the room for me: messages still arrive and count as unread, but make no
+/// `chat_message` notifications for me. Idempotent.
+#[utoipa::path(put, path = "/chats/{room_id}/mute", tag = "chat", security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "알림을 껐어요"),
+        (status = 403, description = "이 채팅방의 참여자가 아니에요"),
+    ))]
+pub async fn mute(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(room_id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    service::set_muted(&state, user, room_id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 알림 켜기 / Unmute the room for me. Idempotent.
+#[utoipa::path(delete, path = "/chats/{room_id}/mute", tag = "chat", security(("bearer" = [])),
+    params(("room_id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "알림을 켰어요"),
+        (status = 403, description = "이 채팅방의 참여자가 아니에요"),
+    ))]
+pub async fn unmute(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(room_id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    service::set_muted(&state, user, room_id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 채팅하기 / Open (or find) the chat with the item's owner.

@@ -130,6 +130,8 @@ pub struct Room {
     pub other_user: PublicUser,
     pub last_message: Option<Message>,
     pub unread_count: i64,
+    /// 내가 알림을 끈 방 / whether the caller muted this room (no `chat_message` notifications).
+    pub muted: bool,
     pub created_at: Ts,
     /// Added: what the other participant has read, for read marks.
     pub other_last_read_id: i64,

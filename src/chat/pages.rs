@@ -27,6 +27,7 @@ pub struct RoomView {
     pub last: String,
     pub when: String,
     pub unread: i64,
+    pub muted: bool,
 }
 
 #[derive(Template)]
@@ -60,6 +61,7 @@ pub async fn chats(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
                 .map(|m| view::ago(now, m.created_at.0))
                 .unwrap_or_else(|| view::ago(now, r.created_at.0)),
             unread: r.unread_count,
+            muted: r.muted,
         })
         .collect();
     let page = ChatsPage {
@@ -82,6 +84,7 @@ struct ChatPage {
     item_title: String,
     item_thumb: String,
     item_price: String,
+    muted: bool,
 }
 
 pub async fn chat(
@@ -105,6 +108,7 @@ pub async fn chat(
         item_title: room.item.title.clone(),
         item_thumb: room.item.thumbnail_url.clone().unwrap_or_default(),
         item_price: view::price_line(room.item.price, room.item.price_unit),
+        muted: room.muted,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

@@ -1,4 +1,6 @@
 //! SQL for chat.
+use std::collections::HashSet;
+
 use sqlx::Row;
 
 use super::model::*;
@@ -55,14 +57,21 @@ pub async fn open_room(
     Ok((room, inserted))
 }
 
-/// Rooms of a user, most recent activity first, each with its last message and unread count.
-pub async fn rooms_of(db: &Db, user: i64) -> sqlx::Result<Vec<(RoomRow, Option<MessageRow>, i64)>> {
+/// A room of the list: the room, its last message, the user's unread count and whether the
+/// user muted it.
+pub type ListedRoom = (RoomRow, Option<MessageRow>, i64, bool);
+
+/// Rooms of a user, most recent activity first, each with its last message, unread count and
+/// mute flag.
+pub async fn rooms_of(db: &Db, user: i64) -> sqlx::Result<Vec<ListedRoom>> {
     let sql = format!(
         "SELECT {ROOM_COLS}, m.id AS m_id, m.sender_id AS m_sender, m.kind AS m_kind, m.body AS m_body, \
          m.event_type AS m_event, m.rental_id AS m_rental, m.created_at AS m_created, \
          (SELECT COUNT(*) FROM messages u WHERE u.room_id = r.id \
             AND u.id > (CASE WHEN r.owner_id = $1 THEN r.owner_last_read_id ELSE r.inquirer_last_read_id END) \
-            AND (u.sender_id IS NULL OR u.sender_id <> $1)) AS unread \
+            AND (u.sender_id IS NULL OR u.sender_id <> $1)) AS unread, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM chat_mutes cm WHERE cm.room_id = r.id AND cm.user_id = $1) \
+            THEN 1 ELSE 0 END AS BIGINT) AS muted \
          FROM chat_rooms r LEFT JOIN messages m ON m.id = r.last_message_id \
          WHERE r.owner_id = $1 OR r.inquirer_id = $1 \
          ORDER BY r.last_activity_at DESC, r.id DESC LIMIT 500"
@@ -94,7 +103,12 @@ pub async fn rooms_of(db: &Db, user: i64) -> sqlx::Result<Vec<(RoomRow, Option<M
                 }),
                 None => None,
             };
-            Ok((room, msg, r.try_get("unread")?))
+            Ok((
+                room,
+                msg,
+                r.try_get("unread")?,
+                r.try_get::<i64, _>("muted")? != 0,
+            ))
         })
         .collect()
 }
@@ -109,6 +123,55 @@ pub async fn unread_in(db: &Db, room: &RoomRow, user: i64) -> sqlx::Result<i64> 
     .fetch_one(&db.read)
     .await?
     .try_get(0)
+}
+
+/// Mutes (`true`) or unmutes a room for one participant; idempotent.
+pub async fn set_muted(db: &Db, room: i64, user: i64, muted: bool, now: i64) -> sqlx::Result<()> {
+    let q = if muted {
+        sqlx::query(
+            "INSERT INTO chat_mutes (room_id, user_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (room_id, user_id) DO NOTHING",
+        )
+        .bind(room)
+        .bind(user)
+        .bind(now)
+    } else {
+        sqlx::query("DELETE FROM chat_mutes WHERE room_id = $1 AND user_id = $2")
+            .bind(room)
+            .bind(user)
+    };
+    q.execute(&db.write).await?;
+    Ok(())
+}
+
+pub async fn is_muted(db: &Db, room: i64, user: i64) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM chat_mutes WHERE room_id = $1 AND user_id = $2")
+            .bind(room)
+            .bind(user)
+            .fetch_optional(&db.read)
+            .await?
+            .is_some(),
+    )
+}
+
+/// The (room, user) pairs muted among these rooms, in one query per 500 rooms.
+pub async fn mutes_in(db: &Db, rooms: &[i64]) -> sqlx::Result<HashSet<(i64, i64)>> {
+    let mut out = HashSet::new();
+    for chunk in rooms.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "SELECT room_id, user_id FROM chat_mutes WHERE room_id IN ({})",
+            crate::db::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for room in chunk {
+            q = q.bind(*room);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.insert((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?));
+        }
+    }
+    Ok(out)
 }
 
 pub async fn message(db: &Db, id: i64) -> sqlx::Result<Option<MessageRow>> {

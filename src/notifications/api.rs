@@ -17,6 +17,33 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(mark_read))
+        .routes(routes!(settings, update_settings))
+}
+
+/// 알림 설정 / My notification settings: every kind with whether it is on, and the keyword-alert
+/// radius (every kind on and 3 km until changed).
+#[utoipa::path(get, path = "/me/notification-settings", tag = "notifications",
+    security(("bearer" = [])),
+    responses((status = 200, body = NotificationSettings)))]
+pub async fn settings(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<NotificationSettings>> {
+    Ok(Json(service::settings(&state, user).await?))
+}
+
+/// 알림 설정 바꾸기 / Change some of the settings; a kind turned off is no longer created for me.
+/// An unknown kind or a radius outside 1–20 km is 400 naming the field.
+#[utoipa::path(patch, path = "/me/notification-settings", tag = "notifications",
+    security(("bearer" = [])),
+    request_body = SettingsPatch,
+    responses((status = 200, body = NotificationSettings)))]
+pub async fn update_settings(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(patch): ApiJson<SettingsPatch>,
+) -> AppResult<Json<NotificationSettings>> {
+    Ok(Json(service::update_settings(&state, user, patch).await?))
 }
 
 /// 알림 / My notifications, newest first, with the unread count.

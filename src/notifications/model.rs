@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use std::collections::BTreeMap;
+
 use crate::clock::{opt_ts, Ts};
+use crate::domain::error::{AppError, Problems};
 
 /// Every kind a notification may have, with its wire name (api.md, Notifications).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -18,10 +21,19 @@ pub enum NotificationKind {
     RentalOverdue,
     RentalReturned,
     ReviewReceived,
+    ExtensionRequested,
+    ExtensionAccepted,
+    ExtensionRejected,
+    HandoverRecorded,
+    DepositUpdated,
+    DisputeOpened,
+    DisputeResolved,
+    KeywordMatch,
+    BorrowNearby,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 11] = [
+    pub const ALL: [NotificationKind; 20] = [
         NotificationKind::ChatMessage,
         NotificationKind::RentalRequested,
         NotificationKind::RentalAccepted,
@@ -33,6 +45,15 @@ impl NotificationKind {
         NotificationKind::RentalOverdue,
         NotificationKind::RentalReturned,
         NotificationKind::ReviewReceived,
+        NotificationKind::ExtensionRequested,
+        NotificationKind::ExtensionAccepted,
+        NotificationKind::ExtensionRejected,
+        NotificationKind::HandoverRecorded,
+        NotificationKind::DepositUpdated,
+        NotificationKind::DisputeOpened,
+        NotificationKind::DisputeResolved,
+        NotificationKind::KeywordMatch,
+        NotificationKind::BorrowNearby,
     ];
 
     /// The wire (and stored) name.
@@ -49,6 +70,41 @@ impl NotificationKind {
             NotificationKind::RentalOverdue => "rental_overdue",
             NotificationKind::RentalReturned => "rental_returned",
             NotificationKind::ReviewReceived => "review_received",
+            NotificationKind::ExtensionRequested => "extension_requested",
+            NotificationKind::ExtensionAccepted => "extension_accepted",
+            NotificationKind::ExtensionRejected => "extension_rejected",
+            NotificationKind::HandoverRecorded => "handover_recorded",
+            NotificationKind::DepositUpdated => "deposit_updated",
+            NotificationKind::DisputeOpened => "dispute_opened",
+            NotificationKind::DisputeResolved => "dispute_resolved",
+            NotificationKind::KeywordMatch => "keyword_match",
+            NotificationKind::BorrowNearby => "borrow_nearby",
+        }
+    }
+
+    /// The Korean name the settings page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::ChatMessage => "채팅 메시지",
+            NotificationKind::RentalRequested => "대여 요청",
+            NotificationKind::RentalAccepted => "대여 수락",
+            NotificationKind::RentalRejected => "대여 거절",
+            NotificationKind::RentalCancelled => "대여 취소",
+            NotificationKind::RentalExpired => "대여 요청 만료",
+            NotificationKind::RentalStartsSoon => "대여 시작 하루 전",
+            NotificationKind::RentalReturnDue => "반납 한 시간 전",
+            NotificationKind::RentalOverdue => "반납 연체",
+            NotificationKind::RentalReturned => "반납 완료",
+            NotificationKind::ReviewReceived => "받은 후기",
+            NotificationKind::ExtensionRequested => "연장 요청",
+            NotificationKind::ExtensionAccepted => "연장 수락",
+            NotificationKind::ExtensionRejected => "연장 거절",
+            NotificationKind::HandoverRecorded => "물건 전달 기록",
+            NotificationKind::DepositUpdated => "보증금 변경",
+            NotificationKind::DisputeOpened => "분쟁 접수",
+            NotificationKind::DisputeResolved => "분쟁 처리 결과",
+            NotificationKind::KeywordMatch => "키워드 알림",
+            NotificationKind::BorrowNearby => "근처 빌려요 글",
         }
     }
 
@@ -144,6 +200,84 @@ pub struct NotificationQuery {
     pub unread: Option<bool>,
 }
 
+pub const RADIUS_MIN_KM: i64 = 1;
+pub const RADIUS_MAX_KM: i64 = 20;
+pub const RADIUS_DEFAULT_KM: i64 = 3;
+
+/// 알림 설정 / which kinds are on (every kind is listed) and the keyword-alert radius.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NotificationSettings {
+    /// 종류별 켜짐 / every kind, `true` when it is on.
+    pub kinds: BTreeMap<String, bool>,
+    /// 키워드 알림 반경 (1–20 km) / the keyword-alert radius.
+    pub alert_radius_km: i64,
+}
+
+impl NotificationSettings {
+    /// The settings of a user who turned `off` off (every other kind is on).
+    pub fn from_parts(off: &[NotificationKind], alert_radius_km: i64) -> Self {
+        NotificationSettings {
+            kinds: NotificationKind::ALL
+                .into_iter()
+                .map(|k| (k.as_str().to_string(), !off.contains(&k)))
+                .collect(),
+            alert_radius_km,
+        }
+    }
+
+    pub fn is_on(&self, kind: NotificationKind) -> bool {
+        self.kinds.get(kind.as_str()).copied().unwrap_or(true)
+    }
+}
+
+/// 알림 설정 바꾸기 (일부만) / a partial change: the kinds named, the radius when given.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kinds": {"chat_message": false}, "alert_radius_km": 5}))]
+pub struct SettingsPatch {
+    /// 종류 → 켜짐 / kind → on; kinds not named keep their setting.
+    #[serde(default)]
+    pub kinds: Option<BTreeMap<String, bool>>,
+    /// 1–20 km
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 20)]
+    pub alert_radius_km: Option<i64>,
+}
+
+/// A checked settings change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub kinds: Vec<(NotificationKind, bool)>,
+    pub alert_radius_km: Option<i64>,
+}
+
+impl SettingsPatch {
+    /// Every kind must be one of the contract's, the radius within 1–20 km; each problem names
+    /// its field (`kinds.<name>`, `alert_radius_km`).
+    pub fn check(self) -> Result<SettingsChange, AppError> {
+        let mut p = Problems::default();
+        let mut kinds = Vec::new();
+        for (name, on) in self.kinds.unwrap_or_default() {
+            match NotificationKind::parse(&name) {
+                Some(k) => kinds.push((k, on)),
+                None => p.add(&format!("kinds.{name}"), "알 수 없는 알림 종류예요"),
+            }
+        }
+        if let Some(r) = self.alert_radius_km {
+            p.check(
+                (RADIUS_MIN_KM..=RADIUS_MAX_KM).contains(&r),
+                "alert_radius_km",
+                "알림 반경은 1–20km로 정해 주세요",
+            );
+        }
+        p.finish()?;
+        Ok(SettingsChange {
+            kinds,
+            alert_radius_km: self.alert_radius_km,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +289,18 @@ mod tests {
             assert_eq!(NotificationKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(NotificationKind::parse("rental_teleported"), None);
+    }
+
+    #[test]
+    fn a_settings_patch_names_each_bad_field() {
+        let patch: SettingsPatch = serde_json::from_value(
+            serde_json::json!({"kinds": {"chat_message": false, "rental_teleported": true}, "alert_radius_km": 21}),
+        )
+        .unwrap();
+        let AppError::Validation { fields, .. } = patch.check().unwrap_err() else {
+            panic!("not a validation error");
+        };
+        assert!(fields.contains_key("kinds.rental_teleported"));
+        assert!(fields.contains_key("alert_radius_km"));
     }
 }

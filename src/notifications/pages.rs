@@ -7,8 +7,11 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
+use crate::domain::caller::AuthUser;
+use crate::domain::error::AppResult;
 use crate::domain::page::PageReq;
 use crate::notifications;
+use crate::notifications::model::{NotificationKind, RADIUS_MAX_KM, RADIUS_MIN_KM};
 use crate::state::AppState;
 use crate::web::render::{render, Layout, PageLink};
 use crate::web::{session, view};
@@ -16,6 +19,45 @@ use crate::web::{Ctx, QueryMap};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/notifications", get(notifications))
+}
+
+/// One kind's checkbox in the settings form.
+pub struct KindToggle {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub on: bool,
+}
+
+pub struct RadiusOption {
+    pub km: i64,
+    pub selected: bool,
+}
+
+/// The "알림 설정" section of `/me/settings` (rendered by the accounts page, saved by
+/// `static/settings.js` through `PATCH /me/notification-settings`).
+pub struct AlertSettingsView {
+    pub kinds: Vec<KindToggle>,
+    pub radii: Vec<RadiusOption>,
+}
+
+pub async fn settings_view(state: &AppState, user: AuthUser) -> AppResult<AlertSettingsView> {
+    let s = notifications::service::settings(state, user).await?;
+    Ok(AlertSettingsView {
+        kinds: NotificationKind::ALL
+            .into_iter()
+            .map(|k| KindToggle {
+                kind: k.as_str(),
+                label: k.label(),
+                on: s.is_on(k),
+            })
+            .collect(),
+        radii: (RADIUS_MIN_KM..=RADIUS_MAX_KM)
+            .map(|km| RadiusOption {
+                km,
+                selected: km == s.alert_radius_km,
+            })
+            .collect(),
+    })
 }
 
 pub struct NoteView {

@@ -22,15 +22,28 @@ async fn push(state: &AppState, row: &NotificationRow, unread: i64) {
     }
 }
 
-/// Stores a notification and pushes it to the user's sockets.
+/// Stores a notification and pushes it to the user's sockets; nothing at all when the user
+/// turned its kind off (the insert checks in the same statement).
 pub async fn notify(state: &AppState, n: NewNotification) -> AppResult<()> {
-    let row = store::insert(&state.db, &n, state.clock.now_ms()).await?;
+    let Some(row) = store::insert(&state.db, &n, state.clock.now_ms()).await? else {
+        return Ok(());
+    };
     let unread = store::unread_count(&state.db, n.user_id).await?;
     push(state, &row, unread).await;
     Ok(())
 }
 
+/// Upserts the chat notes of a batch, leaving out the users who turned `chat_message` off (one
+/// query for the whole batch), and pushes them.
 pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult<()> {
+    let mut recipients: Vec<i64> = notes.iter().map(|n| n.user_id).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    let off = store::kind_off_among(&state.db, NotificationKind::ChatMessage, &recipients).await?;
+    notes.retain(|n| !off.contains(&n.user_id));
+    if notes.is_empty() {
+        return Ok(());
+    }
     // One global order for the row locks: instances upserting the same rooms never deadlock.
     notes.sort_unstable_by_key(|n| (n.user_id, n.room_id));
     let rows = store::upsert_chat(&state.db, &notes, state.clock.now_ms()).await?;
@@ -49,6 +62,28 @@ pub async fn chat_batch(state: &AppState, mut notes: Vec<ChatNote>) -> AppResult
         .collect();
     state.realtime.send_all(&frames).await;
     Ok(())
+}
+
+/// 알림 설정 / the caller's settings: every kind on and 3 km until changed.
+pub async fn settings(state: &AppState, user: AuthUser) -> AppResult<NotificationSettings> {
+    let (off, radius) = store::settings(&state.db, user.id).await?;
+    Ok(NotificationSettings::from_parts(
+        &off,
+        radius.unwrap_or(RADIUS_DEFAULT_KM),
+    ))
+}
+
+/// Applies a partial change (kinds named and/or the radius) and returns the whole settings.
+pub async fn update_settings(
+    state: &AppState,
+    user: AuthUser,
+    patch: SettingsPatch,
+) -> AppResult<NotificationSettings> {
+    let change = patch.check()?;
+    if change != SettingsChange::default() {
+        store::save_settings(&state.db, user.id, &change, state.clock.now_ms()).await?;
+    }
+    settings(state, user).await
 }
 
 /// Reading a room also reads its chat notification.

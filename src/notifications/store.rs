@@ -1,5 +1,5 @@
 //! SQL for notifications.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -8,9 +8,17 @@ use crate::db::{placeholders, row_values, Db};
 
 const COLS: &str = "id, user_id, kind, title, body, link, created_at, read_at";
 
-pub async fn insert(db: &Db, n: &NewNotification, now: i64) -> sqlx::Result<NotificationRow> {
+/// Stores a notification unless its user turned its kind off (`None` then): one statement.
+pub async fn insert(
+    db: &Db,
+    n: &NewNotification,
+    now: i64,
+) -> sqlx::Result<Option<NotificationRow>> {
     sqlx::query_as(&format!(
-        "INSERT INTO notifications (user_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLS}"
+        "INSERT INTO notifications (user_id, kind, title, body, link, created_at) \
+         SELECT $1, $2, $3, $4, $5, $6 \
+         WHERE NOT EXISTS (SELECT 1 FROM notification_kinds_off o WHERE o.user_id = $1 AND o.kind = $2) \
+         RETURNING {COLS}"
     ))
     .bind(n.user_id)
     .bind(n.kind.as_str())
@@ -18,8 +26,89 @@ pub async fn insert(db: &Db, n: &NewNotification, now: i64) -> sqlx::Result<Noti
     .bind(&n.body)
     .bind(&n.link)
     .bind(now)
-    .fetch_one(&db.write)
+    .fetch_optional(&db.write)
     .await
+}
+
+/// Of these users, those who turned `kind` off (one query per 500 users).
+pub async fn kind_off_among(
+    db: &Db,
+    kind: NotificationKind,
+    users: &[i64],
+) -> sqlx::Result<HashSet<i64>> {
+    let mut out = HashSet::new();
+    for chunk in users.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT user_id FROM notification_kinds_off WHERE kind = $1 AND user_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(kind.as_str());
+        for u in chunk {
+            q = q.bind(*u);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.insert(row.try_get::<i64, _>(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The kinds a user turned off (names this release does not know are left out) and the alert
+/// radius (`None` when never set).
+pub async fn settings(db: &Db, user: i64) -> sqlx::Result<(Vec<NotificationKind>, Option<i64>)> {
+    let off = sqlx::query("SELECT kind FROM notification_kinds_off WHERE user_id = $1")
+        .bind(user)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<sqlx::Result<Vec<String>>>()?
+        .iter()
+        .filter_map(|k| NotificationKind::parse(k))
+        .collect();
+    let radius =
+        sqlx::query("SELECT alert_radius_km FROM notification_settings WHERE user_id = $1")
+            .bind(user)
+            .fetch_optional(&db.read)
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?;
+    Ok((off, radius))
+}
+
+/// Applies a checked change in one transaction: kinds turned off get a row, kinds turned on lose
+/// theirs, the radius is upserted.
+pub async fn save_settings(
+    db: &Db,
+    user: i64,
+    change: &SettingsChange,
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    for (kind, on) in &change.kinds {
+        let sql = if *on {
+            "DELETE FROM notification_kinds_off WHERE user_id = $1 AND kind = $2"
+        } else {
+            "INSERT INTO notification_kinds_off (user_id, kind) VALUES ($1, $2) ON CONFLICT (user_id, kind) DO NOTHING"
+        };
+        sqlx::query(sql)
+            .bind(user)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(r) = change.alert_radius_km {
+        sqlx::query(
+            "INSERT INTO notification_settings (user_id, alert_radius_km, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET alert_radius_km = excluded.alert_radius_km, updated_at = excluded.updated_at",
+        )
+        .bind(user)
+        .bind(r)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// One unread chat notification per (user, room): a new message updates it in place.

@@ -10,6 +10,7 @@ mod identities;
 mod isolation;
 mod migrations;
 mod moderation;
+mod notification_settings;
 mod openapi;
 mod outage;
 mod realtime;

@@ -58,6 +58,10 @@ const CONTRACT: &[(&str, &str)] = &[
     ("get", "/chats/{room_id}/messages"),
     ("post", "/chats/{room_id}/messages"),
     ("post", "/chats/{room_id}/read"),
+    ("put", "/chats/{room_id}/mute"),
+    ("delete", "/chats/{room_id}/mute"),
+    ("get", "/me/notification-settings"),
+    ("patch", "/me/notification-settings"),
     ("get", "/notifications"),
     ("post", "/notifications/read"),
     ("post", "/feedback"),
@@ -277,6 +281,14 @@ async fn the_documents_examples_are_accepted() {
         .post("/notifications/read", Some(&owner), ex("MarkRead"))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, body) = app
+        .patch(
+            "/me/notification-settings",
+            Some(&owner),
+            ex("SettingsPatch"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
 
     let admin = app.signup("관리자").await;
     app.make_admin(&admin).await;
