@@ -119,9 +119,45 @@ impl DomainEvent {
     }
 }
 
+/// Recomputes the 이웃 온도 of `users` from everything that moves it (rentals' reviews, returns
+/// and cancellations; moderation's upheld reports). Called when one of those changes; a failure
+/// is logged and the old value stays until the next change.
+pub async fn recompute_trust(state: &AppState, users: &[i64]) {
+    for &user in users {
+        let result = async {
+            let mut events = rentals::service::trust_events(state, user).await?;
+            for at in crate::moderation::service::upheld_against(state, user).await? {
+                events.push(crate::accounts::trust::Dated {
+                    at,
+                    event: crate::accounts::trust::TrustEvent::ReportUpheld,
+                });
+            }
+            crate::accounts::service::set_trust(state, user, &events).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = ?e, user, "could not recompute trust");
+        }
+    }
+}
+
 pub async fn publish(state: &AppState, event: DomainEvent) {
     let rental = event.rental_row();
     let note_kind = event.notification();
+    // What moves 이웃 온도: a return (the borrower), a review (either side may become visible), a
+    // cancellation of an accepted rental (the canceller).
+    if let DomainEvent::Rental {
+        event: kind, actor, ..
+    } = &event
+    {
+        let users: Vec<i64> = match kind {
+            RentalEvent::Returned => vec![rental.borrower_id],
+            RentalEvent::Reviewed => vec![rental.lender_id, rental.borrower_id],
+            RentalEvent::Cancelled => actor.iter().copied().collect(),
+            _ => Vec::new(),
+        };
+        recompute_trust(state, &users).await;
+    }
     if let DomainEvent::Rental { event: kind, .. } = &event {
         // The room belongs to the item's owner, who is the one deciding the request.
         let owner = rental.counterparty();

@@ -43,6 +43,7 @@ pub struct UserRow {
     pub deleted_at: Option<i64>,
     pub created_at: i64,
     pub region_verified_at: Option<i64>,
+    pub trust_tenths: i64,
 }
 
 /// A 동네 verification lasts this long.
@@ -82,6 +83,9 @@ pub struct PublicUser {
     /// 받은 별점 평균 × 20 (0–100), 후기가 없으면 null / mean stars × 20.
     pub score: Option<i64>,
     pub review_count: i64,
+    /// 이웃 온도: 36.5에서 시작, 0–99.9 (docs/trust.md) / trust, from 36.5, one decimal.
+    #[schema(example = 36.5)]
+    pub trust: f64,
     pub joined_at: Ts,
     /// Added field: lets clients show "탈퇴한 사용자" without guessing from the nickname.
     pub deleted: bool,

@@ -360,6 +360,7 @@ pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicU
             .is_some_and(|at| at + REGION_VERIFIED_FOR_MS > state.clock.now_ms()),
         score: stats.score(),
         review_count: stats.count,
+        trust: super::trust::from_tenths(row.trust_tenths),
         joined_at: Ts(row.created_at),
         deleted,
         blocked: None,
@@ -605,4 +606,16 @@ pub async fn verify_region(
     }
     store::verify_region(&state.db, user.id, &region.code, state.clock.now_ms()).await?;
     private_user(state, user.id).await
+}
+
+/// Stores a user's recomputed 이웃 온도 (the inputs come from rentals and moderation through
+/// `events::recompute_trust`; the formula is `trust::temperature`).
+pub async fn set_trust(
+    state: &AppState,
+    user: i64,
+    events: &[super::trust::Dated],
+) -> AppResult<()> {
+    let t = super::trust::temperature(events, state.clock.now_ms());
+    store::set_trust(&state.db, user, super::trust::to_tenths(t)).await?;
+    Ok(())
 }

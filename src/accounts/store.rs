@@ -4,7 +4,7 @@ use sqlx::Row;
 use super::model::UserRow;
 use crate::db::{placeholders, Db};
 
-const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at, region_verified_at";
+const USER_COLS: &str = "id, email, password_hash, nickname, region_code, bio, avatar_key, role, suspended, deleted_at, created_at, region_verified_at, trust_tenths";
 
 pub async fn insert_user(
     db: &Db,
@@ -597,4 +597,14 @@ pub async fn verify_region(db: &Db, id: i64, region_code: &str, now: i64) -> sql
             .rows_affected()
             > 0,
     )
+}
+
+/// Stores a recomputed 이웃 온도 (tenths of a degree).
+pub async fn set_trust(db: &Db, id: i64, tenths: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET trust_tenths = $1 WHERE id = $2 AND trust_tenths <> $1")
+        .bind(tenths)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
 }

@@ -209,11 +209,26 @@ pub async fn resolve(
     let row = store::resolve(&state.db, id, name, state.clock.now_ms())
         .await?
         .ok_or_else(|| AppError::Conflict("이미 처리된 신고예요".into()))?;
+    // An upheld report lowers the reported neighbour's 이웃 온도.
+    if action != ResolveAction::Dismiss {
+        let reported = match target {
+            ReportTarget::User { id } => Some(id),
+            ReportTarget::Item { .. } => item.as_ref().map(|i| i.owner_id),
+        };
+        if let Some(u) = reported {
+            crate::events::recompute_trust(state, &[u]).await;
+        }
+    }
     Ok(Report::from_row(
         &row,
         item.as_ref().map(|i| (i.title.as_str(), i.owner_id)),
         nickname.as_deref(),
     ))
+}
+
+/// When reports an admin upheld against `user` were resolved (an input of 이웃 온도).
+pub async fn upheld_against(state: &AppState, user: i64) -> AppResult<Vec<i64>> {
+    Ok(store::upheld_against(&state.db, user).await?)
 }
 
 /// `POST /admin/items/{id}/restore`: the item is listed again and its owner controls it again.

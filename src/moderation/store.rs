@@ -130,3 +130,20 @@ pub async fn feedback(db: &Db, limit: i64, offset: i64) -> sqlx::Result<(Vec<Fee
         .try_get(0)?;
     Ok((rows, total))
 }
+
+/// When reports an admin upheld against `user` were resolved: user reports resolved with
+/// `suspend_user`, and reports on the user's items resolved with `hide_item` or `suspend_user`.
+pub async fn upheld_against(db: &Db, user: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query(
+        "SELECT r.resolved_at FROM reports r WHERE r.target_user_id = $1 AND r.action = 'suspend_user' AND r.resolved_at IS NOT NULL \
+         UNION ALL \
+         SELECT r.resolved_at FROM reports r JOIN items i ON i.id = r.item_id \
+         WHERE i.owner_id = $1 AND r.action IN ('hide_item', 'suspend_user') AND r.resolved_at IS NOT NULL",
+    )
+    .bind(user)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| sqlx::Row::try_get(r, 0))
+    .collect()
+}

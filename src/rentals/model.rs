@@ -387,6 +387,7 @@ mod tests {
             region_verified: false,
             score: None,
             review_count: 0,
+            trust: 36.5,
             joined_at: Ts(0),
             deleted: false,
             blocked: None,

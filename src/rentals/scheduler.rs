@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::store::{self, Due};
 use crate::catalog::service as catalog;
+use crate::clock::DAY_MS;
 use crate::events::{self, DomainEvent, Reminder, RentalEvent};
 use crate::state::AppState;
 
@@ -51,5 +52,10 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
             n += 1;
         }
     }
+    // Reviews that became visible by time passing (14 days after a return with one review) move
+    // their subjects' 이웃 온도. Looking back a day makes a restart or a missed pass harmless;
+    // recomputing the same user twice gives the same value.
+    let users = super::service::reviews_newly_visible(state, now - DAY_MS, now).await?;
+    events::recompute_trust(state, &users).await;
     Ok(n)
 }

@@ -302,6 +302,8 @@ pub async fn transition(
                 )
                 .await?
                 .ok_or_else(|| conflict("취소"))?;
+                // Cancelling what was agreed counts against the canceller's 이웃 온도.
+                store::record_cancel(&state.db, id, user.id, now).await?;
                 (r, RentalEvent::Cancelled)
             }
             _ => return Err(conflict("취소")),
@@ -541,4 +543,46 @@ impl crate::domain::ports::RentalFacts for Facts {
     > {
         Box::pin(review_stats(state, users))
     }
+}
+
+/// The rental facts that move a user's 이웃 온도 (see `accounts::trust`).
+pub async fn trust_events(
+    state: &AppState,
+    user: i64,
+) -> AppResult<Vec<crate::accounts::trust::Dated>> {
+    use crate::accounts::trust::{Dated, TrustEvent};
+    let inputs = store::trust_inputs(&state.db, user, state.clock.now_ms()).await?;
+    let mut out = Vec::new();
+    for (stars, at) in inputs.reviews {
+        out.push(Dated {
+            at,
+            event: TrustEvent::Review { stars },
+        });
+    }
+    for (returned_at, end_at) in inputs.returns {
+        out.push(Dated {
+            at: returned_at,
+            event: if returned_at <= end_at {
+                TrustEvent::ReturnedOnTime
+            } else {
+                TrustEvent::ReturnedLate
+            },
+        });
+    }
+    for at in inputs.cancels {
+        out.push(Dated {
+            at,
+            event: TrustEvent::CancelledAccepted,
+        });
+    }
+    Ok(out)
+}
+
+/// Users whose received reviews became visible by time passing in `(after, until]`.
+pub async fn reviews_newly_visible(
+    state: &AppState,
+    after: i64,
+    until: i64,
+) -> AppResult<Vec<i64>> {
+    Ok(store::review_subjects_visible_between(&state.db, after, until).await?)
 }

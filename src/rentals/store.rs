@@ -432,3 +432,78 @@ pub async fn review_stats(
     }
     Ok(out)
 }
+
+/// What 이웃 온도 reads from rentals for one user: visible reviews received (rating, when they
+/// became visible), returns as borrower (returned at, agreed end) and accepted rentals the user
+/// cancelled (when).
+pub struct TrustInputs {
+    pub reviews: Vec<(i64, i64)>,
+    pub returns: Vec<(i64, i64)>,
+    pub cancels: Vec<i64>,
+}
+
+pub async fn trust_inputs(db: &Db, user: i64, now: i64) -> sqlx::Result<TrustInputs> {
+    let reviews = sqlx::query(
+        "SELECT rating, visible_at FROM reviews WHERE subject_id = $1 AND visible_at <= $2",
+    )
+    .bind(user)
+    .bind(now)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<sqlx::Result<_>>()?;
+    let returns = sqlx::query(
+        "SELECT returned_at, end_at FROM rentals WHERE borrower_id = $1 AND status = 'returned' AND returned_at IS NOT NULL",
+    )
+    .bind(user)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<sqlx::Result<_>>()?;
+    let cancels = sqlx::query(
+        "SELECT cancelled_at FROM rentals WHERE cancelled_by = $1 AND cancelled_at IS NOT NULL",
+    )
+    .bind(user)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<sqlx::Result<_>>()?;
+    Ok(TrustInputs {
+        reviews,
+        returns,
+        cancels,
+    })
+}
+
+/// Who cancelled an accepted rental, and when (an input of 이웃 온도).
+pub async fn record_cancel(db: &Db, id: i64, by: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rentals SET cancelled_by = $1, cancelled_at = $2 WHERE id = $3")
+        .bind(by)
+        .bind(now)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// The users whose received reviews became visible in `(after, until]` (time passing, not a
+/// second review): the scheduler recomputes their 이웃 온도.
+pub async fn review_subjects_visible_between(
+    db: &Db,
+    after: i64,
+    until: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query(
+        "SELECT DISTINCT subject_id FROM reviews WHERE visible_at > $1 AND visible_at <= $2 AND visible_at > created_at",
+    )
+    .bind(after)
+    .bind(until)
+    .fetch_all(&db.read)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect()
+}

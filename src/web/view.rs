@@ -252,6 +252,28 @@ pub fn rental(me: AuthUser, r: &Rental) -> RentalView {
     }
 }
 
+/// 이웃 온도 as pages draw it: the degrees, a bar filled to that point (SVG, so the page's CSP
+/// needs no inline style) and a colour class.
+pub struct Thermo {
+    pub text: String,
+    pub width: String,
+    pub class: &'static str,
+}
+
+pub fn thermo(trust: f64) -> Thermo {
+    Thermo {
+        text: format!("{trust:.1}°C"),
+        width: format!("{:.1}", trust.clamp(0.0, 100.0)),
+        class: if trust < 30.0 {
+            "cold"
+        } else if trust < 40.0 {
+            "mild"
+        } else {
+            "warm"
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,5 +17,6 @@ mod realtime;
 mod region_verification;
 mod rentals;
 mod security;
+mod trust;
 mod uploads;
 mod user_reports;
