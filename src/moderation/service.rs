@@ -42,7 +42,7 @@ pub async fn report(
     let row = store::insert_report(
         &state.db,
         user.id,
-        item_id,
+        ReportTarget::Item { id: item_id },
         input.reason.as_str(),
         &detail,
         state.clock.now_ms(),
@@ -82,10 +82,10 @@ pub async fn report_user(
         "나 자신은 신고할 수 없어요",
     );
     p.finish()?;
-    let row = store::insert_user_report(
+    let row = store::insert_report(
         &state.db,
         user.id,
-        target_id,
+        ReportTarget::User { id: target_id },
         input.reason.as_str(),
         &detail,
         state.clock.now_ms(),

@@ -7,46 +7,26 @@ use crate::db::Db;
 const REPORT_COLS: &str =
     "id, reporter_id, item_id, target_user_id, reason, detail, status, action, created_at, resolved_at";
 
+/// A report on an item or a user; `None` when the reporter already reported that item, or still
+/// has an open report on that user (the unique indexes decide, so two requests at once make one
+/// row).
 pub async fn insert_report(
     db: &Db,
     reporter: i64,
-    item: i64,
+    target: ReportTarget,
     reason: &str,
     detail: &str,
     now: i64,
 ) -> sqlx::Result<Option<ReportRow>> {
+    let (column, id) = match target {
+        ReportTarget::Item { id } => ("item_id", id),
+        ReportTarget::User { id } => ("target_user_id", id),
+    };
     let res = sqlx::query_as(&format!(
-        "INSERT INTO reports (reporter_id, item_id, reason, detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLS}"
+        "INSERT INTO reports (reporter_id, {column}, reason, detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLS}"
     ))
     .bind(reporter)
-    .bind(item)
-    .bind(reason)
-    .bind(detail)
-    .bind(now)
-    .fetch_one(&db.write)
-    .await;
-    match res {
-        Ok(r) => Ok(Some(r)),
-        Err(e) if crate::db::is_conflict(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A report on a user; `None` while this reporter's earlier report on that user is still open
-/// (the partial unique index `reports_open_user` decides, so two requests at once make one row).
-pub async fn insert_user_report(
-    db: &Db,
-    reporter: i64,
-    target: i64,
-    reason: &str,
-    detail: &str,
-    now: i64,
-) -> sqlx::Result<Option<ReportRow>> {
-    let res = sqlx::query_as(&format!(
-        "INSERT INTO reports (reporter_id, target_user_id, reason, detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLS}"
-    ))
-    .bind(reporter)
-    .bind(target)
+    .bind(id)
     .bind(reason)
     .bind(detail)
     .bind(now)
