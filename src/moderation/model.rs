@@ -19,6 +19,14 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: [Reason; 5] = [
+        Reason::ProhibitedItem,
+        Reason::NotARental,
+        Reason::ProfessionalSeller,
+        Reason::Fraud,
+        Reason::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::ProhibitedItem => "prohibited_item",
@@ -54,6 +62,15 @@ pub enum UserReason {
 }
 
 impl UserReason {
+    pub const ALL: [UserReason; 6] = [
+        UserReason::Fraud,
+        UserReason::Abusive,
+        UserReason::NoShow,
+        UserReason::NotReturned,
+        UserReason::Spam,
+        UserReason::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             UserReason::Fraud => "fraud",
@@ -79,12 +96,34 @@ impl UserReason {
 }
 
 /// A report's reason: an item reason for item reports, a user reason for user reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum AnyReason {
     Item(Reason),
     User(UserReason),
 }
+
+/// Documented as one string enum of every name: the two lists share `fraud` and `other`, so a
+/// `oneOf` of them would be ambiguous (a value may match both).
+impl utoipa::PartialSchema for AnyReason {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut names: Vec<&'static str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        for u in UserReason::ALL {
+            if !names.contains(&u.as_str()) {
+                names.push(u.as_str());
+            }
+        }
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(names))
+            .description(Some(
+                "물품 신고는 물품 사유, 사용자 신고는 사용자 사유 / an item reason for item reports, a user reason for user reports",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AnyReason {}
 
 /// 신고 대상 / what a report is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
