@@ -469,3 +469,54 @@ async fn a_second_run_of_the_fan_out_changes_nothing() {
     assert_eq!(count_for(&notes, "borrow_nearby", id), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_settings_page_lists_keywords_before_blocked_users() {
+    let app = TestApp::spawn().await;
+    let u = app.signup("pagekw").await;
+    keyword(&app, &u, "캠핑의자").await;
+    let html = reqwest::Client::new()
+        .get(format!("{}/me/settings", app.addr))
+        .header(reqwest::header::COOKIE, format!("egd_access={}", u.token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let section = html
+        .find("id=\"keyword-alerts\"")
+        .expect("키워드 알림 section");
+    let blocked = html.find("id=\"blocked-users\"").expect("blocked users");
+    assert!(section < blocked);
+    assert!(html.contains("키워드 알림"));
+    assert!(html.contains("캠핑의자"));
+    assert!(html.contains("data-keyword-delete="));
+    assert!(html.contains("id=\"keyword-form\""));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_borrow_request_reaches_at_most_twenty_lenders() {
+    let app = TestApp::spawn_with(fresh_database().await, None, |c| c.rate_limit = false).await;
+    let poster = app.signup("tposter").await;
+    let mut lenders = Vec::new();
+    for i in 0..21 {
+        lenders.push(lender(&app, &format!("tl{i}"), HAPJEONG, 4).await);
+    }
+    let item = post_item(
+        &app,
+        &poster,
+        json!({"section": "borrow", "title": "사다리 빌려요", "price": null, "price_unit": null}),
+    )
+    .await;
+    // The 20 nearest (here: the first 20 by id, all in one 동네) are reached.
+    wait_alert(&app, &lenders[19], "borrow_nearby", item).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut reached = 0;
+    for l in &lenders {
+        reached += count_for(&app.notifications(l, false).await, "borrow_nearby", item);
+    }
+    assert_eq!(reached, 20);
+    app.stop().await;
+}
