@@ -365,3 +365,20 @@ pub fn keyword_matches(keyword: &str, title: &str, description: &str) -> bool {
             .iter()
             .all(|w| t.contains(w.as_str()) || d.contains(w.as_str()))
 }
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    #[test]
+    fn keywords_match_like_q_case_insensitively_on_every_word() {
+        assert!(keyword_matches("텐트", "캠핑 텐트 빌려드려요", ""));
+        assert!(keyword_matches("텐트", "캠핑용품", "4인용 텐트예요"));
+        assert!(keyword_matches("Coleman", "버너", "COLEMAN 투버너"));
+        assert!(keyword_matches("캠핑 의자", "의자", "캠핑에 좋아요"));
+        assert!(!keyword_matches("캠핑 의자", "캠핑 테이블", ""));
+        assert!(!keyword_matches("텐트", "타프", "그늘막"));
+        assert!(!keyword_matches("  ", "아무거나", ""));
+        assert_eq!(fold_keyword("  Camping   Chair "), "camping chair");
+    }
+}

@@ -207,11 +207,25 @@ pub async fn keywords_of(state: &AppState, users: &[i64]) -> AppResult<Vec<(i64,
 pub async fn alerts(state: &AppState, notes: Vec<NewNotification>, cap: i64) -> AppResult<()> {
     let now = state.clock.now_ms();
     let since = now - crate::clock::DAY_MS;
+    // One user's failure (a lost connection mid-way) does not cost the others their alert; a
+    // later run would add only what is missing.
+    let mut first_error = None;
     for n in notes {
-        if let Some(row) = store::insert_alert(&state.db, &n, now, since, cap).await? {
-            let unread = store::unread_count(&state.db, n.user_id).await?;
-            push(state, &row, unread).await;
+        let stored = async {
+            if let Some(row) = store::insert_alert(&state.db, &n, now, since, cap).await? {
+                let unread = store::unread_count(&state.db, n.user_id).await?;
+                push(state, &row, unread).await;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = ?e, user = n.user_id, kind = n.kind.as_str(), "could not store an alert");
+            first_error.get_or_insert(e);
         }
     }
-    Ok(())
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
