@@ -223,3 +223,117 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
         state.realtime.send_all(&frames).await;
     }
 }
+
+/// An item just created, as the fan-outs need it.
+#[derive(Clone, Debug)]
+pub struct PostedItem {
+    pub id: i64,
+    pub owner_id: i64,
+    pub section: String,
+    pub category_id: i64,
+    pub title: String,
+    pub description: String,
+    pub region_code: String,
+}
+
+/// The widest keyword-alert radius a user may choose (notification settings: 1–20 km).
+const KEYWORD_RADIUS_MAX_KM: f64 = 20.0;
+/// Borrow requests reach lenders whose 동네 lies within this of the item's 동네.
+const BORROW_RADIUS_KM: f64 = 3.0;
+/// At most this many lenders hear about one borrow request.
+const BORROW_REACH: usize = 20;
+
+/// Runs the fan-outs of a new item (spawned by `catalog::service::create` on the instance that
+/// created it): keyword alerts, and for a `borrow` item the nearby lenders. Candidates come from a
+/// few set-based queries (users by region codes, their keywords, the poster's block relations);
+/// every insert is guarded in SQL (once per user and item, daily caps, kinds turned off), so a
+/// retry or a second run changes nothing. A failure is logged.
+pub async fn item_posted(state: AppState, item: PostedItem) {
+    if let Err(e) = keyword_alerts(&state, &item).await {
+        tracing::warn!(error = ?e, item = item.id, "could not send keyword alerts");
+    }
+    if item.section == "borrow" {
+        if let Err(e) = borrow_alerts(&state, &item).await {
+            tracing::warn!(error = ?e, item = item.id, "could not reach nearby lenders");
+        }
+    }
+}
+
+/// Neighbours whose own 동네 lies within `km` of the item's 동네, with their distance; never the
+/// poster, never anyone in a block with the poster (either way).
+async fn neighbours(
+    state: &AppState,
+    item: &PostedItem,
+    km: f64,
+) -> crate::domain::error::AppResult<Vec<(i64, f64)>> {
+    let Some(center) = state.regions.get(&item.region_code) else {
+        return Ok(Vec::new());
+    };
+    let near: std::collections::HashMap<String, f64> = state
+        .regions
+        .within(&item.region_code, km)
+        .into_iter()
+        .map(|r| (r.code.clone(), crate::regions::haversine_km(center, r)))
+        .collect();
+    let codes: Vec<String> = near.keys().cloned().collect();
+    let blocked = crate::accounts::blocks::relations(state, item.owner_id).await?;
+    Ok(crate::accounts::service::users_in_regions(state, &codes)
+        .await?
+        .into_iter()
+        .filter(|(u, _)| *u != item.owner_id && !blocked.contains(u))
+        .filter_map(|(u, code)| Some((u, *near.get(&code)?)))
+        .collect())
+}
+
+async fn keyword_alerts(
+    state: &AppState,
+    item: &PostedItem,
+) -> crate::domain::error::AppResult<()> {
+    use notifications::model::{keyword_matches, NewNotification, KEYWORD_ALERTS_PER_DAY};
+    let users = neighbours(state, item, KEYWORD_RADIUS_MAX_KM).await?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let distance: std::collections::HashMap<i64, f64> = users.iter().copied().collect();
+    let ids: Vec<i64> = users.iter().map(|(u, _)| *u).collect();
+    let mut notes: Vec<NewNotification> = Vec::new();
+    for (user, keyword, radius) in notifications::service::keywords_of(state, &ids).await? {
+        if notes.last().is_some_and(|n| n.user_id == user) {
+            continue; // one alert per user and item, however many keywords match
+        }
+        let in_range = distance.get(&user).is_some_and(|d| *d <= radius as f64);
+        if in_range && keyword_matches(&keyword, &item.title, &item.description) {
+            notes.push(NewNotification {
+                user_id: user,
+                kind: NotificationKind::KeywordMatch,
+                title: format!("관심 키워드 '{keyword}' 새 글"),
+                body: keyword,
+                link: format!("/items/{}", item.id),
+            });
+        }
+    }
+    notifications::service::alerts(state, notes, KEYWORD_ALERTS_PER_DAY).await
+}
+
+async fn borrow_alerts(state: &AppState, item: &PostedItem) -> crate::domain::error::AppResult<()> {
+    use notifications::model::{NewNotification, BORROW_ALERTS_PER_DAY};
+    let mut users = neighbours(state, item, BORROW_RADIUS_KM).await?;
+    // The nearest first, so the 20 reached are the closest lenders.
+    users.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let ids: Vec<i64> = users.iter().map(|(u, _)| *u).collect();
+    let lenders =
+        crate::catalog::service::lenders_in_category(state, item.category_id, &ids).await?;
+    let notes = ids
+        .into_iter()
+        .filter(|u| lenders.contains(u))
+        .take(BORROW_REACH)
+        .map(|u| NewNotification {
+            user_id: u,
+            kind: NotificationKind::BorrowNearby,
+            title: "근처에서 빌리고 싶어 해요".to_string(),
+            body: item.title.clone(),
+            link: format!("/items/{}", item.id),
+        })
+        .collect();
+    notifications::service::alerts(state, notes, BORROW_ALERTS_PER_DAY).await
+}

@@ -185,3 +185,46 @@ fb?.addEventListener('submit', async (e) => {
     showErrors(fb, err.fields, err.message);
   }
 });
+
+// 키워드 알림: add and delete keywords through the JSON API; the list is redrawn in place.
+const kwForm = $('#keyword-form');
+const kwList = $('#keyword-list');
+async function deleteKeyword(btn) {
+  const out = $('#keyword-error');
+  out.textContent = '';
+  btn.disabled = true;
+  try {
+    await api('DELETE', `/me/keywords/${btn.dataset.keywordDelete}`);
+    btn.closest('li')?.remove();
+  } catch (err) {
+    btn.disabled = false;
+    out.textContent = err.message;
+  }
+}
+$$('[data-keyword-delete]').forEach((btn) => btn.addEventListener('click', () => deleteKeyword(btn)));
+kwForm?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(kwForm);
+  const keyword = kwForm.elements.keyword.value.trim();
+  if (!keyword) { showErrors(kwForm, { keyword: '키워드를 써 주세요' }); return; }
+  if (keyword.length > 20) { showErrors(kwForm, { keyword: '키워드는 1~20자로 써 주세요' }); return; }
+  try {
+    const k = await api('POST', '/me/keywords', { keyword });
+    const li = document.createElement('li');
+    const word = document.createElement('span');
+    word.textContent = k.keyword;
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'btn small';
+    btn.dataset.keywordDelete = String(k.id);
+    btn.textContent = '삭제';
+    btn.addEventListener('click', () => deleteKeyword(btn));
+    li.append(word, btn);
+    kwList?.append(li);
+    kwForm.reset();
+    toast('키워드를 추가했어요');
+  } catch (err) {
+    if (err.status === 409) showErrors(kwForm, { keyword: '이미 등록한 키워드예요' });
+    else showErrors(kwForm, err.fields, err.message);
+  }
+});

@@ -619,3 +619,9 @@ pub async fn set_trust(
     store::set_trust(&state.db, user, super::trust::to_tenths(t)).await?;
     Ok(())
 }
+
+/// Neighbours whose own 동네 is one of `codes` (live, not suspended), with that 동네: the
+/// candidates of the keyword and borrow fan-outs, in one set-based query.
+pub async fn users_in_regions(state: &AppState, codes: &[String]) -> AppResult<Vec<(i64, String)>> {
+    Ok(store::in_regions(&state.db, codes).await?)
+}

@@ -608,3 +608,24 @@ pub async fn set_trust(db: &Db, id: i64, tenths: i64) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Live, unsuspended users whose 동네 is one of `codes`, with that 동네 (one query per 500
+/// codes; `users_region` serves it).
+pub async fn in_regions(db: &Db, codes: &[String]) -> sqlx::Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(500) {
+        let sql = format!(
+            "SELECT id, region_code FROM users \
+             WHERE deleted_at IS NULL AND suspended = 0 AND region_code IN ({}) ORDER BY id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.push((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    Ok(out)
+}

@@ -360,6 +360,20 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
     }
     p.finish()?;
     let id = store::insert_item(&state.db, user.id, &fields, state.clock.now_ms()).await?;
+    // Keyword alerts and borrow requests reaching lenders: on this instance, after the
+    // response (the POST does not wait for the fan-out).
+    tokio::spawn(crate::events::item_posted(
+        state.clone(),
+        crate::events::PostedItem {
+            id,
+            owner_id: user.id,
+            section: fields.section.as_str().to_string(),
+            category_id: fields.category_id,
+            title: fields.title.clone(),
+            description: fields.description.clone(),
+            region_code: fields.region_code.clone(),
+        },
+    ));
     detail(state, Some(user), id, false).await
 }
 
@@ -822,4 +836,14 @@ pub async fn delete_category(state: &AppState, id: i64) -> AppResult<()> {
     }
     store::delete_category(&state.db, id).await?;
     Ok(())
+}
+
+/// Of `users`, those with an available `lend` item in `category`: the lenders a borrow request
+/// reaches (one set-based query).
+pub async fn lenders_in_category(
+    state: &AppState,
+    category: i64,
+    users: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    Ok(store::lenders_among(&state.db, category, users).await?)
 }

@@ -610,3 +610,28 @@ pub async fn delete_category(db: &Db, id: i64) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Of `users`, those with an available `lend` item (listed, not hidden, not rented, not
+/// deleted) in `category` (one query per 500 users; `items_owner` serves it).
+pub async fn lenders_among(
+    db: &Db,
+    category: i64,
+    users: &[i64],
+) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in users.chunks(500) {
+        let sql = format!(
+            "SELECT DISTINCT owner_id FROM items WHERE section = 'lend' AND category_id = $1 \
+             AND listed = 1 AND hidden = 0 AND rented = 0 AND deleted_at IS NULL AND owner_id IN ({})",
+            crate::db::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(category);
+        for u in chunk {
+            q = q.bind(*u);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.insert(sqlx::Row::try_get::<i64, _>(&row, 0)?);
+        }
+    }
+    Ok(out)
+}

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use super::model::*;
 use super::service;
 use crate::domain::page::PageQuery;
-use crate::http::extract::{ApiJson, AuthUser};
+use crate::http::extract::{ApiJson, ApiPath, AuthUser};
 use crate::http::query::ApiQuery;
 use crate::http::AppResult;
 use crate::state::AppState;
@@ -18,6 +18,51 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(mark_read))
         .routes(routes!(settings, update_settings))
+        .routes(routes!(keywords, add_keyword))
+        .routes(routes!(delete_keyword))
+}
+
+/// 관심 키워드 / My keywords: a new item nearby matching one of them makes a `keyword_match`
+/// notification.
+#[utoipa::path(get, path = "/me/keywords", tag = "notifications",
+    security(("bearer" = [])),
+    responses((status = 200, body = [Keyword])))]
+pub async fn keywords(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<Keyword>>> {
+    Ok(Json(service::keywords(&state, user).await?))
+}
+
+/// 키워드 추가 / Add a keyword (1–20 characters once trimmed, at most 30). A duplicate of one of
+/// mine (in any case) is 409; a bad length or a 31st is 400.
+#[utoipa::path(post, path = "/me/keywords", tag = "notifications",
+    security(("bearer" = [])),
+    request_body = NewKeyword,
+    responses((status = 201, body = Keyword), (status = 400), (status = 409)))]
+pub async fn add_keyword(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(input): ApiJson<NewKeyword>,
+) -> AppResult<(StatusCode, Json<Keyword>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::add_keyword(&state, user, input).await?),
+    ))
+}
+
+/// 키워드 삭제 / Delete one of my keywords; someone else's is 404.
+#[utoipa::path(delete, path = "/me/keywords/{id}", tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "삭제했어요"), (status = 404)))]
+pub async fn delete_keyword(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
+    service::delete_keyword(&state, user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 알림 설정 / My notification settings: every kind with whether it is on, and the keyword-alert

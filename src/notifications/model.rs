@@ -304,3 +304,81 @@ mod tests {
         assert!(fields.contains_key("alert_radius_km"));
     }
 }
+
+/// 관심 키워드 / a keyword the user wants to hear about.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Keyword {
+    pub id: i64,
+    pub keyword: String,
+    pub created_at: Ts,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct KeywordRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub keyword: String,
+    pub created_at: i64,
+}
+
+impl From<&KeywordRow> for Keyword {
+    fn from(r: &KeywordRow) -> Self {
+        Keyword {
+            id: r.id,
+            keyword: r.keyword.clone(),
+            created_at: Ts(r.created_at),
+        }
+    }
+}
+
+/// `{keyword}`: 1–20 characters once trimmed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"keyword": "텐트"}))]
+pub struct NewKeyword {
+    pub keyword: String,
+}
+
+pub const KEYWORD_MAX_CHARS: usize = 20;
+pub const KEYWORDS_PER_USER: i64 = 30;
+/// At most this many `keyword_match` notifications per user in any 24 hours.
+pub const KEYWORD_ALERTS_PER_DAY: i64 = 20;
+/// At most this many `borrow_nearby` notifications per user in any 24 hours.
+pub const BORROW_ALERTS_PER_DAY: i64 = 5;
+
+/// The folded form keywords are compared in: lower case, spaces collapsed.
+pub fn fold_keyword(k: &str) -> String {
+    k.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Whether `keyword` matches an item the way `q` does: every word of it occurs in the title or
+/// the description as a case-insensitive substring (what FTS5 trigram, its LIKE fallback for
+/// short words such as 텐트, and ILIKE all answer), checked in memory on the new item only.
+pub fn keyword_matches(keyword: &str, title: &str, description: &str) -> bool {
+    let (t, d) = (title.to_lowercase(), description.to_lowercase());
+    let words: Vec<String> = keyword.split_whitespace().map(str::to_lowercase).collect();
+    !words.is_empty()
+        && words
+            .iter()
+            .all(|w| t.contains(w.as_str()) || d.contains(w.as_str()))
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    #[test]
+    fn keywords_match_like_q_case_insensitively_on_every_word() {
+        assert!(keyword_matches("텐트", "캠핑 텐트 빌려드려요", ""));
+        assert!(keyword_matches("텐트", "캠핑용품", "4인용 텐트예요"));
+        assert!(keyword_matches("Coleman", "버너", "COLEMAN 투버너"));
+        assert!(keyword_matches("캠핑 의자", "의자", "캠핑에 좋아요"));
+        assert!(!keyword_matches("캠핑 의자", "캠핑 테이블", ""));
+        assert!(!keyword_matches("텐트", "타프", "그늘막"));
+        assert!(!keyword_matches("  ", "아무거나", ""));
+        assert_eq!(fold_keyword("  Camping   Chair "), "camping chair");
+    }
+}

@@ -38,6 +38,8 @@ pub struct RadiusOption {
 pub struct AlertSettingsView {
     pub kinds: Vec<KindToggle>,
     pub radii: Vec<RadiusOption>,
+    /// The "키워드 알림" section: the caller's keywords.
+    pub keywords: Vec<crate::notifications::model::Keyword>,
 }
 
 pub async fn settings_view(state: &AppState, user: AuthUser) -> AppResult<AlertSettingsView> {
@@ -57,6 +59,7 @@ pub async fn settings_view(state: &AppState, user: AuthUser) -> AppResult<AlertS
                 selected: km == s.alert_radius_km,
             })
             .collect(),
+        keywords: notifications::service::keywords(state, user).await?,
     })
 }
 

@@ -133,3 +133,99 @@ pub async fn mark_read(state: &AppState, user: AuthUser, input: MarkRead) -> App
     }
     Ok(())
 }
+
+/// 관심 키워드 / the caller's keywords, oldest first.
+pub async fn keywords(state: &AppState, user: AuthUser) -> AppResult<Vec<Keyword>> {
+    Ok(store::keywords(&state.db, user.id)
+        .await?
+        .iter()
+        .map(Keyword::from)
+        .collect())
+}
+
+/// Adds a keyword: 1–20 characters once trimmed (400), not one the caller already has in any
+/// case (409), at most 30 (400).
+pub async fn add_keyword(
+    state: &AppState,
+    user: AuthUser,
+    input: NewKeyword,
+) -> AppResult<Keyword> {
+    let keyword = input
+        .keyword
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let n = keyword.chars().count();
+    if n == 0 || n > KEYWORD_MAX_CHARS {
+        return Err(AppError::field(
+            "keyword",
+            format!("키워드는 1~{KEYWORD_MAX_CHARS}자로 써 주세요"),
+        ));
+    }
+    let folded = fold_keyword(&keyword);
+    match store::add_keyword(
+        &state.db,
+        user.id,
+        &keyword,
+        &folded,
+        KEYWORDS_PER_USER,
+        state.clock.now_ms(),
+    )
+    .await?
+    {
+        store::KeywordInsert::Added(row) => Ok(Keyword::from(&row)),
+        store::KeywordInsert::Duplicate => Err(AppError::Conflict("이미 등록한 키워드예요".into())),
+        store::KeywordInsert::Full => Err(AppError::field(
+            "keyword",
+            format!("키워드는 {KEYWORDS_PER_USER}개까지 등록할 수 있어요"),
+        )),
+    }
+}
+
+/// Deletes one of the caller's keywords; someone else's is 404.
+pub async fn delete_keyword(state: &AppState, user: AuthUser, id: i64) -> AppResult<()> {
+    if store::delete_keyword(&state.db, user.id, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("없는 키워드예요".into()))
+    }
+}
+
+/// The keywords of these users with each one's alert radius in km (3 when never set): one
+/// set-based query for the fan-out.
+pub async fn keywords_of(state: &AppState, users: &[i64]) -> AppResult<Vec<(i64, String, i64)>> {
+    Ok(store::keywords_of(&state.db, users)
+        .await?
+        .into_iter()
+        .map(|(u, k, r)| (u, k, r.unwrap_or(RADIUS_DEFAULT_KM)))
+        .collect())
+}
+
+/// Stores alerts (`keyword_match`, `borrow_nearby`) and pushes them live: each at most once per
+/// (user, kind, link) across instances and retries, at most `cap` of its kind per user in 24
+/// hours, never when the user turned the kind off (all checked in the insert).
+pub async fn alerts(state: &AppState, notes: Vec<NewNotification>, cap: i64) -> AppResult<()> {
+    let now = state.clock.now_ms();
+    let since = now - crate::clock::DAY_MS;
+    // One user's failure (a lost connection mid-way) does not cost the others their alert; a
+    // later run would add only what is missing.
+    let mut first_error = None;
+    for n in notes {
+        let stored = async {
+            if let Some(row) = store::insert_alert(&state.db, &n, now, since, cap).await? {
+                let unread = store::unread_count(&state.db, n.user_id).await?;
+                push(state, &row, unread).await;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = ?e, user = n.user_id, kind = n.kind.as_str(), "could not store an alert");
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}

@@ -245,3 +245,125 @@ pub async fn mark_room(db: &Db, user: i64, room: i64, now: i64) -> sqlx::Result<
     .await?
     .rows_affected())
 }
+
+const KEYWORD_COLS: &str = "id, user_id, keyword, created_at";
+
+pub async fn keywords(db: &Db, user: i64) -> sqlx::Result<Vec<KeywordRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {KEYWORD_COLS} FROM user_keywords WHERE user_id = $1 ORDER BY id"
+    ))
+    .bind(user)
+    .fetch_all(&db.read)
+    .await
+}
+
+pub enum KeywordInsert {
+    Added(KeywordRow),
+    Duplicate,
+    Full,
+}
+
+/// Adds a keyword unless the user already has it (folded) or already has `max`: one statement,
+/// so two racing adds cannot pass the cap by more than the unique key allows.
+pub async fn add_keyword(
+    db: &Db,
+    user: i64,
+    keyword: &str,
+    folded: &str,
+    max: i64,
+    now: i64,
+) -> sqlx::Result<KeywordInsert> {
+    let row: Option<KeywordRow> = sqlx::query_as(&format!(
+        "INSERT INTO user_keywords (user_id, keyword, folded, created_at) \
+         SELECT $1, $2, $3, $4 \
+         WHERE (SELECT COUNT(*) FROM user_keywords WHERE user_id = $1) < $5 \
+         ON CONFLICT (user_id, folded) DO NOTHING \
+         RETURNING {KEYWORD_COLS}"
+    ))
+    .bind(user)
+    .bind(keyword)
+    .bind(folded)
+    .bind(now)
+    .bind(max)
+    .fetch_optional(&db.write)
+    .await?;
+    if let Some(r) = row {
+        return Ok(KeywordInsert::Added(r));
+    }
+    let dup = sqlx::query("SELECT 1 FROM user_keywords WHERE user_id = $1 AND folded = $2")
+        .bind(user)
+        .bind(folded)
+        .fetch_optional(&db.write)
+        .await?
+        .is_some();
+    Ok(if dup {
+        KeywordInsert::Duplicate
+    } else {
+        KeywordInsert::Full
+    })
+}
+
+/// Deletes one of the user's keywords; `false` when it is not theirs (or does not exist).
+pub async fn delete_keyword(db: &Db, user: i64, id: i64) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM user_keywords WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user)
+            .execute(&db.write)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}
+
+/// The keywords of these users with each user's alert radius (`None`: never set), one query per
+/// 500 users (the unique key's prefix `user_id` serves it).
+pub async fn keywords_of(db: &Db, users: &[i64]) -> sqlx::Result<Vec<(i64, String, Option<i64>)>> {
+    let mut out = Vec::new();
+    for chunk in users.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT k.user_id, k.keyword, s.alert_radius_km FROM user_keywords k \
+             LEFT JOIN notification_settings s ON s.user_id = k.user_id \
+             WHERE k.user_id IN ({}) ORDER BY k.user_id, k.id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for u in chunk {
+            q = q.bind(*u);
+        }
+        for row in q.fetch_all(&db.read).await? {
+            out.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores an alert (`keyword_match`, `borrow_nearby`) at most once per (user, kind, link) and
+/// only while the user has fewer than `cap` of that kind since `since` and has the kind on: one
+/// statement; `None` when any of these refused it. A retry or a second run is harmless.
+pub async fn insert_alert(
+    db: &Db,
+    n: &NewNotification,
+    now: i64,
+    since: i64,
+    cap: i64,
+) -> sqlx::Result<Option<NotificationRow>> {
+    sqlx::query_as(&format!(
+        "INSERT INTO notifications (user_id, kind, title, body, link, created_at) \
+         SELECT $1, $2, $3, $4, $5, $6 \
+         WHERE NOT EXISTS (SELECT 1 FROM notification_kinds_off o WHERE o.user_id = $1 AND o.kind = $2) \
+         AND (SELECT COUNT(*) FROM notifications c WHERE c.user_id = $1 AND c.kind = $2 AND c.created_at > $7) < $8 \
+         ON CONFLICT (user_id, kind, link) WHERE kind IN ('keyword_match', 'borrow_nearby') DO NOTHING \
+         RETURNING {COLS}"
+    ))
+    .bind(n.user_id)
+    .bind(n.kind.as_str())
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(&n.link)
+    .bind(now)
+    .bind(since)
+    .bind(cap)
+    .fetch_optional(&db.write)
+    .await
+}

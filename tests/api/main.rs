@@ -8,6 +8,7 @@ mod catalog;
 mod chat;
 mod identities;
 mod isolation;
+mod keywords;
 mod migrations;
 mod moderation;
 mod notification_settings;

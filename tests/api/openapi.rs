@@ -62,6 +62,9 @@ const CONTRACT: &[(&str, &str)] = &[
     ("delete", "/chats/{room_id}/mute"),
     ("get", "/me/notification-settings"),
     ("patch", "/me/notification-settings"),
+    ("get", "/me/keywords"),
+    ("post", "/me/keywords"),
+    ("delete", "/me/keywords/{id}"),
     ("get", "/notifications"),
     ("post", "/notifications/read"),
     ("post", "/feedback"),
@@ -289,6 +292,10 @@ async fn the_documents_examples_are_accepted() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = app
+        .post("/me/keywords", Some(&owner), ex("NewKeyword"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
 
     let admin = app.signup("관리자").await;
     app.make_admin(&admin).await;
