@@ -229,7 +229,7 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
 pub struct PostedItem {
     pub id: i64,
     pub owner_id: i64,
-    pub section: String,
+    pub section: crate::catalog::model::Section,
     pub category_id: i64,
     pub title: String,
     pub description: String,
@@ -252,7 +252,7 @@ pub async fn item_posted(state: AppState, item: PostedItem) {
     if let Err(e) = keyword_alerts(&state, &item).await {
         tracing::warn!(error = ?e, item = item.id, "could not send keyword alerts");
     }
-    if item.section == "borrow" {
+    if item.section == crate::catalog::model::Section::Borrow {
         if let Err(e) = borrow_alerts(&state, &item).await {
             tracing::warn!(error = ?e, item = item.id, "could not reach nearby lenders");
         }

@@ -367,7 +367,7 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
         crate::events::PostedItem {
             id,
             owner_id: user.id,
-            section: fields.section.as_str().to_string(),
+            section: fields.section,
             category_id: fields.category_id,
             title: fields.title.clone(),
             description: fields.description.clone(),

@@ -454,7 +454,7 @@ async fn a_second_run_of_the_fan_out_changes_nothing() {
     let posted = egodaeyeo::events::PostedItem {
         id,
         owner_id: poster.id,
-        section: "borrow".into(),
+        section: egodaeyeo::catalog::model::Section::Borrow,
         category_id: 4,
         title: "텐트 빌려요".into(),
         description: String::new(),
