@@ -97,3 +97,24 @@ test('the 동네 is verified from the browser location and shows a badge', async
   await Promise.all([pageA.waitForURL(/verified=1/), pageA.getByRole('link', { name: '동네 인증 이웃만' }).click()]);
   assert.equal(await pageA.getByRole('link', { name: '동네 인증 이웃만' }).getAttribute('aria-pressed'), 'true');
 });
+
+test('a keyword set in 설정 brings a live alert when a neighbour posts a match', async () => {
+  const word = `캠핑${run}`.slice(0, 10);
+  await pageA.goto('/me/settings');
+  await pageA.getByLabel('새 키워드').fill(word);
+  await pageA.getByRole('button', { name: '키워드 추가' }).click();
+  await pageA.locator('#keyword-list').getByText(word).waitFor();
+  // A waits on the home page with the live socket; B (합정동, about 1 km away) posts a match.
+  await pageA.goto('/');
+  const badge = pageA.locator('#bell-badge');
+  const before = (await badge.isVisible()) ? Number(await badge.textContent()) : 0;
+  const item = await api(pageB, 'POST', '/items', { section: 'lend', category_id: 4, title: `${word} 의자 두 개`, description: '가벼워요', price: 2000, price_unit: 'day', region_code: B.code });
+  assert.equal(item.status, 201, JSON.stringify(item.body));
+  await pageA.waitForFunction((n) => {
+    const b = document.querySelector('#bell-badge');
+    return b && !b.hidden && Number(b.textContent) > n;
+  }, before, { timeout: 10000 });
+  await pageA.goto('/notifications');
+  await pageA.getByText(`관심 키워드 '${word}' 새 글`).first().waitFor();
+  await shot(pageA, 'keyword-alert');
+});
