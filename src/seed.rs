@@ -351,6 +351,8 @@ async fn fill(
                 0
             }),
             region_code: Some(region.clone()),
+            min_days: None,
+            max_days: None,
         };
         set_clock(
             state,

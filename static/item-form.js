@@ -108,6 +108,15 @@ function body() {
     price_unit: price === null ? null : f.price_unit.value,
     deposit: f.deposit.value.trim() === '' ? 0 : Number(f.deposit.value),
   };
+  // Borrowing rules belong to lend items; empty means none.
+  const days = (el) => (el.value.trim() === '' ? null : Number(el.value));
+  if (out.section === 'lend') {
+    out.min_days = days(f.min_days);
+    out.max_days = days(f.max_days);
+  } else {
+    out.min_days = null;
+    out.max_days = null;
+  }
   if (f.region_code.value) out.region_code = f.region_code.value;
   return out;
 }

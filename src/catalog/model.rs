@@ -140,6 +140,8 @@ pub struct ItemRow {
     pub created_at: i64,
     pub deleted_at: Option<i64>,
     pub moderation: Option<String>,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
 }
 
 impl ItemRow {
@@ -214,6 +216,9 @@ pub struct ItemDetail {
     pub owner: PublicUser,
     pub bookmarked: bool,
     pub view_count: i64,
+    /// 최소·최대 대여 일수 (정했다면) / the item's borrowing rules, when set.
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
     pub booked: Vec<Period>,
     pub reviews: Vec<crate::accounts::model::Review>,
     /// The stored moderation; the wire field below is derived from it per viewer.
@@ -257,6 +262,14 @@ pub struct NewItem {
     pub deposit: Option<i64>,
     #[serde(default)]
     pub region_code: Option<String>,
+    /// 최소 대여 일수 (빌려드려요만, 1–365) / the shortest rental in days (lend items).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub min_days: Option<i64>,
+    /// 최대 대여 일수 (빌려드려요만, 1–365, min_days 이상) / the longest rental in days.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub max_days: Option<i64>,
 }
 
 /// 바꿀 필드만 / only the fields to change; `null` clears price, price_unit or deposit.
@@ -288,6 +301,13 @@ pub struct ItemPatch {
     pub region_code: Option<String>,
     #[serde(default)]
     pub status: Option<ItemStatus>,
+    /// `null`이면 규칙을 지워요 / `null` clears the rule.
+    #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
+    pub min_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "crate::http::extract_double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
+    pub max_days: Option<Option<i64>>,
 }
 
 /// The fields of an item after create or patch, validated as a whole.
@@ -302,6 +322,8 @@ pub struct ItemFields {
     pub deposit: i64,
     pub region_code: String,
     pub hidden: bool,
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -443,3 +465,6 @@ pub struct CategoryInput {
     #[serde(default)]
     pub sort_order: Option<i64>,
 }
+
+/// The longest `min_days`/`max_days` may be.
+pub const RULE_DAYS_MAX: i64 = 365;

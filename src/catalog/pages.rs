@@ -350,6 +350,8 @@ struct ItemFormPage {
     price: String,
     price_unit: String,
     deposit: String,
+    min_days: String,
+    max_days: String,
     region_code: String,
     region_name: String,
     cats: Vec<Category>,
@@ -378,6 +380,8 @@ pub async fn new_item(
         price: String::new(),
         price_unit: "day".into(),
         deposit: String::new(),
+        min_days: String::new(),
+        max_days: String::new(),
         region_code,
         region_name,
         cats,
@@ -420,6 +424,8 @@ pub async fn edit_item(
         } else {
             String::new()
         },
+        min_days: d.min_days.map(|n| n.to_string()).unwrap_or_default(),
+        max_days: d.max_days.map(|n| n.to_string()).unwrap_or_default(),
         region_code: s.region.code.clone(),
         region_name: s.region.name.clone(),
         cats,

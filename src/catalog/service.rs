@@ -322,6 +322,27 @@ fn check_fields(state: &AppState, f: &ItemFields, p: &mut Problems) {
         Some(r) if r.level == 3 => {}
         _ => p.add("region_code", "동네(읍면동)를 골라 주세요"),
     }
+    for (field, days) in [("min_days", f.min_days), ("max_days", f.max_days)] {
+        if let Some(d) = days {
+            p.check(
+                (1..=RULE_DAYS_MAX).contains(&d),
+                field,
+                "대여 일수는 1–365일이에요",
+            );
+            p.check(
+                f.section == Section::Lend,
+                field,
+                "대여 일수는 빌려드려요 글에만 정할 수 있어요",
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (f.min_days, f.max_days) {
+        p.check(
+            min <= max,
+            "max_days",
+            "최대 일수는 최소 일수보다 짧을 수 없어요",
+        );
+    }
 }
 
 pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResult<ItemDetail> {
@@ -351,6 +372,8 @@ pub async fn create(state: &AppState, user: AuthUser, input: NewItem) -> AppResu
         price: input.price,
         price_unit: input.price_unit,
         deposit: input.deposit.unwrap_or(0),
+        min_days: input.min_days,
+        max_days: input.max_days,
         region_code,
         hidden: false,
     };
@@ -515,6 +538,8 @@ async fn detail_counted(
             owner,
             bookmarked,
             view_count,
+            min_days: row.min_days,
+            max_days: row.max_days,
             booked,
             reviews,
             moderated: row.moderation(),
@@ -540,6 +565,7 @@ pub async fn update(
 ) -> AppResult<ItemDetail> {
     let row = owned_item(state, user, id).await?;
     let mut p = Problems::default();
+    let to_borrow = patch.section == Some(Section::Borrow);
     let mut f = ItemFields {
         section: patch.section.unwrap_or(Section::parse(&row.section)),
         category_id: patch.category_id.unwrap_or(row.category_id),
@@ -558,6 +584,13 @@ pub async fn update(
         deposit: patch.deposit.map(|d| d.unwrap_or(0)).unwrap_or(row.deposit),
         region_code: patch.region_code.unwrap_or(row.region_code.clone()),
         hidden: row.hidden != 0,
+        // Rules belong to lend items: a switch to borrow drops them unless they are sent again.
+        min_days: patch
+            .min_days
+            .unwrap_or(row.min_days.filter(|_| !to_borrow)),
+        max_days: patch
+            .max_days
+            .unwrap_or(row.max_days.filter(|_| !to_borrow)),
     };
     // Clearing the price clears its unit too: "가격 협의".
     if patch.price == Some(None) && patch.price_unit.is_none() {

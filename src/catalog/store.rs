@@ -8,7 +8,7 @@ use crate::db::{placeholders, Arg, Db, Filter};
 
 const ITEM_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS category_slug, c.name AS category_name, \
     i.title, i.description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
-    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at, i.moderation";
+    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at, i.moderation, i.min_days, i.max_days";
 
 pub async fn count_items(db: &Db) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) FROM items")
@@ -33,8 +33,8 @@ pub async fn category_exists(db: &Db, id: i64) -> sqlx::Result<bool> {
 
 pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx::Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, min_days, max_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id",
     )
     .bind(owner)
     .bind(f.section.as_str())
@@ -47,6 +47,8 @@ pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx:
     .bind(&f.region_code)
     .bind(i64::from(f.hidden))
     .bind(now)
+    .bind(f.min_days)
+    .bind(f.max_days)
     .fetch_one(&db.write)
     .await?;
     row.try_get(0)
@@ -57,8 +59,8 @@ pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx:
 pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE items SET section = $1, category_id = $2, title = $3, description = $4, price = $5, price_unit = $6, \
-         deposit = $7, region_code = $8, hidden = CASE WHEN moderation IS NULL THEN $9 ELSE 1 END, updated_at = $10 \
-         WHERE id = $11",
+         deposit = $7, region_code = $8, hidden = CASE WHEN moderation IS NULL THEN $9 ELSE 1 END, updated_at = $10, \
+         min_days = $12, max_days = $13 WHERE id = $11",
     )
     .bind(f.section.as_str())
     .bind(f.category_id)
@@ -71,6 +73,8 @@ pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Re
     .bind(i64::from(f.hidden))
     .bind(now)
     .bind(id)
+    .bind(f.min_days)
+    .bind(f.max_days)
     .execute(&db.write)
     .await?;
     Ok(())

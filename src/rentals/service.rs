@@ -132,6 +132,12 @@ pub async fn request(
         ));
     }
     let (start, end) = period(&input, now)?;
+    check_rules(item.min_days, item.max_days, start, end)?;
+    if store::has_overdue_as_borrower(&state.db, user.id, now).await? {
+        return Err(AppError::Conflict(
+            "반납 기한이 지난 대여가 있어요. 먼저 반납한 뒤에 새로 빌릴 수 있어요".into(),
+        ));
+    }
     let (lender, borrower) = match Section::parse(&item.section) {
         Section::Lend => (item.owner_id, user.id),
         Section::Borrow => (user.id, item.owner_id),
@@ -545,6 +551,29 @@ impl crate::domain::ports::RentalFacts for Facts {
     }
 }
 
+/// A period's length in days: the number of started 24-hour spans.
+pub fn days(start: i64, end: i64) -> i64 {
+    (end - start + DAY_MS - 1).div_euclid(DAY_MS)
+}
+
+/// An item's borrowing rules against a period: 400 naming `min_days` or `max_days`.
+fn check_rules(min: Option<i64>, max: Option<i64>, start: i64, end: i64) -> AppResult<()> {
+    let n = days(start, end);
+    if let Some(min) = min.filter(|m| n < *m) {
+        return Err(AppError::field(
+            "min_days",
+            format!("이 물건은 {min}일 이상 빌려야 해요 (요청: {n}일)"),
+        ));
+    }
+    if let Some(max) = max.filter(|m| n > *m) {
+        return Err(AppError::field(
+            "max_days",
+            format!("이 물건은 {max}일까지만 빌릴 수 있어요 (요청: {n}일)"),
+        ));
+    }
+    Ok(())
+}
+
 /// The rental facts that move a user's 이웃 온도 (see `accounts::trust`).
 pub async fn trust_events(
     state: &AppState,
@@ -585,4 +614,27 @@ pub async fn reviews_newly_visible(
     until: i64,
 ) -> AppResult<Vec<i64>> {
     Ok(store::review_subjects_visible_between(&state.db, after, until).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_counts_its_started_days_and_the_rules_name_their_field() {
+        assert_eq!(days(0, DAY_MS), 1);
+        assert_eq!(days(0, DAY_MS + 1), 2);
+        assert_eq!(days(0, 1), 1);
+        assert_eq!(days(0, 3 * DAY_MS), 3);
+        assert!(check_rules(Some(2), Some(5), 0, 2 * DAY_MS).is_ok());
+        assert!(check_rules(None, None, 0, 400 * DAY_MS).is_ok());
+        let short = check_rules(Some(2), None, 0, DAY_MS).unwrap_err();
+        assert!(
+            matches!(short, AppError::Validation { ref fields, .. } if fields.contains_key("min_days"))
+        );
+        let long = check_rules(None, Some(5), 0, 5 * DAY_MS + 1).unwrap_err();
+        assert!(
+            matches!(long, AppError::Validation { ref fields, .. } if fields.contains_key("max_days"))
+        );
+    }
 }

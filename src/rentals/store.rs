@@ -507,3 +507,15 @@ pub async fn review_subjects_visible_between(
     .map(|r| r.try_get(0))
     .collect()
 }
+
+/// Whether `user` has, as borrower, an accepted rental not returned past its end.
+pub async fn has_overdue_as_borrower(db: &Db, user: i64, now: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM rentals WHERE borrower_id = $1 AND status = 'accepted' AND end_at <= $2 LIMIT 1",
+    )
+    .bind(user)
+    .bind(now)
+    .fetch_optional(&db.read)
+    .await?
+    .is_some())
+}

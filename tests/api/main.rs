@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod blocks;
+mod borrowing_rules;
 mod catalog;
 mod chat;
 mod identities;
