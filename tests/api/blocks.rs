@@ -274,3 +274,44 @@ async fn an_accepted_rental_goes_on_across_a_block() {
     assert_eq!(s, StatusCode::OK, "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_blocked_viewers_pages_follow_every_sort_exactly() {
+    let app = TestApp::spawn().await;
+    let a = app.signup("정렬에이").await;
+    let b = app.signup("정렬비").await;
+    let c = app.signup("정렬씨").await;
+    let mut owner_of = std::collections::HashMap::new();
+    for (i, u) in [&b, &c, &b, &c, &c, &b, &c].iter().enumerate() {
+        let it = app
+            .create_item(
+                u,
+                json!({"title": format!("정렬 텐트 {i}"), "price": 1000 * (7 - i as i64)}),
+            )
+            .await;
+        owner_of.insert(it["id"].as_i64().unwrap(), u.id);
+    }
+    assert_eq!(block(&app, &a, b.id).await, StatusCode::NO_CONTENT);
+    for sort in ["recent", "price_asc", "price_desc", "popular"] {
+        let (_, all) = app
+            .get(&format!("/items?q=텐트&sort={sort}&per_page=100"), None)
+            .await;
+        let expected: Vec<i64> = owners(&all)
+            .into_iter()
+            .filter(|id| owner_of[id] != b.id)
+            .collect();
+        let mut seen = Vec::new();
+        for page in 1..=3 {
+            let (_, p) = app
+                .get(
+                    &format!("/items?q=텐트&sort={sort}&per_page=2&page={page}"),
+                    Some(&a.token),
+                )
+                .await;
+            assert_eq!(p["total"], expected.len(), "{sort}");
+            seen.extend(owners(&p));
+        }
+        assert_eq!(seen, expected, "{sort}");
+    }
+    app.stop().await;
+}
