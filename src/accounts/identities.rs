@@ -200,14 +200,13 @@ fn adopt_picture(state: &AppState, provider_id: &str, user: i64, url: Option<Str
 /// number suffix.
 async fn unique_nickname(state: &AppState, raw: Option<&str>) -> AppResult<String> {
     let base = nickname_base(raw);
-    if !store::nickname_taken(&state.db, &base, 0).await? {
-        return Ok(base);
-    }
-    for n in 2..200u32 {
-        let candidate = with_suffix(&base, &n.to_string());
-        if !store::nickname_taken(&state.db, &candidate, 0).await? {
-            return Ok(candidate);
-        }
+    // Every candidate checked in one query: the base, then base2, base3, …
+    let candidates: Vec<String> = std::iter::once(base.clone())
+        .chain((2..200u32).map(|n| with_suffix(&base, &n.to_string())))
+        .collect();
+    let taken = store::taken_nicknames(&state.db, &candidates).await?;
+    if let Some(free) = candidates.into_iter().find(|c| !taken.contains(c)) {
+        return Ok(free);
     }
     let digits: u32 = rand::random::<u32>() % 1_000_000;
     Ok(with_suffix(&base, &digits.to_string()))

@@ -124,6 +124,29 @@ pub async fn nickname_taken(db: &Db, nickname: &str, except: i64) -> sqlx::Resul
     )
 }
 
+/// Which of these nicknames are in use (read from the writer, like `nickname_taken`).
+pub async fn taken_nicknames(
+    db: &Db,
+    nicknames: &[String],
+) -> sqlx::Result<std::collections::HashSet<String>> {
+    if nicknames.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT nickname FROM users WHERE nickname IN ({})",
+        placeholders(1, nicknames.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for n in nicknames {
+        q = q.bind(n);
+    }
+    q.fetch_all(&db.write)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
 pub async fn email_taken(db: &Db, email: &str) -> sqlx::Result<bool> {
     Ok(sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(email)
