@@ -11,6 +11,10 @@ use crate::domain::caller::AuthUser;
 use crate::domain::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// How many neighbours one user may block: every listing and item page of theirs carries the
+/// list, so it stays bounded.
+pub const MAX_BLOCKS: i64 = 1_000;
+
 /// The target must be a live account other than the caller.
 async fn target(state: &AppState, user: AuthUser, target: i64) -> AppResult<()> {
     if target == user.id {
@@ -26,7 +30,19 @@ async fn target(state: &AppState, user: AuthUser, target: i64) -> AppResult<()> 
 /// message, on every instance.
 pub async fn block(state: &AppState, user: AuthUser, blocked: i64) -> AppResult<()> {
     target(state, user, blocked).await?;
-    store::block(&state.db, user.id, blocked, state.clock.now_ms()).await?;
+    if !store::block(
+        &state.db,
+        user.id,
+        blocked,
+        MAX_BLOCKS,
+        state.clock.now_ms(),
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "차단은 {MAX_BLOCKS}명까지 할 수 있어요. 먼저 다른 이웃의 차단을 풀어 주세요"
+        )));
+    }
     state.realtime.recheck(vec![user.id, blocked]).await;
     Ok(())
 }

@@ -534,18 +534,42 @@ pub async fn take_pending_login(db: &Db, state_hash: &str) -> sqlx::Result<Optio
 
 // ---------------------------------------------------------------- blocks
 
-/// Records a block (again is a no-op).
-pub async fn block(db: &Db, blocker: i64, blocked: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (blocker_id, blocked_id) DO NOTHING",
-    )
-    .bind(blocker)
-    .bind(blocked)
-    .bind(now)
-    .execute(&db.write)
-    .await?;
-    Ok(())
+/// Records a block (again is a no-op) unless the blocker already has `max` others: false then.
+pub async fn block(db: &Db, blocker: i64, blocked: i64, max: i64, now: i64) -> sqlx::Result<bool> {
+    let mut tx = db.write.begin().await?;
+    let exists = sqlx::query("SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
+        .bind(blocker)
+        .bind(blocked)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !exists {
+        let n = sqlx::query(
+            "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) \
+             SELECT $1, $2, $3 WHERE (SELECT COUNT(*) FROM user_blocks WHERE blocker_id = $1) < $4 \
+             ON CONFLICT (blocker_id, blocked_id) DO NOTHING",
+        )
+        .bind(blocker)
+        .bind(blocked)
+        .bind(now)
+        .bind(max)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            // Either the cap, or the same block made a moment ago by a concurrent request.
+            return Ok(sqlx::query(
+                "SELECT 1 FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2",
+            )
+            .bind(blocker)
+            .bind(blocked)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some());
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn unblock(db: &Db, blocker: i64, blocked: i64) -> sqlx::Result<()> {

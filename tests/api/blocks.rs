@@ -315,3 +315,57 @@ async fn a_blocked_viewers_pages_follow_every_sort_exactly() {
     }
     app.stop().await;
 }
+
+/// Every listing of a user carries their block list: one user may block at most 1,000 others
+/// (409 past that; blocking someone already blocked stays 204; unblocking makes room).
+#[tokio::test]
+async fn one_user_blocks_at_most_1000_others() {
+    let app = TestApp::spawn().await;
+    let a = app.signup("천명차단").await;
+    let extra = app.signup("천한번째").await;
+    // 1,000 accounts and blocks written straight to the database (sign-ups would take minutes).
+    let now = app.state.clock.now_ms();
+    let mut first = 0;
+    for i in 0..1000 {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, nickname, created_at) VALUES ($1, '', $2, $3) RETURNING id",
+        )
+        .bind(format!("bulk{i}@example.com"))
+        .bind(format!("bulk{i}"))
+        .bind(now)
+        .fetch_one(&app.state.db.write)
+        .await
+        .unwrap();
+        if i == 0 {
+            first = id;
+        }
+        sqlx::query(
+            "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(a.id)
+        .bind(id)
+        .bind(now)
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    }
+    let (s, body) = app
+        .put(
+            &format!("/me/blocks/{}", extra.id),
+            Some(&a.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        block(&app, &a, first).await,
+        StatusCode::NO_CONTENT,
+        "already blocked"
+    );
+    assert_eq!(unblock(&app, &a, first).await, StatusCode::NO_CONTENT);
+    assert_eq!(block(&app, &a, extra.id).await, StatusCode::NO_CONTENT);
+    // Listings still work with the full list.
+    let (s, _) = app.get("/items?q=텐트", Some(&a.token)).await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
