@@ -421,22 +421,13 @@ pub async fn insert_identity_user(
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
-    sqlx::query(
-        "INSERT INTO user_identities (user_id, provider, subject, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id)
-    .bind(provider)
-    .bind(subject)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    add_identity(&mut tx, id, provider, subject, now).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Links an identity; a unique conflict means it (or another of this provider) is taken.
-pub async fn insert_identity(
-    db: &Db,
+async fn add_identity(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user: i64,
     provider: &str,
     subject: &str,
@@ -449,9 +440,22 @@ pub async fn insert_identity(
     .bind(provider)
     .bind(subject)
     .bind(now)
-    .execute(&db.write)
+    .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Links an identity; a unique conflict means it (or another of this provider) is taken.
+pub async fn insert_identity(
+    db: &Db,
+    user: i64,
+    provider: &str,
+    subject: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut tx = db.write.begin().await?;
+    add_identity(&mut tx, user, provider, subject, now).await?;
+    tx.commit().await
 }
 
 /// Unlinks the user's identity of `provider` unless it is the account's only way to sign in (no
