@@ -25,7 +25,19 @@ impl RentalEvent {
             RentalEvent::Expired => NotificationKind::RentalExpired,
             RentalEvent::Returned => NotificationKind::RentalReturned,
             RentalEvent::Reviewed => NotificationKind::ReviewReceived,
+            RentalEvent::ExtensionRequested => NotificationKind::ExtensionRequested,
+            RentalEvent::ExtensionAccepted => NotificationKind::ExtensionAccepted,
+            RentalEvent::ExtensionRejected => NotificationKind::ExtensionRejected,
+            RentalEvent::HandoverRecorded => NotificationKind::HandoverRecorded,
+            RentalEvent::DepositUpdated => NotificationKind::DepositUpdated,
+            RentalEvent::DisputeOpened => NotificationKind::DisputeOpened,
+            RentalEvent::DisputeResolved => NotificationKind::DisputeResolved,
         }
+    }
+
+    /// Whether it becomes a system line in the parties' chat (api.md lists those types).
+    fn in_chat(self) -> bool {
+        self != RentalEvent::DisputeResolved
     }
 
     fn text(self) -> &'static str {
@@ -37,6 +49,13 @@ impl RentalEvent {
             RentalEvent::Expired => "응답이 없어 대여 요청이 만료되었어요",
             RentalEvent::Returned => "반납이 확인되었어요. 서로 후기를 남겨 주세요",
             RentalEvent::Reviewed => "후기가 등록되었어요",
+            RentalEvent::ExtensionRequested => "대여 기간 연장을 요청했어요",
+            RentalEvent::ExtensionAccepted => "대여 기간 연장을 수락했어요",
+            RentalEvent::ExtensionRejected => "대여 기간 연장을 거절했어요",
+            RentalEvent::HandoverRecorded => "물건 상태 기록을 남겼어요. 사진을 보고 확인해 주세요",
+            RentalEvent::DepositUpdated => "보증금 상태가 바뀌었어요",
+            RentalEvent::DisputeOpened => "분쟁 조정을 신청했어요. 운영자가 살펴볼게요",
+            RentalEvent::DisputeResolved => "분쟁 조정 결과가 나왔어요",
         }
     }
 }
@@ -158,7 +177,10 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
         };
         recompute_trust(state, &users).await;
     }
-    if let DomainEvent::Rental { event: kind, .. } = &event {
+    if let Some(kind) = match &event {
+        DomainEvent::Rental { event, .. } if event.in_chat() => Some(event),
+        _ => None,
+    } {
         // The room belongs to the item's owner, who is the one deciding the request.
         let owner = rental.counterparty();
         let other = rental.other(owner);
@@ -207,7 +229,11 @@ pub async fn publish(state: &AppState, event: DomainEvent) {
             tracing::warn!(error = ?e, kind = note_kind.as_str(), "could not notify");
         }
     }
-    // Each party gets the rental with their own `actions`.
+    push_rental(state, rental).await;
+}
+
+/// Sends each party the rental as it now stands, with their own `actions` (live pages).
+pub async fn push_rental(state: &AppState, rental: &RentalRow) {
     if let Ok(views) = rentals::service::for_parties(state, rental).await {
         let frames: Vec<([i64; 1], Option<std::sync::Arc<str>>)> = views
             .iter()

@@ -56,3 +56,59 @@ async fn read_part(mut field: Field<'_>) -> Result<Vec<u8>, AppError> {
     }
     Ok(bytes)
 }
+
+/// The longest text field a form with images may carry (notes are bounded again by their own
+/// rule; this only bounds what is buffered).
+const TEXT_FIELD_MAX: usize = 16 * 1024;
+
+/// A multipart form of short text fields and `image` files.
+pub struct Form {
+    pub text: std::collections::HashMap<String, String>,
+    pub images: Vec<Vec<u8>>,
+}
+
+impl Form {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.text.get(name).map(String::as_str)
+    }
+}
+
+/// Reads text fields (each at most 16 KB, UTF-8) and up to `max` `image` files (each at most
+/// 10 MB, refused while streaming); more than `max` images is a 400. Zero images is the
+/// caller's rule to decide.
+pub async fn form(
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    max: usize,
+) -> Result<Form, AppError> {
+    let mut mp = mp.map_err(|_| AppError::field("image", "multipart/form-data 본문이 필요해요"))?;
+    let mut out = Form {
+        text: Default::default(),
+        images: Vec::new(),
+    };
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if name == "image" {
+            if out.images.len() == max {
+                return Err(AppError::field(
+                    "image",
+                    format!("이미지는 {max}장까지 올릴 수 있어요"),
+                ));
+            }
+            out.images.push(read_part(field).await?);
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            if bytes.len() + chunk.len() > TEXT_FIELD_MAX {
+                return Err(AppError::field(&name, "너무 길어요"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text =
+            String::from_utf8(bytes).map_err(|_| AppError::field(&name, "UTF-8이 아니에요"))?;
+        out.text.insert(name, text);
+    }
+    Ok(out)
+}

@@ -2,8 +2,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::PublicUser;
+use crate::catalog::model::Image;
 use crate::catalog::model::ItemSummary;
-use crate::clock::{opt_ts, Rfc3339Time, Ts, DAY_MS};
+use crate::clock::{opt_ts, Rfc3339Time, Ts, DAY_MS, HOUR_MS};
+use crate::domain::error::{AppError, AppResult};
 
 /// What happened to a rental: the system message's `event.type` and the name stored with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -22,10 +24,25 @@ pub enum RentalEvent {
     Returned,
     #[serde(rename = "rental_reviewed")]
     Reviewed,
+    #[serde(rename = "extension_requested")]
+    ExtensionRequested,
+    #[serde(rename = "extension_accepted")]
+    ExtensionAccepted,
+    #[serde(rename = "extension_rejected")]
+    ExtensionRejected,
+    #[serde(rename = "handover_recorded")]
+    HandoverRecorded,
+    #[serde(rename = "deposit_updated")]
+    DepositUpdated,
+    #[serde(rename = "dispute_opened")]
+    DisputeOpened,
+    /// Notifies both parties; not a chat line (api.md lists no such `event.type`).
+    #[serde(rename = "dispute_resolved")]
+    DisputeResolved,
 }
 
 impl RentalEvent {
-    pub const ALL: [RentalEvent; 7] = [
+    pub const ALL: [RentalEvent; 14] = [
         RentalEvent::Requested,
         RentalEvent::Accepted,
         RentalEvent::Rejected,
@@ -33,6 +50,13 @@ impl RentalEvent {
         RentalEvent::Expired,
         RentalEvent::Returned,
         RentalEvent::Reviewed,
+        RentalEvent::ExtensionRequested,
+        RentalEvent::ExtensionAccepted,
+        RentalEvent::ExtensionRejected,
+        RentalEvent::HandoverRecorded,
+        RentalEvent::DepositUpdated,
+        RentalEvent::DisputeOpened,
+        RentalEvent::DisputeResolved,
     ];
 
     /// The wire and stored name (the serde names above; a unit test keeps them equal).
@@ -45,6 +69,13 @@ impl RentalEvent {
             RentalEvent::Expired => "rental_expired",
             RentalEvent::Returned => "rental_returned",
             RentalEvent::Reviewed => "rental_reviewed",
+            RentalEvent::ExtensionRequested => "extension_requested",
+            RentalEvent::ExtensionAccepted => "extension_accepted",
+            RentalEvent::ExtensionRejected => "extension_rejected",
+            RentalEvent::HandoverRecorded => "handover_recorded",
+            RentalEvent::DepositUpdated => "deposit_updated",
+            RentalEvent::DisputeOpened => "dispute_opened",
+            RentalEvent::DisputeResolved => "dispute_resolved",
         }
     }
 
@@ -122,6 +153,10 @@ pub struct RentalRow {
     pub created_at: i64,
     pub decided_at: Option<i64>,
     pub returned_at: Option<i64>,
+    /// The item's deposit when it was asked for (0: none).
+    pub deposit_amount: i64,
+    pub deposit_status: DepositStatus,
+    pub deposit_note: String,
 }
 
 /// By column name, as the derive would, plus the status parsed into its enum (an unknown stored
@@ -146,8 +181,26 @@ impl sqlx::FromRow<'_, sqlx::any::AnyRow> for RentalRow {
             created_at: r.try_get("created_at")?,
             decided_at: r.try_get("decided_at")?,
             returned_at: r.try_get("returned_at")?,
+            deposit_amount: r.try_get("deposit_amount")?,
+            deposit_status: decode(r, "deposit_status", DepositStatus::parse)?,
+            deposit_note: r.try_get("deposit_note")?,
         })
     }
+}
+
+/// A stored wire name read back into its enum; an unknown name is a decode error, never a
+/// silent default.
+pub(crate) fn decode<T>(
+    r: &sqlx::any::AnyRow,
+    col: &str,
+    parse: fn(&str) -> Option<T>,
+) -> sqlx::Result<T> {
+    use sqlx::Row;
+    let s: String = r.try_get(col)?;
+    parse(&s).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: col.into(),
+        source: format!("unknown {col} {s:?}").into(),
+    })
 }
 
 impl RentalRow {
@@ -189,6 +242,16 @@ pub struct Rental {
     pub overdue: bool,
     /// What the caller may do now (api.md, Rentals): decided here, only displayed by clients.
     pub actions: Vec<Action>,
+    /// Every extension asked for, oldest first.
+    pub extensions: Vec<Extension>,
+    /// The condition records at pickup and return, oldest first.
+    pub handovers: Vec<Handover>,
+    /// Present when the rental carries a deposit.
+    pub deposit: Option<Deposit>,
+    /// The open dispute, or the latest resolved one.
+    pub dispute: Option<Dispute>,
+    #[serde(skip)]
+    pub returned_ms: Option<i64>,
 }
 
 impl Rental {
@@ -216,6 +279,15 @@ impl Rental {
             in_progress: accepted && now >= r.start_at && now < r.end_at,
             overdue: accepted && now >= r.end_at,
             actions: Vec::new(),
+            extensions: Vec::new(),
+            handovers: Vec::new(),
+            deposit: (r.deposit_amount > 0).then(|| Deposit {
+                amount: r.deposit_amount,
+                status: r.deposit_status,
+                note: r.deposit_note.clone(),
+            }),
+            dispute: None,
+            returned_ms: r.returned_at,
         }
     }
 
@@ -254,7 +326,170 @@ impl Rental {
             RentalStatus::Returned if !reviewed => out.push(Action::Review),
             _ => {}
         }
+        for action in [
+            Action::Extend,
+            Action::HandoverPickup,
+            Action::HandoverReturn,
+            Action::Deposit,
+            Action::Dispute,
+        ] {
+            if self.check(user, now, action).is_ok() {
+                out.push(action);
+            }
+        }
         out
+    }
+
+    fn party(&self, user: i64) -> AppResult<()> {
+        if user == self.lender.id || user == self.borrower.id {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("이 대여의 당사자가 아니에요".into()))
+        }
+    }
+
+    /// Started and not yet returned: in progress or overdue.
+    fn started(&self, now: i64) -> bool {
+        self.status == RentalStatus::Accepted && now >= self.start_at.0
+    }
+
+    /// Whether `user` may take one of the record-keeping actions now (extend, handovers, deposit,
+    /// dispute): the rule the service enforces and `actions` shows. 403 for the wrong person,
+    /// 409 for the wrong moment.
+    pub fn check(&self, user: i64, now: i64, action: Action) -> AppResult<()> {
+        self.party(user)?;
+        let wrong_time = |why: &str| Err(AppError::Conflict(why.to_string()));
+        match action {
+            Action::Extend => {
+                if user != self.borrower.id {
+                    return Err(AppError::Forbidden(
+                        "빌린 사람만 연장을 요청할 수 있어요".into(),
+                    ));
+                }
+                if self.status != RentalStatus::Accepted {
+                    return wrong_time("진행 중인 대여만 연장할 수 있어요");
+                }
+                if now >= self.end_at.0 {
+                    return wrong_time("반납 시간이 지나 연장을 요청할 수 없어요");
+                }
+                if self
+                    .extensions
+                    .iter()
+                    .any(|e| e.status == ExtensionStatus::Requested)
+                {
+                    return wrong_time("답을 기다리는 연장 요청이 이미 있어요");
+                }
+                Ok(())
+            }
+            Action::HandoverPickup | Action::HandoverReturn => {
+                let stage = if action == Action::HandoverPickup {
+                    HandoverStage::Pickup
+                } else {
+                    HandoverStage::Return
+                };
+                self.may_record(user, now, stage)
+            }
+            Action::Deposit => [
+                DepositAction::Held,
+                DepositAction::Returned,
+                DepositAction::Withheld,
+            ]
+            .into_iter()
+            .map(|a| self.check_deposit(user, a))
+            .find(|r| r.is_ok())
+            .unwrap_or_else(|| self.check_deposit(user, DepositAction::Held)),
+            Action::Dispute => {
+                let recent = self.status == RentalStatus::Returned
+                    && self
+                        .returned_ms
+                        .is_some_and(|at| now < at + DISPUTE_AFTER_RETURN_MS);
+                if !self.started(now) && !recent {
+                    return wrong_time(
+                        "대여가 시작된 뒤부터 반납 후 14일까지 분쟁을 신청할 수 있어요",
+                    );
+                }
+                if self
+                    .dispute
+                    .as_ref()
+                    .is_some_and(|d| d.status == DisputeStatus::Open)
+                {
+                    return wrong_time("이미 진행 중인 분쟁이 있어요");
+                }
+                Ok(())
+            }
+            _ => Err(AppError::not_found()),
+        }
+    }
+
+    /// A condition record of `stage` by `user`: pickup while accepted and not returned; return
+    /// once started, or within 24 hours after the return; one per party per stage.
+    pub fn may_record(&self, user: i64, now: i64, stage: HandoverStage) -> AppResult<()> {
+        self.party(user)?;
+        let open = match stage {
+            HandoverStage::Pickup => self.status == RentalStatus::Accepted,
+            HandoverStage::Return => {
+                self.started(now)
+                    || (self.status == RentalStatus::Returned
+                        && self
+                            .returned_ms
+                            .is_some_and(|at| now < at + HANDOVER_AFTER_RETURN_MS))
+            }
+        };
+        if !open {
+            let why = match stage {
+                HandoverStage::Pickup => "수락된 대여를 반납하기 전까지 인수 기록을 남길 수 있어요",
+                HandoverStage::Return => {
+                    "대여가 시작된 뒤부터 반납 후 24시간까지 반납 기록을 남길 수 있어요"
+                }
+            };
+            return Err(AppError::Conflict(why.into()));
+        }
+        if self
+            .handovers
+            .iter()
+            .any(|h| h.stage == stage && h.author.id == user)
+        {
+            return Err(AppError::Conflict("이 단계의 기록을 이미 남겼어요".into()));
+        }
+        Ok(())
+    }
+
+    /// One step of the deposit: `held` (the lender got it), `returned` (the borrower got it
+    /// back), `withheld` (the lender keeps it after the return, which opens a dispute).
+    pub fn check_deposit(&self, user: i64, action: DepositAction) -> AppResult<()> {
+        self.party(user)?;
+        let Some(deposit) = &self.deposit else {
+            return Err(AppError::Conflict("보증금이 없는 대여예요".into()));
+        };
+        let (who, ok, why) = match action {
+            DepositAction::Held => (
+                self.lender.id,
+                deposit.status == DepositStatus::None
+                    && matches!(self.status, RentalStatus::Accepted | RentalStatus::Returned),
+                "수락된 대여에서 아직 받지 않은 보증금만 받았다고 표시할 수 있어요",
+            ),
+            DepositAction::Returned => (
+                self.borrower.id,
+                deposit.status == DepositStatus::Held,
+                "맡긴 보증금만 돌려받았다고 표시할 수 있어요",
+            ),
+            DepositAction::Withheld => (
+                self.lender.id,
+                deposit.status == DepositStatus::Held && self.status == RentalStatus::Returned,
+                "반납이 끝난 뒤, 맡아 둔 보증금만 돌려주지 않을 수 있어요",
+            ),
+        };
+        if user != who {
+            return Err(AppError::Forbidden(if who == self.lender.id {
+                "빌려준 사람만 할 수 있어요".into()
+            } else {
+                "빌린 사람만 할 수 있어요".into()
+            }));
+        }
+        if !ok {
+            return Err(AppError::Conflict(why.into()));
+        }
+        Ok(())
     }
 }
 
@@ -329,6 +564,11 @@ pub enum Action {
     Cancel,
     Return,
     Review,
+    Extend,
+    HandoverPickup,
+    HandoverReturn,
+    Deposit,
+    Dispute,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -359,6 +599,340 @@ pub struct ReviewInput {
     #[serde(default)]
     #[schema(max_length = 300)]
     pub content: String,
+}
+
+/// An enum stored and sent by its wire name: the serde names, `as_str`, `parse` and `ALL` come
+/// from one list, so they cannot disagree.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v),+
+        }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($s => Some($name::$v),)+ _ => None }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// An extension's state.
+    ExtensionStatus {
+        Requested = "requested",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+        Expired = "expired",
+    }
+);
+
+wire_enum!(
+    /// When a condition record is made: 인수 (pickup) or 반납 (return).
+    HandoverStage {
+        Pickup = "pickup",
+        Return = "return",
+    }
+);
+
+wire_enum!(
+    /// Where the deposit stands.
+    DepositStatus {
+        None = "none",
+        Held = "held",
+        Returned = "returned",
+        Withheld = "withheld",
+    }
+);
+
+wire_enum!(
+    /// A step of the deposit (`POST /rentals/{id}/deposit`).
+    DepositAction {
+        /// 보증금 받음 (the lender)
+        Held = "held",
+        /// 보증금 돌려받음 (the borrower)
+        Returned = "returned",
+        /// 보증금 보류 (the lender, after the return, with a note; opens a dispute)
+        Withheld = "withheld",
+    }
+);
+
+wire_enum!(
+    /// Why a party opens a dispute.
+    DisputeReason {
+        Damaged = "damaged",
+        NotReturned = "not_returned",
+        MissingParts = "missing_parts",
+        Deposit = "deposit",
+        Other = "other",
+    }
+);
+
+wire_enum!(
+    /// A dispute is open until an admin resolves it.
+    DisputeStatus {
+        Open = "open",
+        Resolved = "resolved",
+    }
+);
+
+impl DisputeReason {
+    pub fn label(self) -> &'static str {
+        match self {
+            DisputeReason::Damaged => "파손",
+            DisputeReason::NotReturned => "미반납",
+            DisputeReason::MissingParts => "구성품 누락",
+            DisputeReason::Deposit => "보증금",
+            DisputeReason::Other => "기타",
+        }
+    }
+}
+
+/// Disputes may be opened up to 14 days after the return.
+pub const DISPUTE_AFTER_RETURN_MS: i64 = 14 * DAY_MS;
+/// A return record may still be made for 24 hours after the return.
+pub const HANDOVER_AFTER_RETURN_MS: i64 = 24 * HOUR_MS;
+pub const HANDOVER_NOTE_MAX: usize = 500;
+pub const HANDOVER_IMAGES_MAX: usize = 6;
+pub const DISPUTE_DETAIL_MAX: usize = 1000;
+pub const RESOLUTION_MAX: usize = 1000;
+pub const DEPOSIT_NOTE_MAX: usize = 500;
+
+#[derive(Clone, Debug)]
+pub struct ExtensionRow {
+    pub id: i64,
+    pub rental_id: i64,
+    pub end_at: i64,
+    pub expires_at: i64,
+    pub status: ExtensionStatus,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for ExtensionRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(ExtensionRow {
+            id: r.try_get("id")?,
+            rental_id: r.try_get("rental_id")?,
+            end_at: r.try_get("end_at")?,
+            expires_at: r.try_get("expires_at")?,
+            status: decode(r, "status", ExtensionStatus::parse)?,
+            created_at: r.try_get("created_at")?,
+            decided_at: r.try_get("decided_at")?,
+        })
+    }
+}
+
+/// 연장 요청 / An extension of a rental's end.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Extension {
+    pub id: i64,
+    pub rental_id: i64,
+    pub end_at: Ts,
+    pub status: ExtensionStatus,
+    pub created_at: Ts,
+    pub decided_at: Option<Ts>,
+}
+
+impl From<&ExtensionRow> for Extension {
+    fn from(r: &ExtensionRow) -> Self {
+        Extension {
+            id: r.id,
+            rental_id: r.rental_id,
+            end_at: Ts(r.end_at),
+            status: r.status,
+            created_at: Ts(r.created_at),
+            decided_at: opt_ts(r.decided_at),
+        }
+    }
+}
+
+/// 연장 요청: 새 반납 시각 / The new end asked for (after the current end).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"end_at": "2030-05-05T18:00:00Z"}))]
+pub struct ExtensionInput {
+    #[schema(value_type = String, format = DateTime)]
+    pub end_at: Rfc3339Time,
+}
+
+#[derive(Clone, Debug)]
+pub struct HandoverRow {
+    pub id: i64,
+    pub rental_id: i64,
+    pub stage: HandoverStage,
+    pub author_id: i64,
+    pub note: String,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for HandoverRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(HandoverRow {
+            id: r.try_get("id")?,
+            rental_id: r.try_get("rental_id")?,
+            stage: decode(r, "stage", HandoverStage::parse)?,
+            author_id: r.try_get("author_id")?,
+            note: r.try_get("note")?,
+            created_at: r.try_get("created_at")?,
+            confirmed_at: r.try_get("confirmed_at")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HandoverImageRow {
+    pub id: i64,
+    pub handover_id: i64,
+    pub key: String,
+    pub thumb_key: String,
+}
+
+/// 인수·반납 기록 / The item's condition at pickup or return, confirmed by the other party.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Handover {
+    pub id: i64,
+    pub rental_id: i64,
+    pub stage: HandoverStage,
+    pub author: PublicUser,
+    pub note: String,
+    pub images: Vec<Image>,
+    pub created_at: Ts,
+    pub confirmed_at: Option<Ts>,
+}
+
+/// The multipart form of `POST /rentals/{id}/handovers` (documentation only; the handler reads
+/// the parts as they stream).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct HandoverUpload {
+    /// pickup 또는 return
+    pub stage: HandoverStage,
+    /// 500자까지
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+    /// 사진 1–6장 (JPEG, PNG, WebP, GIF; 10MB까지)
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1, max_items = 6)]
+    pub image: Vec<Vec<u8>>,
+}
+
+/// 보증금 / The deposit of a rental and where it stands.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Deposit {
+    pub amount: i64,
+    pub status: DepositStatus,
+    pub note: String,
+}
+
+/// 보증금 단계 / One step of the deposit; `withheld` needs a note.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "held"}))]
+pub struct DepositInput {
+    pub action: DepositAction,
+    /// 보류할 때 이유 (500자까지)
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DisputeRow {
+    pub id: i64,
+    pub rental_id: i64,
+    pub opened_by: i64,
+    pub reason: DisputeReason,
+    pub detail: String,
+    pub status: DisputeStatus,
+    pub resolution: Option<String>,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for DisputeRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(DisputeRow {
+            id: r.try_get("id")?,
+            rental_id: r.try_get("rental_id")?,
+            opened_by: r.try_get("opened_by")?,
+            reason: decode(r, "reason", DisputeReason::parse)?,
+            detail: r.try_get("detail")?,
+            status: decode(r, "status", DisputeStatus::parse)?,
+            resolution: r.try_get("resolution")?,
+            created_at: r.try_get("created_at")?,
+            resolved_at: r.try_get("resolved_at")?,
+        })
+    }
+}
+
+/// 분쟁 / A disagreement about a rental, settled by an admin.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Dispute {
+    pub id: i64,
+    pub rental_id: i64,
+    pub opened_by: i64,
+    pub reason: DisputeReason,
+    pub detail: String,
+    pub status: DisputeStatus,
+    pub resolution: Option<String>,
+    pub created_at: Ts,
+    pub resolved_at: Option<Ts>,
+}
+
+impl From<&DisputeRow> for Dispute {
+    fn from(r: &DisputeRow) -> Self {
+        Dispute {
+            id: r.id,
+            rental_id: r.rental_id,
+            opened_by: r.opened_by,
+            reason: r.reason,
+            detail: r.detail.clone(),
+            status: r.status,
+            resolution: r.resolution.clone(),
+            created_at: Ts(r.created_at),
+            resolved_at: opt_ts(r.resolved_at),
+        }
+    }
+}
+
+/// 분쟁 신청 / Open a dispute.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "damaged", "detail": "돌려받은 텐트 폴대가 휘어 있어요."}))]
+pub struct DisputeInput {
+    pub reason: DisputeReason,
+    /// 1000자까지
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    pub detail: String,
+}
+
+/// 분쟁 처리 (관리자) / How an admin settled a dispute.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"resolution": "사진 기록을 확인했어요. 보증금의 절반을 돌려주세요."}))]
+pub struct ResolutionInput {
+    /// 1–1000자
+    #[schema(min_length = 1, max_length = 1000)]
+    pub resolution: String,
+}
+
+/// `GET /admin/disputes`: which ones (default open).
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisputeFilter {
+    #[param(inline)]
+    pub status: Option<DisputeStatus>,
 }
 
 #[cfg(test)]
@@ -433,6 +1007,9 @@ mod tests {
             created_at: 0,
             decided_at: None,
             returned_at: None,
+            deposit_amount: 0,
+            deposit_status: DepositStatus::None,
+            deposit_note: String::new(),
         };
         Rental::build(&row, item, user(1), user(2), 0)
     }
@@ -453,10 +1030,31 @@ mod tests {
         let r = rental(RentalStatus::Accepted);
         assert_eq!(
             r.actions_for(1, 50, false),
-            vec![Action::Return, Action::Cancel]
+            vec![Action::Return, Action::Cancel, Action::HandoverPickup]
         );
-        assert_eq!(r.actions_for(2, 50, false), vec![Action::Cancel]);
-        assert_eq!(r.actions_for(2, 150, false), vec![]);
+        assert_eq!(
+            r.actions_for(2, 50, false),
+            vec![Action::Cancel, Action::Extend, Action::HandoverPickup]
+        );
+        assert_eq!(
+            r.actions_for(2, 150, false),
+            vec![
+                Action::Extend,
+                Action::HandoverPickup,
+                Action::HandoverReturn,
+                Action::Dispute
+            ],
+            "in progress"
+        );
+        assert_eq!(
+            r.actions_for(2, 250, false),
+            vec![
+                Action::HandoverPickup,
+                Action::HandoverReturn,
+                Action::Dispute
+            ],
+            "overdue: too late to extend"
+        );
         let r = rental(RentalStatus::Returned);
         assert_eq!(r.actions_for(1, 50, false), vec![Action::Review]);
         assert_eq!(r.actions_for(2, 50, true), vec![], "reviewed once");

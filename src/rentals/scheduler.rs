@@ -52,6 +52,8 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
             n += 1;
         }
     }
+    // Extensions nobody answered before the end they would have moved.
+    n += super::service::expire_extensions(state).await?;
     // Reviews that became visible by time passing (14 days after a return with one review) move
     // their subjects' 이웃 온도. Looking back a day makes a restart or a missed pass harmless;
     // recomputing the same user twice gives the same value.

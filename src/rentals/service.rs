@@ -4,7 +4,11 @@ use super::store::{self, Accept, Insert};
 use crate::accounts::service as accounts;
 use crate::catalog::model::{Period, PriceUnit, Section};
 use crate::catalog::service as catalog;
-use crate::clock::{Ts, DAY_MS};
+use std::collections::HashMap;
+
+use crate::accounts::PublicUser;
+use crate::catalog::model::Image;
+use crate::clock::{opt_ts, Ts, DAY_MS};
 use crate::domain::caller::{AuthUser, MaybeUser};
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::{Page, PageReq};
@@ -51,10 +55,60 @@ pub async fn to_json(
             ))
         })
         .collect::<AppResult<Vec<Rental>>>()?;
+    attach_records(state, &mut out).await?;
     if let Some(viewer) = viewer {
         set_actions(state, &mut out, viewer, now).await?;
     }
     Ok(out)
+}
+
+/// Fills each rental's extensions, handovers (with their images) and dispute: one query per
+/// kind for the whole list. Handover authors are parties, already in each rental.
+async fn attach_records(state: &AppState, rentals: &mut [Rental]) -> AppResult<()> {
+    let ids: Vec<i64> = rentals.iter().map(|r| r.id).collect();
+    let rec = store::records(&state.db, &ids).await?;
+    let mut images: HashMap<i64, Vec<Image>> = HashMap::new();
+    for i in &rec.images {
+        images.entry(i.handover_id).or_default().push(Image {
+            id: i.id,
+            url: state.media.url(&i.key),
+            thumbnail_url: state.media.url(&i.thumb_key),
+        });
+    }
+    let by_id: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for e in &rec.extensions {
+        rentals[by_id[&e.rental_id]]
+            .extensions
+            .push(Extension::from(e));
+    }
+    for h in &rec.handovers {
+        let r = &mut rentals[by_id[&h.rental_id]];
+        let author = if h.author_id == r.lender.id {
+            r.lender.clone()
+        } else {
+            r.borrower.clone()
+        };
+        r.handovers
+            .push(handover_json(h, author, images.remove(&h.id)));
+    }
+    // Ordered by id: the last one is the open dispute or the latest resolved one.
+    for d in &rec.disputes {
+        rentals[by_id[&d.rental_id]].dispute = Some(Dispute::from(d));
+    }
+    Ok(())
+}
+
+fn handover_json(h: &HandoverRow, author: PublicUser, images: Option<Vec<Image>>) -> Handover {
+    Handover {
+        id: h.id,
+        rental_id: h.rental_id,
+        stage: h.stage,
+        author,
+        note: h.note.clone(),
+        images: images.unwrap_or_default(),
+        created_at: Ts(h.created_at),
+        confirmed_at: opt_ts(h.confirmed_at),
+    }
 }
 
 /// Fills `actions` for `viewer` (one query for which of the returned rentals they reviewed).
@@ -160,6 +214,9 @@ pub async fn request(
         created_at: now,
         decided_at: None,
         returned_at: None,
+        deposit_amount: item.deposit,
+        deposit_status: DepositStatus::None,
+        deposit_note: String::new(),
     };
     let row = match store::insert(&state.db, &row).await? {
         Insert::Done(r) => r,
@@ -236,8 +293,13 @@ pub async fn transition(
         ))
     };
     let (updated, event) = match action {
-        // Reviewing is `POST /rentals/{id}/reviews` (`review`), not a state change.
-        Action::Review => return Err(AppError::not_found()),
+        // Reviewing and the records have routes of their own, not state changes.
+        Action::Review
+        | Action::Extend
+        | Action::HandoverPickup
+        | Action::HandoverReturn
+        | Action::Deposit
+        | Action::Dispute => return Err(AppError::not_found()),
         Action::Accept | Action::Reject => {
             if user.id != row.counterparty() {
                 return Err(AppError::Forbidden(
@@ -330,6 +392,7 @@ pub async fn transition(
             )
             .await?
             .ok_or_else(|| conflict("반납 확인"))?;
+            store::cancel_open_extensions(&state.db, id, now).await?;
             let in_use = store::item_in_use(&state.db, r.item_id, now).await?;
             catalog::set_rented(state, r.item_id, in_use).await?;
             (r, RentalEvent::Returned)
@@ -637,4 +700,445 @@ mod tests {
             matches!(long, AppError::Validation { ref fields, .. } if fields.contains_key("max_days"))
         );
     }
+}
+
+// Extensions, handover records, the deposit and disputes (issue #15). Each checks its rule with
+// `Rental::check` (the same function `actions` shows), then changes the row with a statement
+// that re-checks the state, so a race loses with a 409 instead of slipping through.
+
+/// The rental as `user` sees it: 404 when it does not exist, 403 unless a party.
+async fn party_view(state: &AppState, user: AuthUser, id: i64) -> AppResult<(RentalRow, Rental)> {
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !row.is_party(user.id) {
+        return Err(AppError::Forbidden("이 대여의 당사자가 아니에요".into()));
+    }
+    let view = one_json(state, &row, Some(user.id)).await?;
+    Ok((row, view))
+}
+
+pub async fn request_extension(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: ExtensionInput,
+) -> AppResult<Extension> {
+    let (row, view) = party_view(state, user, id).await?;
+    let now = state.clock.now_ms();
+    view.check(user.id, now, Action::Extend)?;
+    let end = input.end_at.0;
+    if end <= row.end_at {
+        return Err(AppError::field(
+            "end_at",
+            "새 반납 시각은 지금 반납 시각보다 뒤여야 해요",
+        ));
+    }
+    if end - row.start_at > MAX_PERIOD_MS {
+        return Err(AppError::field("end_at", "대여 기간은 1년까지예요"));
+    }
+    if let Some(item) = catalog::item_row(state, row.item_id).await? {
+        check_rules(None, item.max_days, row.start_at, end)?;
+    }
+    let ext = match store::insert_extension(&state.db, &row, end, now).await? {
+        store::NewExtension::Done(e) => e,
+        store::NewExtension::Overlaps => {
+            return Err(AppError::Conflict("늘린 기간이 다른 예약과 겹쳐요".into()))
+        }
+        store::NewExtension::AlreadyOpen => {
+            return Err(AppError::Conflict(
+                "답을 기다리는 연장 요청이 이미 있어요".into(),
+            ))
+        }
+    };
+    events::publish(
+        state,
+        DomainEvent::rental(RentalEvent::ExtensionRequested, &row, Some(user.id)),
+    )
+    .await;
+    Ok(Extension::from(&ext))
+}
+
+/// What the parties may do with an open extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtensionDecision {
+    /// 수락 (the lender)
+    Accept,
+    /// 거절 (the lender)
+    Reject,
+    /// 취소 (the borrower)
+    Cancel,
+}
+
+pub async fn decide_extension(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    ext_id: i64,
+    decision: ExtensionDecision,
+) -> AppResult<Extension> {
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let ext = store::extension(&state.db, id, ext_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !row.is_party(user.id) {
+        return Err(AppError::Forbidden("이 대여의 당사자가 아니에요".into()));
+    }
+    let (who, what) = match decision {
+        ExtensionDecision::Accept => (row.lender_id, "수락"),
+        ExtensionDecision::Reject => (row.lender_id, "거절"),
+        ExtensionDecision::Cancel => (row.borrower_id, "취소"),
+    };
+    if user.id != who {
+        return Err(AppError::Forbidden(if who == row.lender_id {
+            format!("빌려준 사람만 연장 요청을 {what}할 수 있어요")
+        } else {
+            format!("연장을 요청한 사람만 {what}할 수 있어요")
+        }));
+    }
+    let closed = || AppError::Conflict(format!("답을 기다리는 연장 요청만 {what}할 수 있어요"));
+    if ext.status != ExtensionStatus::Requested {
+        return Err(closed());
+    }
+    let now = state.clock.now_ms();
+    let (ext, rental, event) = match decision {
+        ExtensionDecision::Accept => {
+            if row.status != RentalStatus::Accepted || now >= row.end_at {
+                return Err(AppError::Conflict(
+                    "반납 시각이 지났거나 끝난 대여는 연장할 수 없어요".into(),
+                ));
+            }
+            let item = catalog::item_row(state, row.item_id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let price = total_price(
+                item.price,
+                item.price_unit.as_deref().and_then(PriceUnit::parse),
+                row.start_at,
+                ext.end_at,
+            );
+            match store::accept_extension(&state.db, &row, &ext, price, now).await? {
+                store::AcceptExtension::Done(done) => {
+                    let (r, e) = *done;
+                    (e, r, Some(RentalEvent::ExtensionAccepted))
+                }
+                store::AcceptExtension::Overlaps => {
+                    return Err(AppError::Conflict("늘린 기간이 다른 예약과 겹쳐요".into()))
+                }
+                store::AcceptExtension::NotOpen => return Err(closed()),
+            }
+        }
+        ExtensionDecision::Reject | ExtensionDecision::Cancel => {
+            let (to, event) = if decision == ExtensionDecision::Reject {
+                (
+                    ExtensionStatus::Rejected,
+                    Some(RentalEvent::ExtensionRejected),
+                )
+            } else {
+                (ExtensionStatus::Cancelled, None)
+            };
+            let e = store::close_extension(&state.db, ext.id, to, now)
+                .await?
+                .ok_or_else(closed)?;
+            (e, row, event)
+        }
+    };
+    match event {
+        Some(event) => {
+            events::publish(state, DomainEvent::rental(event, &rental, Some(user.id))).await
+        }
+        // A withdrawn request needs no notification; the pages still update live.
+        None => events::push_rental(state, &rental).await,
+    }
+    Ok(Extension::from(&ext))
+}
+
+/// Extensions nobody answered before the end they would have moved (the scheduler).
+pub async fn expire_extensions(state: &AppState) -> AppResult<usize> {
+    let expired = store::expire_extensions(&state.db, state.clock.now_ms()).await?;
+    for e in &expired {
+        if let Some(row) = store::get(&state.db, e.rental_id).await? {
+            events::push_rental(state, &row).await;
+        }
+    }
+    Ok(expired.len())
+}
+
+/// A condition record: `files` are the uploaded photos (1–6), processed like item images
+/// (re-encoded without metadata, with thumbnails).
+pub async fn record_handover(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    stage: Option<&str>,
+    note: Option<&str>,
+    files: Vec<Vec<u8>>,
+) -> AppResult<Handover> {
+    let (row, view) = party_view(state, user, id).await?;
+    let mut p = crate::domain::error::Problems::default();
+    let stage = match stage.map(HandoverStage::parse) {
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            p.add("stage", "pickup 또는 return이어야 해요");
+            None
+        }
+        None => {
+            p.add("stage", "required");
+            None
+        }
+    };
+    let note = p.text(
+        "note",
+        note.unwrap_or(""),
+        0,
+        HANDOVER_NOTE_MAX,
+        "메모는 500자까지 쓸 수 있어요",
+    );
+    p.check(
+        (1..=HANDOVER_IMAGES_MAX).contains(&files.len()),
+        "image",
+        "사진을 1–6장 올려 주세요",
+    );
+    p.finish()?;
+    let stage = stage.expect("checked above");
+    let now = state.clock.now_ms();
+    view.may_record(user.id, now, stage)?;
+    let mut keys = Vec::with_capacity(files.len());
+    for f in files {
+        let p = state
+            .media
+            .images
+            .process(
+                f,
+                crate::media::image::FULL_SIDE,
+                crate::media::image::THUMB_SIDE,
+            )
+            .await?;
+        let key = crate::media::new_key("handovers", p.full.ext);
+        let thumb = crate::media::new_key("handovers", p.thumb.ext);
+        state.media.put(&key, p.full.bytes).await?;
+        state.media.put(&thumb, p.thumb.bytes).await?;
+        keys.push((key, thumb));
+    }
+    let new = HandoverRow {
+        id: 0,
+        rental_id: id,
+        stage,
+        author_id: user.id,
+        note,
+        created_at: now,
+        confirmed_at: None,
+    };
+    let Some(saved) = store::insert_handover(&state.db, &new, &keys).await? else {
+        // Another upload of the same record won the race: its files stay, ours go.
+        for (k, t) in &keys {
+            state.media.delete(k).await;
+            state.media.delete(t).await;
+        }
+        return Err(AppError::Conflict("이 단계의 기록을 이미 남겼어요".into()));
+    };
+    events::publish(
+        state,
+        DomainEvent::rental(RentalEvent::HandoverRecorded, &row, Some(user.id)),
+    )
+    .await;
+    let author = if user.id == view.lender.id {
+        view.lender
+    } else {
+        view.borrower
+    };
+    let out = one_json(state, &row, Some(user.id)).await?;
+    let found = out.handovers.into_iter().find(|h| h.id == saved.id);
+    Ok(found.unwrap_or_else(|| handover_json(&saved, author, None)))
+}
+
+pub async fn confirm_handover(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    handover_id: i64,
+) -> AppResult<Handover> {
+    let (row, _) = party_view(state, user, id).await?;
+    let h = store::handover(&state.db, id, handover_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if h.author_id == user.id {
+        return Err(AppError::Forbidden("내 기록은 상대방이 확인해요".into()));
+    }
+    let first = h.confirmed_at.is_none();
+    store::confirm_handover(&state.db, h.id, state.clock.now_ms())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if first {
+        events::push_rental(state, &row).await;
+    }
+    let out = one_json(state, &row, Some(user.id)).await?;
+    let found = out.handovers.into_iter().find(|h| h.id == handover_id);
+    found.ok_or_else(AppError::not_found)
+}
+
+pub async fn deposit(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: DepositInput,
+) -> AppResult<Rental> {
+    let (row, view) = party_view(state, user, id).await?;
+    let note = input.note.unwrap_or_default();
+    let mut p = crate::domain::error::Problems::default();
+    let note = p.text(
+        "note",
+        &note,
+        usize::from(input.action == DepositAction::Withheld),
+        DEPOSIT_NOTE_MAX,
+        "보류 이유를 500자 안으로 적어 주세요",
+    );
+    p.finish()?;
+    view.check_deposit(user.id, input.action)?;
+    let now = state.clock.now_ms();
+    let (from, to) = match input.action {
+        DepositAction::Held => (DepositStatus::None, DepositStatus::Held),
+        DepositAction::Returned => (DepositStatus::Held, DepositStatus::Returned),
+        DepositAction::Withheld => (DepositStatus::Held, DepositStatus::Withheld),
+    };
+    let dispute = (input.action == DepositAction::Withheld).then(|| DisputeRow {
+        id: 0,
+        rental_id: id,
+        opened_by: user.id,
+        reason: DisputeReason::Deposit,
+        detail: note.clone(),
+        status: DisputeStatus::Open,
+        resolution: None,
+        created_at: now,
+        resolved_at: None,
+    });
+    let note = if input.action == DepositAction::Withheld {
+        note
+    } else {
+        row.deposit_note.clone()
+    };
+    let (updated, opened) = store::set_deposit(&state.db, id, from, to, &note, dispute.as_ref())
+        .await?
+        .ok_or_else(|| AppError::Conflict("보증금 상태가 바뀌었어요. 새로 고쳐 주세요".into()))?;
+    events::publish(
+        state,
+        DomainEvent::rental(RentalEvent::DepositUpdated, &updated, Some(user.id)),
+    )
+    .await;
+    if opened.is_some() {
+        events::publish(
+            state,
+            DomainEvent::rental(RentalEvent::DisputeOpened, &updated, Some(user.id)),
+        )
+        .await;
+    }
+    one_json(state, &updated, Some(user.id)).await
+}
+
+pub async fn open_dispute(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: DisputeInput,
+) -> AppResult<Dispute> {
+    let (row, view) = party_view(state, user, id).await?;
+    let mut p = crate::domain::error::Problems::default();
+    let detail = p.text(
+        "detail",
+        &input.detail,
+        0,
+        DISPUTE_DETAIL_MAX,
+        "내용은 1000자까지 쓸 수 있어요",
+    );
+    p.finish()?;
+    let now = state.clock.now_ms();
+    view.check(user.id, now, Action::Dispute)?;
+    let new = DisputeRow {
+        id: 0,
+        rental_id: id,
+        opened_by: user.id,
+        reason: input.reason,
+        detail,
+        status: DisputeStatus::Open,
+        resolution: None,
+        created_at: now,
+        resolved_at: None,
+    };
+    let saved = store::insert_dispute(&state.db, &new)
+        .await?
+        .ok_or_else(|| AppError::Conflict("이미 진행 중인 분쟁이 있어요".into()))?;
+    events::publish(
+        state,
+        DomainEvent::rental(RentalEvent::DisputeOpened, &row, Some(user.id)),
+    )
+    .await;
+    Ok(Dispute::from(&saved))
+}
+
+fn admin_only(user: AuthUser) -> AppResult<()> {
+    if user.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("관리자만 할 수 있어요".into()))
+    }
+}
+
+/// A dispute in the admins' queue, with its rental (parties, item, deposit, records).
+pub async fn admin_disputes(
+    state: &AppState,
+    user: AuthUser,
+    status: DisputeStatus,
+    page: PageReq,
+) -> AppResult<Page<Dispute>> {
+    admin_only(user)?;
+    let (rows, total) = store::disputes(&state.db, status, page.per_page, page.offset()).await?;
+    Ok(Page::new(
+        rows.iter().map(Dispute::from).collect(),
+        page,
+        total,
+    ))
+}
+
+/// The rentals of these disputes, as an admin sees them (the admin page).
+pub async fn rentals_of(state: &AppState, user: AuthUser, ids: &[i64]) -> AppResult<Vec<Rental>> {
+    admin_only(user)?;
+    let rows = store::by_ids(&state.db, ids).await?;
+    to_json(state, &rows, None).await
+}
+
+pub async fn resolve_dispute(
+    state: &AppState,
+    user: AuthUser,
+    id: i64,
+    input: ResolutionInput,
+) -> AppResult<Dispute> {
+    admin_only(user)?;
+    let mut p = crate::domain::error::Problems::default();
+    let resolution = p.text(
+        "resolution",
+        &input.resolution,
+        1,
+        RESOLUTION_MAX,
+        "처리 내용을 1–1000자로 적어 주세요",
+    );
+    p.finish()?;
+    let d = store::dispute(&state.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if d.status != DisputeStatus::Open {
+        return Err(AppError::Conflict("이미 처리된 분쟁이에요".into()));
+    }
+    let saved = store::resolve_dispute(&state.db, id, &resolution, user.id, state.clock.now_ms())
+        .await?
+        .ok_or_else(|| AppError::Conflict("이미 처리된 분쟁이에요".into()))?;
+    if let Some(row) = store::get(&state.db, d.rental_id).await? {
+        events::publish(
+            state,
+            DomainEvent::rental(RentalEvent::DisputeResolved, &row, None),
+        )
+        .await;
+    }
+    Ok(Dispute::from(&saved))
 }

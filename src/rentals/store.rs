@@ -5,7 +5,11 @@ use super::model::*;
 use crate::accounts::model::ReviewStats;
 use crate::db::{placeholders, Arg, Db, Filter};
 
-const COLS: &str = "id, item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, decided_at, returned_at";
+const COLS: &str = "id, item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, decided_at, returned_at, deposit_amount, deposit_status, deposit_note";
+const EXT_COLS: &str = "id, rental_id, end_at, expires_at, status, created_at, decided_at";
+const HANDOVER_COLS: &str = "id, rental_id, stage, author_id, note, created_at, confirmed_at";
+const DISPUTE_COLS: &str =
+    "id, rental_id, opened_by, reason, detail, status, resolution, created_at, resolved_at";
 const REVIEW_COLS: &str =
     "id, rental_id, item_id, author_id, subject_id, rating, content, created_at, visible_at";
 
@@ -29,8 +33,8 @@ pub async fn insert(db: &Db, r: &RentalRow) -> sqlx::Result<Insert> {
         return Ok(Insert::Overlaps);
     }
     let res = sqlx::query_as(&format!(
-        "INSERT INTO rentals (item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8) RETURNING {COLS}"
+        "INSERT INTO rentals (item_id, lender_id, borrower_id, requested_by, start_at, end_at, total_price, status, created_at, deposit_amount) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING {COLS}"
     ))
     .bind(r.item_id)
     .bind(r.lender_id)
@@ -40,6 +44,7 @@ pub async fn insert(db: &Db, r: &RentalRow) -> sqlx::Result<Insert> {
     .bind(r.end_at)
     .bind(r.total_price)
     .bind(r.created_at)
+    .bind(r.deposit_amount)
     .fetch_one(&mut *tx)
     .await;
     match res {
@@ -77,15 +82,22 @@ pub enum Accept {
     NotRequested,
 }
 
+/// Serialises writers of one item's accepted periods: a row lock on PostgreSQL (SQLite has one
+/// writer anyway), so an overlap check and the write after it cannot race another.
+async fn lock_item(tx: &mut sqlx::Transaction<'_, sqlx::Any>, item: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE items SET updated_at = updated_at WHERE id = $1")
+        .bind(item)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Accepts under a lock on the item row: concurrent accepts of one item run one after the
 /// other (PostgreSQL row lock; SQLite's single writer), so the overlap check cannot race.
 /// PostgreSQL's exclusion constraint backs this up.
 pub async fn accept(db: &Db, id: i64, item: i64, now: i64) -> sqlx::Result<Accept> {
     let mut tx = db.write.begin().await?;
-    sqlx::query("UPDATE items SET updated_at = updated_at WHERE id = $1")
-        .bind(item)
-        .execute(&mut *tx)
-        .await?;
+    lock_item(&mut tx, item).await?;
     let row: Option<RentalRow> =
         sqlx::query_as(&format!("SELECT {COLS} FROM rentals WHERE id = $1"))
             .bind(id)
@@ -518,4 +530,436 @@ pub async fn has_overdue_as_borrower(db: &Db, user: i64, now: i64) -> sqlx::Resu
     .fetch_optional(&db.read)
     .await?
     .is_some())
+}
+
+// Extensions, handover records, the deposit and disputes (issue #15).
+
+fn bind_ids_as<'q, T>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>,
+    ids: &'q [i64],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>> {
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q
+}
+
+/// What a list of rentals carries besides its rows, read with one query per kind.
+pub struct Records {
+    pub extensions: Vec<ExtensionRow>,
+    pub handovers: Vec<HandoverRow>,
+    pub images: Vec<HandoverImageRow>,
+    pub disputes: Vec<DisputeRow>,
+}
+
+pub async fn records(db: &Db, rentals: &[i64]) -> sqlx::Result<Records> {
+    if rentals.is_empty() {
+        return Ok(Records {
+            extensions: Vec::new(),
+            handovers: Vec::new(),
+            images: Vec::new(),
+            disputes: Vec::new(),
+        });
+    }
+    let marks = placeholders(1, rentals.len());
+    let extensions = bind_ids_as(
+        sqlx::query_as(&format!(
+            "SELECT {EXT_COLS} FROM rental_extensions WHERE rental_id IN ({marks}) ORDER BY id"
+        )),
+        rentals,
+    )
+    .fetch_all(&db.read)
+    .await?;
+    let handovers: Vec<HandoverRow> = bind_ids_as(
+        sqlx::query_as(&format!(
+            "SELECT {HANDOVER_COLS} FROM rental_handovers WHERE rental_id IN ({marks}) ORDER BY id"
+        )),
+        rentals,
+    )
+    .fetch_all(&db.read)
+    .await?;
+    let disputes = bind_ids_as(
+        sqlx::query_as(&format!(
+            "SELECT {DISPUTE_COLS} FROM rental_disputes WHERE rental_id IN ({marks}) ORDER BY id"
+        )),
+        rentals,
+    )
+    .fetch_all(&db.read)
+    .await?;
+    let ids: Vec<i64> = handovers.iter().map(|h| h.id).collect();
+    let images = if ids.is_empty() {
+        Vec::new()
+    } else {
+        bind_ids_as(
+            sqlx::query_as(&format!(
+                "SELECT id, handover_id, key, thumb_key FROM rental_handover_images \
+                 WHERE handover_id IN ({}) ORDER BY handover_id, position",
+                placeholders(1, ids.len())
+            )),
+            &ids,
+        )
+        .fetch_all(&db.read)
+        .await?
+    };
+    Ok(Records {
+        extensions,
+        handovers,
+        images,
+        disputes,
+    })
+}
+
+/// Asks for a new end, unless it overlaps another accepted rental (checked under the item's
+/// lock) or an extension is already open (the partial unique index): `None` then says which.
+pub enum NewExtension {
+    Done(ExtensionRow),
+    Overlaps,
+    AlreadyOpen,
+}
+
+pub async fn insert_extension(
+    db: &Db,
+    rental: &RentalRow,
+    end_at: i64,
+    now: i64,
+) -> sqlx::Result<NewExtension> {
+    let mut tx = db.write.begin().await?;
+    lock_item(&mut tx, rental.item_id).await?;
+    if overlaps(&mut tx, rental.item_id, rental.start_at, end_at, rental.id).await? {
+        return Ok(NewExtension::Overlaps);
+    }
+    let res = sqlx::query_as(&format!(
+        "INSERT INTO rental_extensions (rental_id, end_at, expires_at, status, created_at) \
+         VALUES ($1, $2, $3, 'requested', $4) RETURNING {EXT_COLS}"
+    ))
+    .bind(rental.id)
+    .bind(end_at)
+    .bind(rental.end_at)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await;
+    match res {
+        Ok(row) => {
+            tx.commit().await?;
+            Ok(NewExtension::Done(row))
+        }
+        Err(e) if crate::db::is_conflict(&e) => Ok(NewExtension::AlreadyOpen),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn extension(db: &Db, rental: i64, id: i64) -> sqlx::Result<Option<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {EXT_COLS} FROM rental_extensions WHERE id = $1 AND rental_id = $2"
+    ))
+    .bind(id)
+    .bind(rental)
+    .fetch_optional(&db.write)
+    .await
+}
+
+pub enum AcceptExtension {
+    Done(Box<(RentalRow, ExtensionRow)>),
+    Overlaps,
+    NotOpen,
+}
+
+/// Accepts an extension: the rental's end and price move in the same transaction as the overlap
+/// check, under the item's lock (and PostgreSQL's exclusion constraint), so an extension and a
+/// competing accept of an overlapping request cannot both win. Reminders for the new end are
+/// armed again.
+pub async fn accept_extension(
+    db: &Db,
+    rental: &RentalRow,
+    ext: &ExtensionRow,
+    total_price: Option<i64>,
+    now: i64,
+) -> sqlx::Result<AcceptExtension> {
+    let mut tx = db.write.begin().await?;
+    lock_item(&mut tx, rental.item_id).await?;
+    let decided: Option<ExtensionRow> = sqlx::query_as(&format!(
+        "UPDATE rental_extensions SET status = 'accepted', decided_at = $1 \
+         WHERE id = $2 AND status = 'requested' RETURNING {EXT_COLS}"
+    ))
+    .bind(now)
+    .bind(ext.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(decided) = decided else {
+        return Ok(AcceptExtension::NotOpen);
+    };
+    if overlaps(
+        &mut tx,
+        rental.item_id,
+        rental.start_at,
+        ext.end_at,
+        rental.id,
+    )
+    .await?
+    {
+        return Ok(AcceptExtension::Overlaps);
+    }
+    let res = sqlx::query_as(&format!(
+        "UPDATE rentals SET end_at = $1, total_price = $2, return_due_sent = 0, overdue_sent = 0 \
+         WHERE id = $3 AND status = 'accepted' AND end_at < $1 RETURNING {COLS}"
+    ))
+    .bind(ext.end_at)
+    .bind(total_price)
+    .bind(rental.id)
+    .fetch_optional(&mut *tx)
+    .await;
+    match res {
+        Ok(Some(row)) => {
+            tx.commit().await?;
+            Ok(AcceptExtension::Done(Box::new((row, decided))))
+        }
+        Ok(None) => Ok(AcceptExtension::NotOpen),
+        Err(e) if crate::db::is_conflict(&e) => Ok(AcceptExtension::Overlaps),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves an open extension to `to` (rejected or cancelled); `None` when it was no longer open.
+pub async fn close_extension(
+    db: &Db,
+    id: i64,
+    to: ExtensionStatus,
+    now: i64,
+) -> sqlx::Result<Option<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE rental_extensions SET status = $1, decided_at = $2 \
+         WHERE id = $3 AND status = 'requested' RETURNING {EXT_COLS}"
+    ))
+    .bind(to.as_str())
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// A returned rental needs no extension: its open one is cancelled.
+pub async fn cancel_open_extensions(db: &Db, rental: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE rental_extensions SET status = 'cancelled', decided_at = $1 \
+         WHERE rental_id = $2 AND status = 'requested'",
+    )
+    .bind(now)
+    .bind(rental)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Claims the extensions nobody answered before the end they would have moved: each expires
+/// once, on whichever instance's UPDATE changes it.
+pub async fn expire_extensions(db: &Db, now: i64) -> sqlx::Result<Vec<ExtensionRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE rental_extensions SET status = 'expired', decided_at = $1 \
+         WHERE status = 'requested' AND expires_at <= $1 RETURNING {EXT_COLS}"
+    ))
+    .bind(now)
+    .fetch_all(&db.write)
+    .await
+}
+
+/// Stores a condition record with its images (already in the media store); `None` when this
+/// party already recorded this stage.
+pub async fn insert_handover(
+    db: &Db,
+    h: &HandoverRow,
+    images: &[(String, String)],
+) -> sqlx::Result<Option<HandoverRow>> {
+    let mut tx = db.write.begin().await?;
+    let res = sqlx::query_as::<_, HandoverRow>(&format!(
+        "INSERT INTO rental_handovers (rental_id, stage, author_id, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {HANDOVER_COLS}"
+    ))
+    .bind(h.rental_id)
+    .bind(h.stage.as_str())
+    .bind(h.author_id)
+    .bind(&h.note)
+    .bind(h.created_at)
+    .fetch_one(&mut *tx)
+    .await;
+    let row = match res {
+        Ok(row) => row,
+        Err(e) if crate::db::is_conflict(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for (i, (key, thumb)) in images.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO rental_handover_images (handover_id, position, key, thumb_key) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(row.id)
+        .bind(i as i64)
+        .bind(key)
+        .bind(thumb)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+pub async fn handover(db: &Db, rental: i64, id: i64) -> sqlx::Result<Option<HandoverRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {HANDOVER_COLS} FROM rental_handovers WHERE id = $1 AND rental_id = $2"
+    ))
+    .bind(id)
+    .bind(rental)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// The other party signs the record; confirming twice keeps the first time.
+pub async fn confirm_handover(db: &Db, id: i64, now: i64) -> sqlx::Result<Option<HandoverRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE rental_handovers SET confirmed_at = COALESCE(confirmed_at, $1) WHERE id = $2 RETURNING {HANDOVER_COLS}"
+    ))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// Moves the deposit `from` → `to` atomically (`None` when it was no longer in `from`); a
+/// withheld deposit opens `dispute` in the same transaction unless one is open already.
+pub async fn set_deposit(
+    db: &Db,
+    rental: i64,
+    from: DepositStatus,
+    to: DepositStatus,
+    note: &str,
+    dispute: Option<&DisputeRow>,
+) -> sqlx::Result<Option<(RentalRow, Option<DisputeRow>)>> {
+    let mut tx = db.write.begin().await?;
+    let row: Option<RentalRow> = sqlx::query_as(&format!(
+        "UPDATE rentals SET deposit_status = $1, deposit_note = $2 \
+         WHERE id = $3 AND deposit_status = $4 AND deposit_amount > 0 RETURNING {COLS}"
+    ))
+    .bind(to.as_str())
+    .bind(note)
+    .bind(rental)
+    .bind(from.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let opened = match dispute {
+        Some(d) => insert_dispute_in(&mut tx, d).await?,
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Some((row, opened)))
+}
+
+async fn insert_dispute_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    d: &DisputeRow,
+) -> sqlx::Result<Option<DisputeRow>> {
+    // A savepoint keeps the transaction usable on PostgreSQL when the unique index refuses.
+    sqlx::query("SAVEPOINT dispute").execute(&mut **tx).await?;
+    let res = sqlx::query_as::<_, DisputeRow>(&format!(
+        "INSERT INTO rental_disputes (rental_id, opened_by, reason, detail, status, created_at) \
+         VALUES ($1, $2, $3, $4, 'open', $5) RETURNING {DISPUTE_COLS}"
+    ))
+    .bind(d.rental_id)
+    .bind(d.opened_by)
+    .bind(d.reason.as_str())
+    .bind(&d.detail)
+    .bind(d.created_at)
+    .fetch_one(&mut **tx)
+    .await;
+    match res {
+        Ok(row) => {
+            sqlx::query("RELEASE SAVEPOINT dispute")
+                .execute(&mut **tx)
+                .await?;
+            Ok(Some(row))
+        }
+        Err(e) if crate::db::is_conflict(&e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT dispute")
+                .execute(&mut **tx)
+                .await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens a dispute; `None` while one is open on the rental (the partial unique index).
+pub async fn insert_dispute(db: &Db, d: &DisputeRow) -> sqlx::Result<Option<DisputeRow>> {
+    let mut tx = db.write.begin().await?;
+    let row = insert_dispute_in(&mut tx, d).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn dispute(db: &Db, id: i64) -> sqlx::Result<Option<DisputeRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {DISPUTE_COLS} FROM rental_disputes WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// The admins' queue, newest first.
+pub async fn disputes(
+    db: &Db,
+    status: DisputeStatus,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<DisputeRow>, i64)> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {DISPUTE_COLS} FROM rental_disputes WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(status.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.read)
+    .await?;
+    let total = sqlx::query("SELECT COUNT(*) FROM rental_disputes WHERE status = $1")
+        .bind(status.as_str())
+        .fetch_one(&db.read)
+        .await?
+        .try_get(0)?;
+    Ok((rows, total))
+}
+
+/// Settles an open dispute; `None` when it was already resolved.
+pub async fn resolve_dispute(
+    db: &Db,
+    id: i64,
+    resolution: &str,
+    by: i64,
+    now: i64,
+) -> sqlx::Result<Option<DisputeRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE rental_disputes SET status = 'resolved', resolution = $1, resolved_by = $2, resolved_at = $3 \
+         WHERE id = $4 AND status = 'open' RETURNING {DISPUTE_COLS}"
+    ))
+    .bind(resolution)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&db.write)
+    .await
+}
+
+/// Rentals by id (the admins' dispute queue shows each one's rental), one query.
+pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<RentalRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    bind_ids_as(
+        sqlx::query_as(&format!(
+            "SELECT {COLS} FROM rentals WHERE id IN ({})",
+            placeholders(1, ids.len())
+        )),
+        ids,
+    )
+    .fetch_all(&db.read)
+    .await
 }

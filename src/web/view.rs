@@ -204,8 +204,8 @@ pub fn status_label(r: &Rental) -> (&'static str, &'static str) {
     }
 }
 
-/// The actions the rentals domain gave the caller on `r` (its `actions`), as buttons. Reviewing
-/// has its own form, so it is not a button here.
+/// The actions the rentals domain gave the caller on `r` (its `actions`), as buttons. Reviewing,
+/// extending, handovers, the deposit and disputes have forms of their own, so they are not here.
 pub fn actions(r: &Rental) -> Vec<ActionView> {
     let view = |action, label, class| ActionView {
         action,
@@ -222,7 +222,13 @@ pub fn actions(r: &Rental) -> Vec<ActionView> {
             }
             Action::Cancel => Some(view("cancel", "대여 취소", "")),
             Action::Return => Some(view("return", "반납 확인", "primary")),
-            Action::Review => None,
+            // These have forms of their own on the rental page.
+            Action::Review
+            | Action::Extend
+            | Action::HandoverPickup
+            | Action::HandoverReturn
+            | Action::Deposit
+            | Action::Dispute => None,
         })
         .collect()
 }

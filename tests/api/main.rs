@@ -17,6 +17,7 @@ mod openapi;
 mod outage;
 mod realtime;
 mod region_verification;
+mod rental_records;
 mod rentals;
 mod security;
 mod trust;

@@ -77,6 +77,16 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/admin/users/{id}/suspend"),
     ("post", "/admin/users/{id}/unsuspend"),
     ("post", "/admin/items/{id}/restore"),
+    ("get", "/admin/disputes"),
+    ("post", "/admin/disputes/{id}/resolve"),
+    ("post", "/rentals/{id}/extensions"),
+    ("post", "/rentals/{id}/extensions/{ext_id}/accept"),
+    ("post", "/rentals/{id}/extensions/{ext_id}/reject"),
+    ("post", "/rentals/{id}/extensions/{ext_id}/cancel"),
+    ("post", "/rentals/{id}/handovers"),
+    ("post", "/rentals/{id}/handovers/{handover_id}/confirm"),
+    ("post", "/rentals/{id}/deposit"),
+    ("post", "/rentals/{id}/disputes"),
     ("get", "/ws"),
     ("get", "/openapi.json"),
 ];
@@ -241,16 +251,46 @@ async fn the_documents_examples_are_accepted() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{rental}");
     let rental_id = rental["id"].as_i64().unwrap();
-    for action in ["accept", "return"] {
-        let (s, body) = app
-            .post(
-                &format!("/rentals/{rental_id}/{action}"),
-                Some(&owner),
-                json!({}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{action}: {body}");
-    }
+    let (s, body) = app
+        .post(
+            &format!("/rentals/{rental_id}/accept"),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "accept: {body}");
+    let (s, body) = app
+        .post(
+            &format!("/rentals/{rental_id}/extensions"),
+            Some(&neighbour.token),
+            ex("ExtensionInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post(
+            &format!("/rentals/{rental_id}/deposit"),
+            Some(&owner),
+            ex("DepositInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = app
+        .post(
+            &format!("/rentals/{rental_id}/return"),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "return: {body}");
+    let (s, dispute) = app
+        .post(
+            &format!("/rentals/{rental_id}/disputes"),
+            Some(&neighbour.token),
+            ex("DisputeInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{dispute}");
     let (s, body) = app
         .post(
             &format!("/rentals/{rental_id}/reviews"),
@@ -303,6 +343,14 @@ async fn the_documents_examples_are_accepted() {
         .post("/admin/categories", Some(&admin.token), ex("CategoryInput"))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post(
+            &format!("/admin/disputes/{}/resolve", dispute["id"]),
+            Some(&admin.token),
+            ex("ResolutionInput"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
 
     tried.sort();
     tried.dedup();

@@ -1205,28 +1205,41 @@ async fn every_rental_response_carries_the_callers_actions() {
     assert_eq!(frame["rental"]["actions"], json!(["accept", "reject"]));
 
     let accepted = ok(&app, &lender, id, "accept").await;
-    assert_eq!(actions(&accepted), json!(["return", "cancel"]));
+    assert_eq!(
+        actions(&accepted),
+        json!(["return", "cancel", "handover_pickup"])
+    );
     assert_eq!(
         actions(&rental(&app, &borrower, id).await),
-        json!(["cancel"])
+        json!(["cancel", "extend", "handover_pickup"])
     );
     let (_, list) = app
         .get("/rentals?state=ongoing", Some(&borrower.token))
         .await;
-    assert_eq!(list["items"][0]["actions"], json!(["cancel"]));
+    assert_eq!(
+        list["items"][0]["actions"],
+        json!(["cancel", "extend", "handover_pickup"])
+    );
 
+    // Returned: reviews, the return record (24 hours) and disputes (14 days).
     let returned = ok(&app, &lender, id, "return").await;
-    assert_eq!(actions(&returned), json!(["review"]));
+    assert_eq!(
+        actions(&returned),
+        json!(["review", "handover_return", "dispute"])
+    );
     assert_eq!(
         review(&app, &borrower, id, 5, "좋아요").await.0,
         StatusCode::CREATED
     );
     assert_eq!(
         actions(&rental(&app, &borrower, id).await),
-        json!([]),
+        json!(["handover_return", "dispute"]),
         "reviewed once"
     );
-    assert_eq!(actions(&rental(&app, &lender, id).await), json!(["review"]));
+    assert_eq!(
+        actions(&rental(&app, &lender, id).await),
+        json!(["review", "handover_return", "dispute"])
+    );
 
     // An admin looking at it is not a party: no actions.
     let admin = app.signup("rentadmin").await;
