@@ -1,5 +1,5 @@
-// Admin: resolve reports (item and user reports), restore items an admin hid.
-import { $$, api, toast } from './lib.js';
+// Admin: settle disputes, resolve reports (item and user reports), restore items an admin hid.
+import { $, $$, api, toast } from './lib.js';
 
 const LABEL = { dismiss: '문제 없음으로 닫았어요', hide_item: '물품을 숨겼어요', suspend_user: '사용자를 정지했어요' };
 $$('[data-resolve]').forEach((b) => b.addEventListener('click', async () => {
@@ -22,5 +22,22 @@ $$('[data-restore]').forEach((b) => b.addEventListener('click', async () => {
   } catch (e) {
     b.disabled = false;
     toast(e.message, 'error');
+  }
+}));
+
+$$('form.resolve-dispute').forEach((form) => form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const resolution = form.elements.resolution.value.trim();
+  const error = $('.field-error', form);
+  if (!resolution) {
+    error.textContent = '결정 내용을 적어 주세요';
+    return;
+  }
+  try {
+    await api('POST', `/admin/disputes/${form.dataset.dispute}/resolve`, { resolution });
+    toast('분쟁을 처리했어요. 두 사람에게 알렸어요');
+    form.closest('li').remove();
+  } catch (err) {
+    error.textContent = err.message;
   }
 }));

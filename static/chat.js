@@ -58,9 +58,26 @@ function actionsFor(r) {
     cancel: [r.status === 'requested' ? '요청 취소' : '대여 취소', ''],
     return: ['반납 확인', 'primary'],
   };
-  return (r.actions || []).filter((a) => labels[a]).map((a) => el('button', {
-    type: 'button', class: `btn small ${labels[a][1]}`, 'data-rental-action': a, 'data-rental-id': r.id,
-  }, labels[a][0]));
+  // Actions with a form of their own open the rental page at their section.
+  const pages = {
+    extend: ['연장 요청', '#extensions'],
+    handover_pickup: ['인수 기록', '#handovers'],
+    handover_return: ['반납 기록', '#handovers'],
+    deposit: ['보증금', '#deposit'],
+    dispute: ['분쟁 조정', '#dispute-open'],
+  };
+  const seen = new Set();
+  return (r.actions || []).filter((a) => labels[a] || pages[a]).flatMap((a) => {
+    if (labels[a]) {
+      return [el('button', {
+        type: 'button', class: `btn small ${labels[a][1]}`, 'data-rental-action': a, 'data-rental-id': r.id,
+      }, labels[a][0])];
+    }
+    const [label, anchor] = pages[a];
+    if (seen.has(anchor)) return [];
+    seen.add(anchor);
+    return [el('a', { class: 'btn small', href: `/rentals/${r.id}${anchor}` }, label)];
+  });
 }
 
 function systemNode(m, latest) {
@@ -74,6 +91,9 @@ function systemNode(m, latest) {
     }
     buttons.push(el('a', { class: 'btn small', href: `/rentals/${m.event.rental_id}` }, '대여 정보'));
     li.append(el('div', { class: 'rental-actions' }, buttons));
+  } else if (m.event && m.event.type === 'handover_recorded') {
+    // A condition record always links to its photos, even once later events followed it.
+    li.append(el('div', { class: 'rental-actions' }, el('a', { class: 'btn small', href: `/rentals/${m.event.rental_id}#handovers` }, '기록 보기')));
   }
   return li;
 }

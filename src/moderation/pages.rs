@@ -64,10 +64,27 @@ pub struct FeedbackView {
     pub when: String,
 }
 
+/// An open dispute with what an admin needs to settle it: the rental, both parties, the
+/// deposit and how many condition records each side left (the rental page has the photos).
+pub struct DisputeView {
+    pub id: i64,
+    pub rental_id: i64,
+    pub item_title: String,
+    pub reason: &'static str,
+    pub detail: String,
+    pub opened_by: String,
+    pub lender: (i64, String),
+    pub borrower: (i64, String),
+    pub deposit: String,
+    pub records: usize,
+    pub when: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
     l: Layout,
+    disputes: Vec<DisputeView>,
     reports: Vec<ReportView>,
     hidden_items: Vec<HiddenItemView>,
     feedback: Vec<FeedbackView>,
@@ -121,8 +138,47 @@ pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
     let hidden = moderation::service::hidden_items(&state, user, req)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let disputes = crate::rentals::service::admin_disputes(
+        &state,
+        user,
+        crate::rentals::model::DisputeStatus::Open,
+        req,
+    )
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let ids: Vec<i64> = disputes.items.iter().map(|d| d.rental_id).collect();
+    let rentals = crate::rentals::service::rentals_of(&state, user, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let disputes = disputes
+        .items
+        .iter()
+        .filter_map(|d| {
+            let r = rentals.iter().find(|r| r.id == d.rental_id)?;
+            Some(DisputeView {
+                id: d.id,
+                rental_id: r.id,
+                item_title: r.item.title.clone(),
+                reason: d.reason.label(),
+                detail: d.detail.clone(),
+                opened_by: if d.opened_by == r.lender.id {
+                    "빌려준 사람".into()
+                } else {
+                    "빌린 사람".into()
+                },
+                lender: (r.lender.id, r.lender.nickname.clone()),
+                borrower: (r.borrower.id, r.borrower.nickname.clone()),
+                deposit: r.deposit.as_ref().map_or_else(String::new, |dep| {
+                    format!("{}원 ({})", view::won(dep.amount), dep.status.as_str())
+                }),
+                records: r.handovers.len(),
+                when: view::ago(now, d.created_at.0),
+            })
+        })
+        .collect();
     let page = AdminPage {
         l: Layout::new(&ctx, "관리"),
+        disputes,
         reports: reports
             .items
             .iter()

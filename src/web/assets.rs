@@ -41,6 +41,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("block.js", include_bytes!("../../static/block.js")),
     ("chats.js", include_bytes!("../../static/chats.js")),
     ("chat.js", include_bytes!("../../static/chat.js")),
+    ("rental.js", include_bytes!("../../static/rental.js")),
     (
         "notifications.js",
         include_bytes!("../../static/notifications.js"),
