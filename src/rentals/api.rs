@@ -301,6 +301,8 @@ pub async fn record_handover(
     ApiPath(id): ApiPath<i64>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<(StatusCode, Json<Handover>)> {
+    // Strangers are refused before their photos are read.
+    service::party_of(&state, user, id).await?;
     let form = multipart::form(mp, HANDOVER_IMAGES_MAX).await?;
     let (stage, note) = (form.get("stage"), form.get("note"));
     let handover = service::record_handover(

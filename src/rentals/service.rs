@@ -706,14 +706,20 @@ mod tests {
 // `Rental::check` (the same function `actions` shows), then changes the row with a statement
 // that re-checks the state, so a race loses with a 409 instead of slipping through.
 
-/// The rental as `user` sees it: 404 when it does not exist, 403 unless a party.
-async fn party_view(state: &AppState, user: AuthUser, id: i64) -> AppResult<(RentalRow, Rental)> {
+/// The rental's row: 404 when it does not exist, 403 unless `user` is a party.
+pub async fn party_of(state: &AppState, user: AuthUser, id: i64) -> AppResult<RentalRow> {
     let row = store::get(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
     if !row.is_party(user.id) {
         return Err(AppError::Forbidden("이 대여의 당사자가 아니에요".into()));
     }
+    Ok(row)
+}
+
+/// The rental as `user` sees it (with their `actions`): 404 / 403 as `party_of`.
+async fn party_view(state: &AppState, user: AuthUser, id: i64) -> AppResult<(RentalRow, Rental)> {
+    let row = party_of(state, user, id).await?;
     let view = one_json(state, &row, Some(user.id)).await?;
     Ok((row, view))
 }
