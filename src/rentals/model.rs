@@ -601,14 +601,15 @@ pub struct ReviewInput {
     pub content: String,
 }
 
-/// An enum stored and sent by its wire name: the serde names, `as_str`, `parse` and `ALL` come
-/// from one list, so they cannot disagree.
+/// An enum stored and sent by its wire name (the variant in snake_case): `as_str`, `parse` and
+/// `ALL` come from one list, and a unit test keeps them equal to the serde (and OpenAPI) names.
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vm])* #[serde(rename = $s)] $v),+
+            $($(#[$vm])* $v),+
         }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$v),+];
@@ -940,6 +941,31 @@ mod tests {
     use super::*;
     use crate::catalog::model::{Category, ItemStatus, Section};
     use crate::regions::RegionRef;
+
+    #[test]
+    fn record_enums_have_one_name_on_the_wire_in_storage_and_in_the_document() {
+        fn check<T: Serialize + Copy>(all: &[T], name: fn(T) -> &'static str) {
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), name(v));
+            }
+        }
+        check(ExtensionStatus::ALL, ExtensionStatus::as_str);
+        check(HandoverStage::ALL, HandoverStage::as_str);
+        check(DepositStatus::ALL, DepositStatus::as_str);
+        check(DepositAction::ALL, DepositAction::as_str);
+        check(DisputeReason::ALL, DisputeReason::as_str);
+        check(DisputeStatus::ALL, DisputeStatus::as_str);
+        use utoipa::PartialSchema;
+        let doc = serde_json::to_value(DepositStatus::schema()).unwrap();
+        assert_eq!(
+            doc["enum"],
+            serde_json::json!(["none", "held", "returned", "withheld"])
+        );
+        assert_eq!(
+            DisputeReason::parse("not_returned"),
+            Some(DisputeReason::NotReturned)
+        );
+    }
 
     #[test]
     fn rental_events_have_one_name_on_the_wire_and_in_storage() {
