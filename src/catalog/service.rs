@@ -880,3 +880,16 @@ pub async fn lenders_in_category(
 ) -> AppResult<std::collections::HashSet<i64>> {
     Ok(store::lenders_among(&state.db, category, users).await?)
 }
+
+/// Fills the search bigrams of items stored before they existed (run once at startup; a few
+/// hundred rows a transaction so writers are not held up). Returns how many rows it filled.
+pub async fn backfill_grams(state: &AppState) -> AppResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = store::backfill_grams(&state.db, 500).await?;
+        total += n;
+        if n == 0 {
+            return Ok(total);
+        }
+    }
+}

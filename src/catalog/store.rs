@@ -33,8 +33,8 @@ pub async fn category_exists(db: &Db, id: i64) -> sqlx::Result<bool> {
 
 pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx::Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, min_days, max_days) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id",
+        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, min_days, max_days, grams) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING id",
     )
     .bind(owner)
     .bind(f.section.as_str())
@@ -49,6 +49,7 @@ pub async fn insert_item(db: &Db, owner: i64, f: &ItemFields, now: i64) -> sqlx:
     .bind(now)
     .bind(f.min_days)
     .bind(f.max_days)
+    .bind(crate::db::grams_column(&f.title, &f.description))
     .fetch_one(&db.write)
     .await?;
     row.try_get(0)
@@ -60,7 +61,7 @@ pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Re
     sqlx::query(
         "UPDATE items SET section = $1, category_id = $2, title = $3, description = $4, price = $5, price_unit = $6, \
          deposit = $7, region_code = $8, hidden = CASE WHEN moderation IS NULL THEN $9 ELSE 1 END, updated_at = $10, \
-         min_days = $12, max_days = $13 WHERE id = $11",
+         min_days = $12, max_days = $13, grams = $14 WHERE id = $11",
     )
     .bind(f.section.as_str())
     .bind(f.category_id)
@@ -75,9 +76,31 @@ pub async fn update_item(db: &Db, id: i64, f: &ItemFields, now: i64) -> sqlx::Re
     .bind(id)
     .bind(f.min_days)
     .bind(f.max_days)
+    .bind(crate::db::grams_column(&f.title, &f.description))
     .execute(&db.write)
     .await?;
     Ok(())
+}
+
+/// Computes `grams` for rows stored before it existed, a batch at a time; returns how many
+/// rows it filled (0 once every row has it).
+pub async fn backfill_grams(db: &Db, batch: i64) -> sqlx::Result<usize> {
+    let rows = sqlx::query("SELECT id, title, description FROM items WHERE grams IS NULL LIMIT $1")
+        .bind(batch)
+        .fetch_all(&db.write)
+        .await?;
+    let mut tx = db.write.begin().await?;
+    for r in &rows {
+        let (id, title, description): (i64, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        sqlx::query("UPDATE items SET grams = $1 WHERE id = $2 AND grams IS NULL")
+            .bind(crate::db::grams_column(&title, &description))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 /// Marks the item deleted and drops its image rows; returns their stored keys (full and

@@ -346,6 +346,40 @@ pub fn fts_query(words: &[String]) -> Option<String> {
     (!long.is_empty()).then(|| long.join(" AND "))
 }
 
+/// The two-character pieces of `text` that a search word could be: every pair of neighbouring
+/// characters inside a whitespace-separated token, lower-cased, each once. Words never contain
+/// whitespace, so a word of two or more characters occurs in the text only if all its pairs are
+/// among these.
+pub fn bigrams(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for token in text.split_whitespace() {
+        let chars: Vec<char> = token.chars().flat_map(char::to_lowercase).collect();
+        for pair in chars.windows(2) {
+            out.insert(gram_token(pair[0], pair[1]));
+        }
+    }
+    out
+}
+
+/// A pair of characters as one plain ASCII token (`g<hex>x<hex>` of their code points), so
+/// neither FTS5's tokenizer nor PostgreSQL's parser splits or folds it, whatever the characters
+/// (`%`, quotes and operators included).
+fn gram_token(a: char, b: char) -> String {
+    format!("g{:x}x{:x}", a as u32, b as u32)
+}
+
+/// The `items.grams` column for an item: its title's and description's bigram tokens.
+pub fn grams_column(title: &str, description: &str) -> String {
+    let mut all = bigrams(title);
+    all.extend(bigrams(description));
+    all.into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// The bigram tokens a word needs (empty for a one-character word).
+fn word_grams(word: &str) -> Vec<String> {
+    bigrams(word).into_iter().collect()
+}
+
 /// True when the error is a unique/exclusion constraint violation.
 pub fn is_conflict(err: &sqlx::Error) -> bool {
     match err {
@@ -467,8 +501,13 @@ impl Filter {
 }
 
 impl Db {
-    /// Adds "the item's title or description contains every word" to `f`, using the engine's
-    /// index: FTS5 trigram on SQLite (words of 3+ characters), pg_trgm GIN on PostgreSQL.
+    /// Adds "the item's title or description contains every word" to `f`, on an index at any
+    /// word length. SQLite: FTS5 trigram for words of 3+ characters; two-character words through
+    /// the bigram FTS5 table (`items_grams`) with LIKE re-checking the candidates it gives.
+    /// PostgreSQL: every word of 2+ characters narrows the rows by its bigrams (GIN over
+    /// `to_tsvector('simple', grams)`), and ILIKE re-checks them. One-character words have no
+    /// index and are checked by LIKE/ILIKE on what the other filters leave. The re-checks keep
+    /// the matching exactly what it was: substring, every word, wildcards literal.
     pub fn push_text_search(&self, f: &mut Filter, words: &[String]) {
         match self.backend {
             Backend::Sqlite => {
@@ -478,8 +517,17 @@ impl Db {
                         vec![Arg::Text(expr)],
                     );
                 }
-                // Trigrams need 3 characters; shorter words (드릴) fall back to LIKE on the rows
-                // the other filters leave.
+                let pairs: Vec<String> = words
+                    .iter()
+                    .filter(|w| w.chars().count() == 2)
+                    .flat_map(|w| word_grams(w))
+                    .collect();
+                if !pairs.is_empty() {
+                    f.push(
+                        "i.id IN (SELECT rowid FROM items_grams WHERE items_grams MATCH ?)",
+                        vec![Arg::Text(pairs.join(" AND "))],
+                    );
+                }
                 for w in words.iter().filter(|w| w.chars().count() < 3) {
                     let pat = format!("%{}%", like_escape(w));
                     f.push(
@@ -489,6 +537,15 @@ impl Db {
                 }
             }
             Backend::Postgres => {
+                let pairs: std::collections::BTreeSet<String> =
+                    words.iter().flat_map(|w| word_grams(w)).collect();
+                if !pairs.is_empty() {
+                    let query = pairs.into_iter().collect::<Vec<_>>().join(" & ");
+                    f.push(
+                        "to_tsvector('simple', COALESCE(i.grams, '')) @@ to_tsquery('simple', ?)",
+                        vec![Arg::Text(query)],
+                    );
+                }
                 for w in words {
                     let pat = format!("%{}%", like_escape(w));
                     f.push(
@@ -516,6 +573,28 @@ mod tests {
             "\"의자 OR\" AND \"a\"\"b\"\"c\" AND \"NEAR(x)\""
         );
         assert_eq!(super::fts_query(&["드릴".to_string()]), None);
+    }
+
+    #[test]
+    fn bigrams_cover_every_word_inside_a_token_and_nothing_across_spaces() {
+        let grams = super::grams_column("캠핑 의자", "Coleman 텐트 100%");
+        let has = |w: &str| {
+            super::word_grams(w)
+                .iter()
+                .all(|g| grams.contains(g.as_str()))
+        };
+        for w in ["캠핑", "의자", "텐트", "cole", "COLEMAN", "0%", "핑"] {
+            assert!(has(w), "{w}");
+        }
+        // Not across a space, and not what is not there.
+        assert!(!has("핑의"));
+        assert!(!has("드릴"));
+        // Plain ASCII tokens whatever the characters, each once.
+        assert!(grams
+            .split(' ')
+            .all(|t| t.starts_with('g') && t.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert_eq!(super::bigrams("아아아아").len(), 1);
+        assert!(super::word_grams("책").is_empty());
     }
 
     use super::*;

@@ -19,6 +19,7 @@ mod realtime;
 mod region_verification;
 mod rental_records;
 mod rentals;
+mod search_index;
 mod security;
 mod trust;
 mod uploads;
