@@ -14,7 +14,9 @@ use crate::web::view::{self, RentalView};
 use crate::web::Ctx;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rentals/{id}", get(rental))
+    Router::new()
+        .route("/rentals/{id}", get(rental))
+        .merge(super::lending::router())
 }
 
 #[derive(Template)]
