@@ -151,7 +151,9 @@ struct LendingPage {
     today_href: String,
     legend: Vec<LegendEntry>,
     rentals: Vec<LentView>,
+    /// More than `limit` rentals meet the months: the page shows the first `limit`.
     more: bool,
+    limit: usize,
     calendar_json: String,
     chart_svg: String,
     chart_span: String,
@@ -262,6 +264,7 @@ pub async fn page(
             .collect(),
         rentals: list,
         more,
+        limit: service::LENDING_CALENDAR_MAX,
         calendar_json: script_json(&data),
         chart_svg: svg(&chart, "최근 12개월 대여 건수와 수입", &desc),
         chart_span,
