@@ -269,6 +269,13 @@ struct ItemPage {
     moderated: bool,
     is_owner: bool,
     booked: Vec<String>,
+    /// The booked periods as JSON (`[{start_at, end_at}]`) for the calendar.
+    booked_json: String,
+    /// The lending rules, 0 when there is none.
+    min_days: i64,
+    max_days: i64,
+    /// The rules in words (empty without any).
+    rule: String,
     reviews: Vec<ReviewView>,
 }
 
@@ -330,6 +337,18 @@ pub async fn item(
                 )
             })
             .collect(),
+        booked_json: serde_json::to_string(&d.booked).unwrap_or_else(|_| "[]".into()),
+        min_days: d.min_days.unwrap_or(0),
+        max_days: d.max_days.unwrap_or(0),
+        rule: match (d.min_days, d.max_days) {
+            (Some(min), Some(max)) if min == max => {
+                format!("이 물건은 {min}일 동안 빌릴 수 있어요")
+            }
+            (Some(min), Some(max)) => format!("최소 {min}일, 최대 {max}일까지 빌릴 수 있어요"),
+            (Some(min), None) => format!("최소 {min}일부터 빌릴 수 있어요"),
+            (None, Some(max)) => format!("최대 {max}일까지 빌릴 수 있어요"),
+            (None, None) => String::new(),
+        },
         reviews: d.reviews.iter().map(|r| view::review(now, r)).collect(),
     };
     Ok(render(&ctx, StatusCode::OK, &page))

@@ -21,7 +21,9 @@ use crate::web::view::{self, RentalView};
 use crate::web::Ctx;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rentals/{id}", get(rental))
+    Router::new()
+        .route("/rentals/{id}", get(rental))
+        .merge(super::lending::router())
 }
 
 /// One step of the rental's progress bar.

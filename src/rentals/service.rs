@@ -1148,3 +1148,160 @@ pub async fn resolve_dispute(
     }
     Ok(Dispute::from(&saved))
 }
+
+// Lending calendar and chart.
+
+/// A calendar month in Korean time: the months of the lender's calendar and chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct YearMonth {
+    pub year: i32,
+    /// 1–12.
+    pub month: u8,
+}
+
+/// Korea's offset from UTC (no daylight saving time).
+const KST_MS: i64 = 9 * crate::clock::HOUR_MS;
+
+impl YearMonth {
+    /// The month an instant falls in, in Korean time.
+    pub fn of(ms: i64) -> YearMonth {
+        let t = time::OffsetDateTime::from_unix_timestamp((ms + KST_MS).div_euclid(1000))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        YearMonth {
+            year: t.year(),
+            month: u8::from(t.month()),
+        }
+    }
+
+    /// `2025-03`; `None` for anything else or a year outside 2000–2100.
+    pub fn parse(s: &str) -> Option<YearMonth> {
+        let (y, m) = s.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        let (year, month) = (y.parse::<i32>().ok()?, m.parse::<u8>().ok()?);
+        ((2000..=2100).contains(&year) && (1..=12).contains(&month))
+            .then_some(YearMonth { year, month })
+    }
+
+    /// The month `n` months later (earlier when negative).
+    pub fn plus(self, n: i32) -> YearMonth {
+        let index = self.year * 12 + i32::from(self.month) - 1 + n;
+        YearMonth {
+            year: index.div_euclid(12),
+            month: (index.rem_euclid(12) + 1) as u8,
+        }
+    }
+
+    /// Its first instant (00:00 of the 1st, Korean time), in epoch milliseconds.
+    pub fn start_ms(self) -> i64 {
+        let month = time::Month::try_from(self.month).unwrap_or(time::Month::January);
+        let date = time::Date::from_calendar_date(self.year, month, 1).unwrap_or(time::Date::MIN);
+        date.midnight().assume_utc().unix_timestamp() * 1000 - KST_MS
+    }
+
+    /// `2025-03`, as `parse` reads it.
+    pub fn key(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// At most this many rentals on the lender's calendar at once.
+pub const LENDING_CALENDAR_MAX: usize = 300;
+
+/// The rentals `user` lends whose period meets the `months` months from `first`, by start, and
+/// whether there were more than `LENDING_CALENDAR_MAX`.
+pub async fn lent_in_months(
+    state: &AppState,
+    user: AuthUser,
+    first: YearMonth,
+    months: i32,
+) -> AppResult<(Vec<Rental>, bool)> {
+    let mut rows = store::lent_between(
+        &state.db,
+        user.id,
+        first.start_ms(),
+        first.plus(months.max(1)).start_ms(),
+        LENDING_CALENDAR_MAX as i64 + 1,
+    )
+    .await?;
+    let more = rows.len() > LENDING_CALENDAR_MAX;
+    rows.truncate(LENDING_CALENDAR_MAX);
+    Ok((to_json(state, &rows, None).await?, more))
+}
+
+/// The rentals that count as lent out (and earn) in the chart: those accepted or returned. The
+/// others (requested, rejected, cancelled, expired) never happened.
+pub const LENT_OUT: [RentalStatus; 2] = [RentalStatus::Accepted, RentalStatus::Returned];
+
+/// One month of the lender's chart, by the month each period starts in (Korean time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthStat {
+    pub month: YearMonth,
+    /// Every rental (any status) starting in the month.
+    pub requests: i64,
+    /// Those in `LENT_OUT`.
+    pub rentals: i64,
+    /// Their `total_price` added up (no price counts 0).
+    pub income: i64,
+}
+
+/// The `n` months up to and including `last` of the rentals `user` lends, oldest first, in one
+/// query.
+pub async fn lent_per_month(
+    state: &AppState,
+    user: AuthUser,
+    last: YearMonth,
+    n: i32,
+) -> AppResult<Vec<MonthStat>> {
+    let n = n.max(1);
+    let first = last.plus(1 - n);
+    let bounds: Vec<i64> = (0..=n).map(|i| first.plus(i).start_ms()).collect();
+    let totals = store::lent_per_month(&state.db, user.id, &bounds, &LENT_OUT).await?;
+    Ok(totals
+        .into_iter()
+        .zip(0..)
+        .map(|(t, i)| MonthStat {
+            month: first.plus(i),
+            requests: t.requests,
+            rentals: t.rentals,
+            income: t.income,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod lending_tests {
+    use super::*;
+
+    #[test]
+    fn months_are_korean_calendar_months() {
+        let m = YearMonth::parse("2025-03").unwrap();
+        assert_eq!(
+            m,
+            YearMonth {
+                year: 2025,
+                month: 3
+            }
+        );
+        // 2025-03-01 00:00 KST is 2025-02-28 15:00 UTC.
+        assert_eq!(m.start_ms(), 1_740_754_800_000);
+        assert_eq!(YearMonth::of(m.start_ms()), m);
+        assert_eq!(YearMonth::of(m.start_ms() - 1).key(), "2025-02");
+        assert_eq!(m.plus(10).key(), "2026-01");
+        assert_eq!(m.plus(-3).key(), "2024-12");
+        assert_eq!(m.plus(-15).key(), "2023-12");
+        assert_eq!(m.plus(0), m);
+        for bad in [
+            "2025-3",
+            "2025-13",
+            "2025-00",
+            "1999-01",
+            "abcd-ef",
+            "",
+            "2025-03-01",
+        ] {
+            assert_eq!(YearMonth::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -963,3 +963,92 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<RentalRow>> {
     .fetch_all(&db.read)
     .await
 }
+
+// Lending calendar and chart (/me/lending).
+
+/// The rentals `lender` lends whose period meets `[from, to)`, by start, at most `limit`
+/// (index `rentals_lender_end`: the lender's rentals ending after `from`).
+pub async fn lent_between(
+    db: &Db,
+    lender: i64,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<RentalRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM rentals WHERE lender_id = $1 AND end_at > $2 AND start_at < $3 \
+         ORDER BY start_at, id LIMIT $4"
+    ))
+    .bind(lender)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await
+}
+
+/// One month of a lender's rentals (by start): all of them, those in `counted`, and the sum of
+/// the latter's `total_price` (no price counts 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MonthTotals {
+    pub requests: i64,
+    pub rentals: i64,
+    pub income: i64,
+}
+
+/// Totals per month for the rentals of `lender` starting within `bounds` (month starts, ascending:
+/// `bounds.len() - 1` months), in one grouped query; index `rentals_lender_end`, bounded by
+/// `end_at > bounds[0]` (a period ends after it starts). Index `i` of the result is the month
+/// `[bounds[i], bounds[i + 1])`.
+pub async fn lent_per_month(
+    db: &Db,
+    lender: i64,
+    bounds: &[i64],
+    counted: &[RentalStatus],
+) -> sqlx::Result<Vec<MonthTotals>> {
+    let months = bounds.len().saturating_sub(1);
+    if months == 0 {
+        return Ok(Vec::new());
+    }
+    // $2.. are the bounds; month i is `start_at < bounds[i + 1]` for the first such i.
+    let last = bounds.len() + 1;
+    let bucket = (1..months)
+        .map(|i| format!("WHEN start_at < ${} THEN {}", i + 2, i - 1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let bucket = if months == 1 {
+        "0".to_string()
+    } else {
+        format!("CASE {bucket} ELSE {} END", months - 1)
+    };
+    let statuses = placeholders(last + 1, counted.len().max(1));
+    let sql = format!(
+        "SELECT CAST({bucket} AS BIGINT) AS month, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN status IN ({statuses}) THEN COALESCE(total_price, 0) ELSE 0 END) AS BIGINT) \
+         FROM rentals WHERE lender_id = $1 AND end_at > $2 AND start_at >= $2 AND start_at < ${last} \
+         GROUP BY month"
+    );
+    let mut q = sqlx::query(&sql).bind(lender);
+    for b in bounds {
+        q = q.bind(*b);
+    }
+    if counted.is_empty() {
+        q = q.bind("");
+    }
+    for s in counted {
+        q = q.bind(s.as_str());
+    }
+    let mut out = vec![MonthTotals::default(); months];
+    for r in q.fetch_all(&db.read).await? {
+        let i: i64 = r.try_get(0)?;
+        if let Some(m) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            *m = MonthTotals {
+                requests: r.try_get(1)?,
+                rentals: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+                income: r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+            };
+        }
+    }
+    Ok(out)
+}

@@ -32,6 +32,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("theme.js", include_bytes!("../../static/theme.js")),
     ("lib.js", include_bytes!("../../static/lib.js")),
     ("app.js", include_bytes!("../../static/app.js")),
+    ("calendar.js", include_bytes!("../../static/calendar.js")),
     ("item.js", include_bytes!("../../static/item.js")),
     ("item-form.js", include_bytes!("../../static/item-form.js")),
     ("signup.js", include_bytes!("../../static/signup.js")),

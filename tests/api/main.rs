@@ -10,6 +10,7 @@ mod chat;
 mod identities;
 mod isolation;
 mod keywords;
+mod lending;
 mod migrations;
 mod moderation;
 mod notification_settings;
