@@ -1,4 +1,5 @@
-// A rental through real life in the browser: the lender accepts and takes the deposit, the
+// A rental through real life in the browser: the borrower picks the period on the calendar, the
+// lender accepts and takes the deposit, the
 // borrower asks for more time and the lender agrees, both sides record the item's condition with
 // photos at pickup and return and confirm each other's record, the lender confirms the return and
 // the borrower gets the deposit back. The rental page shows each step to both.
@@ -58,12 +59,35 @@ test('a rental goes through extension, both condition records with photos and th
     price: 10000, price_unit: 'day', deposit: 20000,
   });
   assert.equal(item.status, 201, JSON.stringify(item.body));
-  // Starts in 20 seconds, so the return record (which waits for the start) is reachable here.
-  const start = new Date(Date.now() + 20000);
-  const end = new Date(start.getTime() + 24 * 3600 * 1000);
-  const req = await api(pageB, 'POST', `/items/${item.body.id}/rentals`, { start_at: start.toISOString(), end_at: end.toISOString() });
-  assert.equal(req.status, 201, JSON.stringify(req.body));
-  rentalId = req.body.id;
+  // The borrower picks today → tomorrow on the calendar, then moves the start (the times stay
+  // editable) to a minute from now, so the return record (which waits for the start) is
+  // reachable in this test.
+  await pageB.goto(`/items/${item.body.id}`);
+  const cal = pageB.locator('#rent-calendar');
+  // Days and times in the browser's time zone (Asia/Seoul), not this process's.
+  const when = await pageB.evaluate(() => {
+    const p = (n) => String(n).padStart(2, '0');
+    const key = (d) => `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+    const now = new Date();
+    const start = new Date(Math.ceil((Date.now() + 25000) / 60000) * 60000);
+    return {
+      today: key(now),
+      tomorrow: key(new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1)),
+      startLocal: `${key(start)}T${p(start.getHours())}:${p(start.getMinutes())}`,
+      startMs: start.getTime(),
+    };
+  });
+  await cal.locator(`[data-day="${when.today}"]`).click();
+  await cal.locator(`[data-day="${when.tomorrow}"]`).click();
+  const start = new Date(when.startMs);
+  await pageB.getByLabel('시작').fill(when.startLocal);
+  await pageB.locator('#rent-quote', { hasText: '예상 금액' }).waitFor();
+  await Promise.all([pageB.waitForURL(/\/rentals\/\d+$/), pageB.locator('#rent-submit').click()]);
+  rentalId = Number(new URL(pageB.url()).pathname.split('/').pop());
+  const asked = await api(pageB, 'GET', `/rentals/${rentalId}`);
+  assert.equal(asked.body.status, 'requested');
+  assert.equal(new Date(asked.body.start_at).getTime(), start.getTime());
+  const end = new Date(asked.body.end_at);
 
   // The lender accepts and records receiving the deposit.
   await open(pageL);
@@ -83,7 +107,7 @@ test('a rental goes through extension, both condition records with photos and th
   const extended = await api(pageB, 'GET', `/rentals/${rentalId}`);
   // The proposed new end is a day later, to the minute (the field has minutes).
   assert.ok(Math.abs(new Date(extended.body.end_at).getTime() - (end.getTime() + 24 * 3600 * 1000)) < 60000);
-  assert.equal(extended.body.total_price, 20000);
+  assert.ok(extended.body.total_price > asked.body.total_price, 'the price follows the longer period');
 
   // Pickup: the borrower records the condition with two photos; the lender confirms.
   await open(pageB);
