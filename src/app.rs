@@ -62,6 +62,13 @@ pub async fn build_state(
     let media = Media::from_config(&config, &public_url)?;
     let namespace = crate::accounts::tokens::hash_token(&secret)[..12].to_string();
     let realtime = Realtime::start(config.redis_url.as_deref(), &namespace).await?;
+    // Every instance forgets an ended login's cached account state when the broker's
+    // `EndSessions` reaches it (the instance that ended it already has).
+    let access = Arc::new(accounts::access::AccessCache::default());
+    let forget = access.clone();
+    realtime
+        .hub
+        .on_end_sessions(Box::new(move |user, session| forget.forget(user, session)));
     let chat_writer = chat::writer::ChatWriter::start(db.clone(), clock.clone());
     let state = AppState(Arc::new(Inner {
         throttle: Throttle::new(config.rate_limit),
@@ -81,6 +88,7 @@ pub async fn build_state(
         writes: Default::default(),
         profiles: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
         blocks: crate::cache::MicroCache::new(100_000, catalog::cache::TTL_MS),
+        access,
         public_url,
         rental_facts: Arc::new(rentals::service::Facts),
     }));

@@ -39,6 +39,8 @@ pub struct Inner {
     /// Per user, everyone in a block with them (either direction), cached like the catalog:
     /// listings and item pages read it on every signed-in request.
     pub blocks: crate::cache::MicroCache<i64, Arc<[i64]>>,
+    /// Signed-in callers' account state, remembered for a moment (`accounts::access`).
+    pub access: Arc<crate::accounts::access::AccessCache>,
     /// Base for absolute links (media URLs, Origin checks).
     pub public_url: String,
     /// Bookings and reviews for item pages and profiles, from rentals (`domain::ports`).

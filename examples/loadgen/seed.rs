@@ -458,6 +458,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         } else {
             Vec::new()
         };
+        // The search bigrams, as the server's own insert stores them.
+        let grams = egodaeyeo::db::grams_column(&title, &description);
         item_rows.push(vec![
             Val::I(*owner),
             Val::S(if lend { "lend" } else { "borrow" }.into()),
@@ -476,6 +478,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             Val::OS(images.first().map(|i| i.1.clone())),
             Val::I(*at),
             Val::I(*at),
+            Val::S(grams),
         ]);
         item_images.push(images);
     }
@@ -483,9 +486,9 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let item_ids = insert_rows(
         db.backend,
         &mut tx,
-        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, thumb_key, created_at, updated_at)",
+        "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, thumb_key, created_at, updated_at, grams)",
         "RETURNING id",
-        13,
+        14,
         &item_rows,
     )
     .await?;

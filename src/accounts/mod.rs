@@ -1,4 +1,5 @@
 //! Accounts: users, passwords, tokens, profiles.
+pub mod access;
 pub mod api;
 pub mod blocks;
 pub mod hashing;

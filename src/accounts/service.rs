@@ -94,16 +94,27 @@ pub async fn check_access(state: &AppState, token: &str) -> AppResult<Access> {
     let Some(v) = state.tokens.verify(token, now) else {
         return Ok(Access::Expired);
     };
+    let session = session_key(&v.family);
+    let valid = |role| Access::Valid {
+        user: AuthUser {
+            id: v.user_id,
+            role,
+            session,
+        },
+        family: v.family.clone(),
+    };
+    // Remembered for a moment (`accounts::access`); an ended login is forgotten at once.
+    if let Some(role) = state.access.get(v.user_id, session) {
+        return Ok(valid(role));
+    }
+    let epoch = state.access.epoch();
     Ok(
         match store::auth_info(&state.db, v.user_id, &v.family).await? {
-            Some((role, true)) => Access::Valid {
-                user: AuthUser {
-                    id: v.user_id,
-                    role: Role::parse(&role),
-                    session: session_key(&v.family),
-                },
-                family: v.family,
-            },
+            Some((role, true)) => {
+                let role = Role::parse(&role);
+                state.access.put(v.user_id, session, role, epoch);
+                valid(role)
+            }
             _ => Access::Ended,
         },
     )
@@ -119,10 +130,10 @@ pub async fn login_live(state: &AppState, user: i64, family: &str) -> AppResult<
 
 /// Ends the user's sockets of one login (`Some(family)`) or of every login, on every instance.
 async fn end_logins(state: &AppState, user: i64, family: Option<&str>) {
-    state
-        .realtime
-        .end_sessions(user, family.map(session_key))
-        .await;
+    let session = family.map(session_key);
+    // Here at once; other instances forget it when the broker's `EndSessions` reaches them.
+    state.access.forget(user, session);
+    state.realtime.end_sessions(user, session).await;
 }
 
 /// Suspends or restores an account (and its items' place in listings); 404 for an unknown or

@@ -66,10 +66,15 @@ impl Conn {
 #[derive(Default)]
 pub struct Hub {
     conns: Mutex<HashMap<i64, Vec<Conn>>>,
+    /// Told of every ended login this instance hears of (the account cache forgets it).
+    on_end: std::sync::OnceLock<EndHook>,
     next: AtomicU64,
     /// Sockets accepted for upgrade and not yet finished (the server-wide cap counts these).
     slots: Arc<AtomicUsize>,
 }
+
+/// A listener for ended logins: (user, the login or every login).
+pub type EndHook = Box<dyn Fn(i64, Option<u64>) + Send + Sync>;
 
 /// One counted socket slot; released when dropped (the socket ended or never upgraded).
 pub struct Slot(Arc<AtomicUsize>);
@@ -156,8 +161,16 @@ impl Hub {
         }
     }
 
+    /// Sets what else hears of ended logins (once, when the state is built).
+    pub fn on_end_sessions(&self, hook: EndHook) {
+        let _ = self.on_end.set(hook);
+    }
+
     /// Closes the user's sockets opened by `session`, or all of them when `None`.
     pub fn end_sessions(&self, user: i64, session: Option<u64>) {
+        if let Some(hook) = self.on_end.get() {
+            hook(user, session);
+        }
         let mut conns = self.conns.lock().expect("hub lock");
         let Some(list) = conns.remove(&user) else {
             return;

@@ -572,9 +572,63 @@ async fn admin_grant_and_revoke_through_the_cli() {
     assert_eq!(s, StatusCode::OK);
     let out = run("revoke");
     assert!(out.status.success());
-    let (s, _) = app.get("/admin/feedback", Some(&u.token)).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Signed-in callers' account state is remembered for a moment (accounts::access): a change
+    // made outside the server applies within 2 seconds.
+    let revoked = std::time::Instant::now();
+    loop {
+        let (s, _) = app.get("/admin/feedback", Some(&u.token)).await;
+        if s == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(2),
+            "the CLI's revoke applies within 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     app.stop().await;
+}
+
+#[tokio::test]
+async fn an_ended_login_is_refused_at_once_on_every_instance_despite_the_account_cache() {
+    let app = TestApp::spawn().await;
+    let u = app.signup("cached").await;
+    assert_eq!(app.get("/me", Some(&u.token)).await.0, StatusCode::OK);
+    let (s, _) = app
+        .post("/auth/logout", None, json!({"refresh_token": u.refresh}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/me", Some(&u.token)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "at once on the instance that ended it"
+    );
+    app.stop().await;
+    // Two instances (shared PostgreSQL + Redis): the other one forgets it when the broker's
+    // EndSessions arrives, well before its cache entry (1.5 s) would expire.
+    let (Some(db), Some(redis)) = (fresh_database().await, redis_url()) else {
+        return;
+    };
+    let a = TestApp::spawn_with(Some(db.clone()), Some(redis.clone()), |_| {}).await;
+    let b = TestApp::spawn_with(Some(db), Some(redis), |_| {}).await;
+    let u = a.signup("cached2").await;
+    assert_eq!(a.get("/me", Some(&u.token)).await.0, StatusCode::OK);
+    assert_eq!(b.get("/me", Some(&u.token)).await.0, StatusCode::OK);
+    let (s, _) = a
+        .post("/auth/logout", None, json!({"refresh_token": u.refresh}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let ended = std::time::Instant::now();
+    while b.get("/me", Some(&u.token)).await.0 != StatusCode::UNAUTHORIZED {
+        assert!(
+            ended.elapsed() < std::time::Duration::from_millis(500),
+            "the other instance still believes the ended login"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    a.stop().await;
+    b.stop().await;
 }
 
 #[tokio::test]
