@@ -13,8 +13,10 @@ pub const TTL_MS: i64 = 3000;
 const MAX_LISTS: usize = 2048;
 /// An item detail is 1–2 KB: room for every item of a large neighbourhood (~100 MB at most).
 const MAX_DETAILS: usize = 50_000;
-/// (viewer, item) marks are a few bytes each.
-const MAX_MARKS: usize = 100_000;
+/// A signed-in caller's marks: up to `MARKED_MAX` ids each (a few KB at most).
+const MAX_MARKS: usize = 20_000;
+/// Past this many bookmarks a caller's detail asks about its one item instead.
+pub const MARKED_MAX: usize = 2_000;
 
 /// What a signed-in caller adds to an item's detail.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,10 +26,20 @@ pub struct ViewerMarks {
     pub hidden_review: bool,
 }
 
+/// Everything a signed-in caller adds to any item's detail, read once per caller (not once per
+/// caller and item, so a neighbour browsing many items costs two small queries per 3 s).
+#[derive(Clone, Debug, Default)]
+pub struct UserMarks {
+    /// The caller's bookmarked items; `None` when they have more than `MARKED_MAX`.
+    pub bookmarked: Option<std::collections::HashSet<i64>>,
+    /// Items on which the caller wrote a review others cannot see yet.
+    pub hidden_reviews: std::collections::HashSet<i64>,
+}
+
 pub struct CatalogCache {
     pub lists: MicroCache<String, Bytes>,
     pub details: MicroCache<i64, Arc<ItemDetail>>,
-    pub marks: MicroCache<(i64, i64), ViewerMarks>,
+    pub marks: MicroCache<i64, Arc<UserMarks>>,
     pub categories: MicroCache<(), Arc<[super::model::Category]>>,
 }
 

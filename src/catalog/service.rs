@@ -1,7 +1,7 @@
 //! Catalog rules: who sees and edits which item, what a listing may ask for.
 use std::collections::HashMap;
 
-use super::cache::ViewerMarks;
+use super::cache::{UserMarks, ViewerMarks, MARKED_MAX};
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
@@ -471,22 +471,37 @@ async fn personalise(
     Ok(d)
 }
 
-/// The caller's bookmark and hidden review on an item, cached like the detail.
+/// The caller's bookmark and hidden review on an item, from the caller's marks (cached like the
+/// detail, one read per caller).
 async fn viewer_marks(state: &AppState, user: i64, item: i64) -> AppResult<ViewerMarks> {
     let now = state.clock.now_ms();
     let generation = state.writes.current();
-    if let Some(m) = state.cache.marks.get(&(user, item), generation, now) {
-        return Ok(m);
-    }
-    let marks = ViewerMarks {
-        bookmarked: store::is_bookmarked(&state.db, user, item).await?,
-        hidden_review: state
-            .rental_facts
-            .has_hidden_review_on_item(state, item, user)
-            .await?,
+    let marks = match state.cache.marks.get(&user, generation, now) {
+        Some(m) => m,
+        None => {
+            let mut bookmarked =
+                store::bookmarked_items(&state.db, user, MARKED_MAX as i64 + 1).await?;
+            let marks = std::sync::Arc::new(UserMarks {
+                bookmarked: (bookmarked.len() <= MARKED_MAX)
+                    .then(|| bookmarked.drain(..).collect()),
+                hidden_reviews: state
+                    .rental_facts
+                    .hidden_review_items(state, user)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            });
+            state.cache.marks.put(user, generation, now, marks.clone());
+            marks
+        }
     };
-    state.cache.marks.put((user, item), generation, now, marks);
-    Ok(marks)
+    Ok(ViewerMarks {
+        bookmarked: match &marks.bookmarked {
+            Some(set) => set.contains(&item),
+            None => store::is_bookmarked(&state.db, user, item).await?,
+        },
+        hidden_review: marks.hidden_reviews.contains(&item),
+    })
 }
 
 /// The detail page data in a fixed number of queries; counts a view unless it is the owner's.

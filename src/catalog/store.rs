@@ -526,6 +526,18 @@ pub async fn is_bookmarked(db: &Db, user: i64, item: i64) -> sqlx::Result<bool> 
     )
 }
 
+/// Up to `limit` of the user's bookmarked items (the primary key `(user_id, item_id)` answers).
+pub async fn bookmarked_items(db: &Db, user: i64, limit: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query("SELECT item_id FROM bookmarks WHERE user_id = $1 LIMIT $2")
+        .bind(user)
+        .bind(limit)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
 /// Adds or removes a bookmark and keeps the item's counter in step; idempotent either way.
 pub async fn set_bookmark(db: &Db, user: i64, item: i64, on: bool, now: i64) -> sqlx::Result<i64> {
     let mut tx = db.write.begin().await?;

@@ -29,13 +29,12 @@ pub trait RentalFacts: Send + Sync {
         viewer: Option<AuthUser>,
     ) -> BoxFuture<'a, AppResult<Vec<Review>>>;
 
-    /// Whether `user` wrote a review on this item that only they can see yet.
-    fn has_hidden_review_on_item<'a>(
+    /// The items on which `user` wrote a review that only they can see yet.
+    fn hidden_review_items<'a>(
         &'a self,
         state: &'a AppState,
-        item: i64,
         user: i64,
-    ) -> BoxFuture<'a, AppResult<bool>>;
+    ) -> BoxFuture<'a, AppResult<Vec<i64>>>;
 
     /// Visible review counts and sums of these users.
     fn review_stats<'a>(

@@ -555,9 +555,9 @@ pub async fn review_stats(
     Ok(store::review_stats(&state.db, users, state.clock.now_ms()).await?)
 }
 
-/// Whether `user` has a review on this item that only they can see (item pages read fresh then).
-pub async fn has_hidden_review_on_item(state: &AppState, item: i64, user: i64) -> AppResult<bool> {
-    Ok(store::hidden_review_on_item(&state.db, item, user, state.clock.now_ms()).await?)
+/// The items on which `user` has a review only they can see (item pages read fresh then).
+pub async fn hidden_review_items(state: &AppState, user: i64) -> AppResult<Vec<i64>> {
+    Ok(store::hidden_review_items(&state.db, user, state.clock.now_ms()).await?)
 }
 
 /// The rentals among `ids` that `user` has already reviewed, in one query (lists of rentals).
@@ -593,13 +593,12 @@ impl crate::domain::ports::RentalFacts for Facts {
         Box::pin(reviews_of_item(state, item, viewer))
     }
 
-    fn has_hidden_review_on_item<'a>(
+    fn hidden_review_items<'a>(
         &'a self,
         state: &'a AppState,
-        item: i64,
         user: i64,
-    ) -> futures_util::future::BoxFuture<'a, AppResult<bool>> {
-        Box::pin(has_hidden_review_on_item(state, item, user))
+    ) -> futures_util::future::BoxFuture<'a, AppResult<Vec<i64>>> {
+        Box::pin(hidden_review_items(state, user))
     }
 
     fn review_stats<'a>(

@@ -395,22 +395,16 @@ pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Resu
         .collect()
 }
 
-/// True when `author` wrote a review on this item that others cannot see yet.
-pub async fn hidden_review_on_item(
-    db: &Db,
-    item: i64,
-    author: i64,
-    now: i64,
-) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "SELECT id FROM reviews WHERE item_id = $1 AND author_id = $2 AND visible_at > $3 LIMIT 1",
-    )
-    .bind(item)
-    .bind(author)
-    .bind(now)
-    .fetch_optional(&db.read)
-    .await?
-    .is_some())
+/// The items on which `author` wrote a review others cannot see yet (`reviews_author`).
+pub async fn hidden_review_items(db: &Db, author: i64, now: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query("SELECT DISTINCT item_id FROM reviews WHERE author_id = $1 AND visible_at > $2")
+        .bind(author)
+        .bind(now)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
 }
 
 /// Ratings others may see (visible_at passed), per subject.

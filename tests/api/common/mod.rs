@@ -309,6 +309,8 @@ impl TestApp {
                 .await
                 .unwrap()
         );
+        // The server learns of a CLI change within the account cache's TTL; tests go on at once.
+        self.state.access.forget(user.id, None);
     }
 
     pub async fn create_item(&self, user: &User, body: Value) -> Value {
