@@ -69,6 +69,8 @@ pub struct Hub {
     next: AtomicU64,
     /// Sockets accepted for upgrade and not yet finished (the server-wide cap counts these).
     slots: Arc<AtomicUsize>,
+    /// Sockets dropped because their queue was full (`/metrics`).
+    dropped: AtomicU64,
 }
 
 /// One counted socket slot; released when dropped (the socket ended or never upgraded).
@@ -148,6 +150,7 @@ impl Hub {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::info!(user, conn = c.id, "socket too slow; disconnecting");
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
                         false
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -183,6 +186,16 @@ impl Hub {
                 c.recheck.store(true, Ordering::Release);
             }
         }
+    }
+
+    /// Sockets dropped so far because they could not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Sockets accepted and not yet finished (their tasks still run).
+    pub fn open_slots(&self) -> usize {
+        self.slots.load(Ordering::Acquire)
     }
 
     pub fn connections(&self) -> usize {
