@@ -18,8 +18,9 @@ need_nginx() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
   fi
-  # The tests run their own nginx on a loopback port; Debian's service is not needed.
-  export NGINX=${NGINX:-/usr/sbin/nginx}
+  # The tests run their own nginx on a loopback port; Debian's service is not needed. (Not
+  # $NGINX: nginx itself reads that variable, for inherited sockets.)
+  export NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 }
 
 moto_pid=""

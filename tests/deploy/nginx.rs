@@ -20,10 +20,13 @@ impl Stack {
     pub async fn start(extra: &[(&str, &str)]) -> Stack {
         let (db, redis) = postgres_and_redis().await;
         let dirs = Scratch::new("stack");
+        // Media shared by both instances (a directory here; S3 in production, see s3.rs).
+        let media = dirs.path("media").display().to_string();
         let mut env = vec![
             ("DATABASE_URL", db.as_str()),
             ("REDIS_URL", redis.as_str()),
             ("TRUSTED_PROXIES", "127.0.0.1"),
+            ("MEDIA_URL", media.as_str()),
         ];
         env.extend_from_slice(extra);
         // The first migrates; the second starts on the migrated database.
@@ -219,7 +222,7 @@ async fn login_throttling_sees_each_client_address_through_nginx() {
 async fn nginx_caches_media_keeps_metrics_private_and_passes_request_ids() {
     let stack = Stack::start(&[]).await;
     let base = stack.nginx.addr();
-    let owner = signup(&base, "photographer").await;
+    let owner = signup(&base, "photo").await;
     let client = reqwest::Client::new();
     let (s, item) = call(
         &client,

@@ -228,7 +228,7 @@ pub struct Nginx {
 
 impl Nginx {
     pub async fn start(upstreams: [u16; 2]) -> Nginx {
-        let nginx = std::env::var("NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
+        let nginx = std::env::var("NGINX_BIN").unwrap_or_else(|_| "/usr/sbin/nginx".into());
         assert!(
             Path::new(&nginx).exists(),
             "this suite needs nginx ({nginx}): apt-get install nginx, or run .ci/deploy-tests.sh"
@@ -324,6 +324,11 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // Kept for a look after a failure (CI prints where it is).
+        let _ = std::fs::copy(
+            self.dir.path("error.log"),
+            std::env::temp_dir().join("egd-nginx-error.log"),
+        );
         // SIGTERM: the master stops its workers too (SIGKILL would orphan them).
         send_signal(self.child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -427,27 +432,44 @@ pub async fn history_after(
     base: &str,
     token: &str,
     room: i64,
-    mut after: i64,
+    after: i64,
 ) -> BTreeMap<i64, String> {
+    match try_history_after(base, token, room, after).await {
+        Ok(h) => h,
+        Err(e) => panic!("history: {e}"),
+    }
+}
+
+/// The room's messages after `after`, or the first failed answer (a client retries later).
+pub async fn try_history_after(
+    base: &str,
+    token: &str,
+    room: i64,
+    mut after: i64,
+) -> Result<BTreeMap<i64, String>, String> {
     let client = reqwest::Client::new();
     let mut out = BTreeMap::new();
     loop {
-        let (s, b) = call(
-            &client,
-            base,
-            Method::GET,
-            &format!("/api/v1/chats/{room}/messages?after={after}&limit=200"),
-            Some(token),
-            None,
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "history: {b}");
+        let resp = client
+            .get(format!(
+                "http://{base}/api/v1/chats/{room}/messages?after={after}&limit=200"
+            ))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let s = resp.status();
+        let b: Value = resp.json().await.unwrap_or(Value::Null);
+        if s != StatusCode::OK {
+            return Err(format!("{s} {b}"));
+        }
         for m in b["messages"].as_array().unwrap() {
             after = m["id"].as_i64().unwrap();
             out.insert(after, m["body"].as_str().unwrap().to_string());
         }
         if b["has_more"] != true {
-            return out;
+            return Ok(out);
         }
     }
 }
@@ -467,6 +489,8 @@ pub struct ChatLog {
     pub caught_up: usize,
     pub resent: usize,
     pub sent: u64,
+    /// Catch-ups that failed (retried with the next reconnect).
+    pub failed_catch_ups: Vec<String>,
 }
 
 /// When to stop: `sending` ends new messages, `finish` ends the client.
@@ -531,7 +555,16 @@ pub async fn chatter(
                 .map(|(_, id)| *id)
                 .max()
                 .unwrap_or(0);
-            let missed = history_after(&base, &who.token, room, after).await;
+            let missed = match try_history_after(&base, &who.token, room, after).await {
+                Ok(m) => m,
+                Err(e) => {
+                    // As the web client: try the whole reconnect again after a pause.
+                    log.lock().unwrap().failed_catch_ups.push(e);
+                    log.lock().unwrap().connected = false;
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+            };
             let mut l = log.lock().unwrap();
             for (id, body) in missed {
                 if l.seen.insert(id, body).is_none() {
