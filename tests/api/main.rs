@@ -14,6 +14,7 @@ mod migrations;
 mod moderation;
 mod notification_settings;
 mod openapi;
+mod ops;
 mod outage;
 mod realtime;
 mod region_verification;
