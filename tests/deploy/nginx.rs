@@ -51,6 +51,9 @@ async fn two_users_on_different_instances_chat_through_nginx_and_nothing_is_lost
     let asker = signup(&base, "asker").await;
     let room = room(&base, &owner, &asker).await;
     let control = Arc::new(Control::default());
+    control
+        .paused
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let mut logs = Vec::new();
     let mut tasks = Vec::new();
     // nginx takes turns between the two instances: two sockets opened one after the other
@@ -81,6 +84,7 @@ async fn two_users_on_different_instances_chat_through_nginx_and_nothing_is_lost
         (1, 1),
         "the two sockets landed on different instances"
     );
+    start_when_connected(&control, &logs.iter().map(|(l, _)| l).collect::<Vec<_>>()).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     control
         .sending_stopped

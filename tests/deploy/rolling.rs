@@ -70,6 +70,7 @@ async fn a_rolling_restart_behind_nginx_loses_no_acknowledged_message() {
     let mut stack = Stack::start(&[("DRAIN_SECONDS", drain.as_str())]).await;
     let base = stack.nginx.addr();
     let control = Arc::new(Control::default());
+    control.paused.store(true, Ordering::Relaxed);
     let mut rooms = Vec::new();
     let mut tasks = Vec::new();
     // Three rooms, six clients, sockets spread over both instances by nginx.
@@ -93,6 +94,12 @@ async fn a_rolling_restart_behind_nginx_loses_no_acknowledged_message() {
         }
         rooms.push((room, logs));
     }
+    let all_logs: Vec<&Arc<Mutex<ChatLog>>> = rooms
+        .iter()
+        .flat_map(|(_, logs)| logs)
+        .map(|(l, _)| l)
+        .collect();
+    start_when_connected(&control, &all_logs).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let before = (stack.a.sockets().await, stack.b.sockets().await);
     assert_eq!(before.0 + before.1, 6, "every client connected: {before:?}");

@@ -423,6 +423,18 @@ pub async fn item_and_room(base: &str, owner: &Account, asker: &Account) -> (i64
     (item["id"].as_i64().unwrap(), room["id"].as_i64().unwrap())
 }
 
+/// Waits until every client's socket is open, then lets them send.
+pub async fn start_when_connected(control: &Control, logs: &[&Arc<Mutex<ChatLog>>]) {
+    for _ in 0..500 {
+        if logs.iter().all(|l| l.lock().unwrap().connected) {
+            control.paused.store(false, Ordering::Relaxed);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("not every client connected");
+}
+
 /// Every message of a room, oldest first: `id → body`.
 pub async fn history(base: &str, token: &str, room: i64) -> BTreeMap<i64, String> {
     history_after(base, token, room, 0).await
@@ -493,9 +505,11 @@ pub struct ChatLog {
     pub failed_catch_ups: Vec<String>,
 }
 
-/// When to stop: `sending` ends new messages, `finish` ends the client.
+/// When to send and stop: `paused` holds new messages back (until every client is connected,
+/// so none misses the first ones), `sending_stopped` ends them, `finish` ends the client.
 #[derive(Default)]
 pub struct Control {
+    pub paused: AtomicBool,
     pub sending_stopped: AtomicBool,
     pub finish: AtomicBool,
 }
@@ -593,7 +607,9 @@ pub async fn chatter(
                         let _ = tx.close().await;
                         break;
                     }
-                    if control.sending_stopped.load(Ordering::Relaxed) {
+                    if control.paused.load(Ordering::Relaxed)
+                        || control.sending_stopped.load(Ordering::Relaxed)
+                    {
                         continue;
                     }
                     let body = format!("{label}-{n}");
