@@ -202,7 +202,11 @@ pub async fn serve(
     let shutdown = async move {
         shutdown.await;
         closing.lifecycle.begin_drain();
-        let drain = Duration::from_secs(closing.config.drain_secs);
+        let drain = if closing.lifecycle.stops_at_once() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(closing.config.drain_secs)
+        };
         if !drain.is_zero() {
             tracing::info!(
                 seconds = drain.as_secs(),

@@ -111,7 +111,16 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
     Ok(c)
 }
 
-async fn shutdown_signal() {
+/// Which signal asked the server to stop.
+#[derive(PartialEq, Eq)]
+enum Stop {
+    /// SIGTERM (systemd, an orchestrator): drain first (`DRAIN_SECONDS`).
+    Terminate,
+    /// Ctrl-C at a terminal: stop at once.
+    Interrupt,
+}
+
+async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -123,8 +132,9 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let stop = tokio::select! { _ = ctrl_c => Stop::Interrupt, _ = term => Stop::Terminate };
     tracing::info!("shutting down");
+    stop
 }
 
 /// Human-readable lines (coloured only on a terminal), or one JSON object per line with
@@ -234,5 +244,11 @@ async fn serve(cli: &Cli, bind: SocketAddr) -> anyhow::Result<()> {
         state.db.backend,
         state.realtime.kind()
     );
-    app::serve(state, listener, shutdown_signal()).await
+    let lifecycle = state.clone();
+    let shutdown = async move {
+        if shutdown_signal().await == Stop::Interrupt {
+            lifecycle.lifecycle.stop_at_once();
+        }
+    };
+    app::serve(state, listener, shutdown).await
 }

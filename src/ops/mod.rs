@@ -21,9 +21,19 @@ pub use metrics::Metrics;
 #[derive(Default)]
 pub struct Lifecycle {
     draining: AtomicBool,
+    /// Stop without the drain (Ctrl-C at a terminal: nobody balances to this instance).
+    at_once: AtomicBool,
 }
 
 impl Lifecycle {
+    pub fn stop_at_once(&self) {
+        self.at_once.store(true, Ordering::Release);
+    }
+
+    pub fn stops_at_once(&self) -> bool {
+        self.at_once.load(Ordering::Acquire)
+    }
+
     pub fn begin_drain(&self) {
         self.draining.store(true, Ordering::Release);
     }
