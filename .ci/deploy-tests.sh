@@ -28,14 +28,14 @@ stop_moto() { if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; 
 trap stop_moto EXIT
 
 need_moto() {
-  # moto's S3 in server mode: a real S3 protocol endpoint, in-memory, no account needed.
-  if ! command -v moto_server >/dev/null 2>&1; then
+  # moto's S3 in server mode: a real S3 protocol endpoint, in-memory, no account needed. Run as
+  # a module, so a fresh install needs no PATH or pyenv shim for its script.
+  if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
-    hash -r
   fi
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  moto_server -H 127.0.0.1 -p "$port" >/tmp/egd-moto.log 2>&1 &
+  python3 -m moto.server -H 127.0.0.1 -p "$port" >/tmp/egd-moto.log 2>&1 &
   moto_pid=$!
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
