@@ -1,6 +1,8 @@
 //! Application state and router assembly.
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
@@ -61,7 +63,13 @@ pub async fn build_state(
     let public_url = public_url(&config, bound);
     let media = Media::from_config(&config, &public_url)?;
     let namespace = crate::accounts::tokens::hash_token(&secret)[..12].to_string();
-    let realtime = Realtime::start(config.redis_url.as_deref(), &namespace).await?;
+    let metrics = Metrics::new();
+    let realtime = Realtime::start(
+        config.redis_url.as_deref(),
+        &namespace,
+        metrics.broker.clone(),
+    )
+    .await?;
     // Every instance forgets an ended login's cached account state when the broker's
     // `EndSessions` reaches it (the instance that ended it already has).
     let access = Arc::new(accounts::access::AccessCache::default());
@@ -69,7 +77,8 @@ pub async fn build_state(
     realtime
         .hub
         .on_end_sessions(Box::new(move |user, session| forget.forget(user, session)));
-    let chat_writer = chat::writer::ChatWriter::start(db.clone(), clock.clone());
+    let chat_writer =
+        chat::writer::ChatWriter::start(db.clone(), clock.clone(), metrics.chat.clone());
     let state = AppState(Arc::new(Inner {
         throttle: Throttle::new(config.rate_limit),
         hashing: accounts::hashing::pool(),
@@ -80,7 +89,8 @@ pub async fn build_state(
         media,
         tokens: TokenKeys::new(secret.as_bytes()),
         clock,
-        metrics: Metrics::default(),
+        metrics,
+        lifecycle: Default::default(),
         realtime,
         chat_writer,
         views: Default::default(),
@@ -133,6 +143,8 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::pages::router())
         .merge(notifications::pages::router())
         .merge(moderation::pages::router())
+        // Each route hands its pattern to `log_requests` for the latency metric.
+        .route_layer(middleware::CarryMatchedPath)
         .with_state(state.clone());
     // The layers every request passes wrap the router once, as one service. `Router::layer`
     // would wrap each route instead, and every request would clone one boxed service per layer
@@ -164,15 +176,29 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(stack)
 }
 
-/// Runs the server on `listener` until `shutdown` resolves, with the background tasks.
+/// After the drain, how long the instance may take to finish (in-flight requests, the acks its
+/// sockets owe, the chat writer's last batches) before it exits anyway.
+const FINISH_WITHIN: Duration = Duration::from_secs(9);
+
+/// Runs the server on `listener` until `shutdown` resolves, with the background tasks, then
+/// stops the way a rolling restart needs (docs/operations.md):
+///
+/// 1. draining: `/readyz` answers 503 at once, new sockets are refused (a balancer retries them
+///    elsewhere), every response closes its connection, and everything else is served as usual
+///    for `config.drain_secs`, long enough for balancers to move away;
+/// 2. every socket answers the acks it owes and closes with 1012 (service restart), so clients
+///    reconnect to another instance and catch up with `after=`; the listener closes;
+/// 3. in-flight requests finish, the socket tasks end, and the chat writer commits, delivers and
+///    notifies whatever was queued; past `FINISH_WITHIN` the instance exits anyway.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let scheduler = rentals::scheduler::spawn(state.clone());
-    // Delivery and notifications of committed chat batches; aborted on shutdown, so the state
-    // (which owns the writer) is not kept alive by its own consumer.
+    // Delivery and notifications of committed chat batches; stopped after the writer's last
+    // batch has passed through them, so the state (which owns the writer) is not kept alive by
+    // its own consumer.
     let delivery = state
         .chat_writer
         .take_committed()
@@ -180,29 +206,80 @@ pub async fn serve(
     let maintenance = spawn_maintenance(state.clone());
     let app = router(state.clone());
     let closing = state.clone();
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
-        // Open sockets would hold the graceful shutdown forever: end them first; clients
-        // reconnect to another instance and catch up.
+        closing.lifecycle.begin_drain();
+        let drain = if closing.lifecycle.stops_at_once() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(closing.config.drain_secs)
+        };
+        if !drain.is_zero() {
+            tracing::info!(
+                seconds = drain.as_secs(),
+                "draining: /readyz answers 503, still serving"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("closing sockets (1012) and the listener");
         closing.realtime.close_all();
+        let _ = drained_tx.send(());
     };
     // Small frames (acks, chat messages) must not wait for Nagle's algorithm.
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .into_future();
+    tokio::pin!(server);
+    // The deadline starts when the drain ends; until then the server runs as usual.
+    let deadline = async {
+        match drained_rx.await {
+            Ok(()) => tokio::time::Instant::now() + FINISH_WITHIN,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    let finish_by = tokio::select! {
+        served = &mut server => {
+            served?;
+            deadline.await
+        }
+        at = &mut deadline => {
+            tokio::select! {
+                served = &mut server => served?,
+                _ = tokio::time::sleep_until(at) => {
+                    tracing::warn!("requests still running {FINISH_WITHIN:?} after the drain; exiting");
+                }
+            }
+            at
+        }
+    };
+    // Sockets answer what they owe before they close; then nothing new reaches the writer.
+    while state.realtime.hub.open_slots() > 0 && tokio::time::Instant::now() < finish_by {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if tokio::time::timeout_at(finish_by, state.chat_writer.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the chat writer did not finish in time; unacknowledged messages may be lost"
+        );
+    }
     scheduler.abort();
     maintenance.abort();
     if let Some(d) = delivery {
         d.abort();
     }
     catalog::service::flush_views(&state).await;
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -232,6 +309,11 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
             }
             tick += 1;
+            if tick % 4 == 1 {
+                for (pool, took) in state.db.probe_acquire().await {
+                    state.metrics.db_acquire(pool, took);
+                }
+            }
             if tick % 20 != 1 {
                 tokio::time::sleep(CHECKPOINT_EVERY).await;
                 continue;
@@ -247,6 +329,8 @@ fn spawn_maintenance(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             }
             catalog::service::flush_views(&state).await;
+            // Histogram samples are folded into buckets here too, scraped or not.
+            state.metrics.upkeep();
             tokio::time::sleep(CHECKPOINT_EVERY).await;
         }
     })

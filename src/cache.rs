@@ -33,6 +33,9 @@ pub struct MicroCache<K, V> {
     map: Mutex<HashMap<K, Entry<V>>>,
     max: usize,
     ttl_ms: i64,
+    /// Lookups that were served and that were not (`/metrics`: the hit ratio).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
@@ -41,7 +44,18 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
             map: Mutex::new(HashMap::new()),
             max,
             ttl_ms,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+
+    /// `(name, hits, misses)` since start, for `/metrics`.
+    pub fn stats(&self, name: &'static str) -> (&'static str, u64, u64) {
+        (
+            name,
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     fn fresh(&self, e: &Entry<V>, generation: u64, now: i64) -> bool {
@@ -54,8 +68,18 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let map = self.map.lock().expect("cache lock");
-        let e = map.get(key)?;
-        self.fresh(e, generation, now).then(|| e.value.clone())
+        let hit = map
+            .get(key)
+            .filter(|e| self.fresh(e, generation, now))
+            .map(|e| e.value.clone());
+        drop(map);
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
     }
 
     /// `generation` is the one read before the value was computed, so a write that ran
@@ -99,5 +123,6 @@ mod tests {
         }
         assert!(c.map.lock().unwrap().len() <= 4);
         assert_eq!(c.get(&99, g.current(), 20), Some(99));
+        assert_eq!(c.stats("c"), ("c", 2, 3), "hits and misses are counted");
     }
 }

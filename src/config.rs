@@ -33,7 +33,14 @@ pub struct Config {
     pub kakao: Option<OidcClient>,
     /// How far from its 동's centre a location may be to verify the 동네 (`VERIFY_RADIUS_KM`).
     pub verify_radius_km: f64,
+    /// Seconds between a shutdown signal and closing sockets and the listener, while `/readyz`
+    /// answers 503 so balancers move away (`DRAIN_SECONDS`; the command line's default is
+    /// [`DEFAULT_DRAIN_SECS`], an embedded server such as the tests' stops at once).
+    pub drain_secs: u64,
 }
+
+/// `DRAIN_SECONDS` when unset: a few health-check intervals of a typical balancer.
+pub const DEFAULT_DRAIN_SECS: u64 = 5;
 
 /// One OpenID provider's registration: the issuer whose discovery document names the endpoints,
 /// and the client the provider issued us.
@@ -77,6 +84,7 @@ impl Config {
             statement_timeout_ms: 2_000,
             kakao: None,
             verify_radius_km: 3.0,
+            drain_secs: 0,
         }
     }
 

@@ -38,6 +38,18 @@ enum Command {
     },
     /// Fill the database with a lively demo neighbourhood (idempotent).
     SeedDemo,
+    /// Write a consistent backup of a SQLite deployment (database and media) to one file,
+    /// while the server runs (PostgreSQL: pg_dump, see docs/operations.md).
+    Backup {
+        /// The backup file to create (a tar, mode 0600); it must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data dir (and its media into MEDIA_URL's store).
+    Restore {
+        /// A file written by `egodaeyeo backup`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +86,13 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
             anyhow::anyhow!("STATEMENT_TIMEOUT_MS must be a positive whole number")
         })?;
     }
+    c.drain_secs =
+        match env_opt("DRAIN_SECONDS") {
+            Some(s) => s.parse().ok().filter(|s| *s <= 300).ok_or_else(|| {
+                anyhow::anyhow!("DRAIN_SECONDS must be a whole number from 0 to 300")
+            })?,
+            None => egodaeyeo::config::DEFAULT_DRAIN_SECS,
+        };
     if let Some(km) = env_opt("VERIFY_RADIUS_KM") {
         c.verify_radius_km = km
             .parse::<f64>()
@@ -92,7 +111,16 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
     Ok(c)
 }
 
-async fn shutdown_signal() {
+/// Which signal asked the server to stop.
+#[derive(PartialEq, Eq)]
+enum Stop {
+    /// SIGTERM (systemd, an orchestrator): drain first (`DRAIN_SECONDS`).
+    Terminate,
+    /// Ctrl-C at a terminal: stop at once.
+    Interrupt,
+}
+
+async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -104,8 +132,9 @@ async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let stop = tokio::select! { _ = ctrl_c => Stop::Interrupt, _ = term => Stop::Terminate };
     tracing::info!("shutting down");
+    stop
 }
 
 /// Human-readable lines (coloured only on a terminal), or one JSON object per line with
@@ -160,6 +189,39 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("no account with email {email}")
             }
         }
+        Some(Command::Backup { out }) => {
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
+            let info = egodaeyeo::ops::backup::backup(&cfg, out).await?;
+            println!(
+                "backup written to {}: database {} bytes (schema {}), {} media objects ({} included, store: {})",
+                out.display(),
+                info.database_bytes,
+                info.schema_version,
+                info.media_objects,
+                info.media_included,
+                info.media_store
+            );
+            Ok(())
+        }
+        Some(Command::Restore { file }) => {
+            let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
+            let r = egodaeyeo::ops::backup::restore(&cfg, file).await?;
+            println!(
+                "restored the backup of {} into {}: integrity_check {}, {} media files restored",
+                r.info.created_at,
+                cfg.data_dir.display(),
+                r.integrity,
+                r.media_restored
+            );
+            if !r.media_missing.is_empty() {
+                eprintln!(
+                    "warning: the media store lacks {} object(s) of the backup's manifest, e.g. {}",
+                    r.media_missing.len(),
+                    r.media_missing[0]
+                );
+            }
+            Ok(())
+        }
         Some(Command::SeedDemo) => {
             let cfg = config(&cli, "127.0.0.1:8000".parse()?)?;
             let state = app::build_state(cfg, "127.0.0.1:8000".parse()?, Clock::default()).await?;
@@ -182,5 +244,11 @@ async fn serve(cli: &Cli, bind: SocketAddr) -> anyhow::Result<()> {
         state.db.backend,
         state.realtime.kind()
     );
-    app::serve(state, listener, shutdown_signal()).await
+    let lifecycle = state.clone();
+    let shutdown = async move {
+        if shutdown_signal().await == Stop::Interrupt {
+            lifecycle.lifecycle.stop_at_once();
+        }
+    };
+    app::serve(state, listener, shutdown).await
 }

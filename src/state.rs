@@ -28,6 +28,8 @@ pub struct Inner {
     /// Configured OpenID sign-in providers (Kakao), with their cached discovery and keys.
     pub oidc: crate::accounts::oidc::Providers,
     pub metrics: Metrics,
+    /// Serving, or draining before a shutdown (`/readyz`, new sockets, keep-alive).
+    pub lifecycle: crate::ops::Lifecycle,
     pub realtime: Realtime,
     pub chat_writer: chat::writer::ChatWriter,
     pub views: catalog::views::ViewCounter,

@@ -222,7 +222,11 @@ export function connectSocket() {
     // A socket refused before opening is most likely an expired access cookie.
     if (!opened) await refreshSession();
     retry = Math.min(retry + 1, 6);
-    const wait = Math.max(Math.min(500 * 2 ** (retry - 1), 15000), holdUntil - Date.now());
+    // 1012: the server is restarting (a rolling restart); another instance takes the socket.
+    // Backoff doubles from 0.5 s to 15 s; a random share of it keeps every client of a restarted
+    // instance from reconnecting in the same instant. The 'open' event then catches up (after=).
+    const backoff = Math.min(500 * 2 ** (retry - 1), 15000);
+    const wait = Math.max(backoff / 2 + Math.random() * (backoff / 2), holdUntil - Date.now());
     setTimeout(connectSocket, wait);
   });
 }

@@ -1,5 +1,6 @@
 //! Database pools for SQLite and PostgreSQL behind sqlx `Any`, so every query is written once.
 //! Backend-specific SQL (search, locking details) lives here and nowhere else.
+pub mod backup;
 mod migrate;
 
 use std::str::FromStr;
@@ -270,6 +271,36 @@ impl Db {
         .execute(&self.write)
         .await?;
         Ok(self.setting(key).await?.unwrap_or_default())
+    }
+
+    /// The distinct pools by name: SQLite's readers and its one writer, or PostgreSQL's one pool.
+    pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
+        match self.backend {
+            Backend::Sqlite => vec![("read", &self.read), ("write", &self.write)],
+            Backend::Postgres => vec![("shared", &self.write)],
+        }
+    }
+
+    /// `(pool, connections open, connections idle)` of each pool, for `/metrics`.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        self.pools()
+            .into_iter()
+            .map(|(name, p)| (name, p.size(), p.num_idle()))
+            .collect()
+    }
+
+    /// How long taking a connection from each pool takes now (what a request would wait), for
+    /// `/metrics`; the connection goes straight back.
+    pub async fn probe_acquire(&self) -> Vec<(&'static str, Duration)> {
+        let mut out = Vec::new();
+        for (name, pool) in self.pools() {
+            let start = std::time::Instant::now();
+            if let Ok(conn) = pool.acquire().await {
+                out.push((name, start.elapsed()));
+                drop(conn);
+            }
+        }
+        out
     }
 
     pub async fn ping(&self) -> bool {

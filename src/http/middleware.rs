@@ -1,8 +1,8 @@
 //! Request logging (path only: query strings can carry tokens), security headers, fallbacks.
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -58,9 +58,21 @@ pub async fn log_requests(
     let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or(""));
     let start = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
+    let took = start.elapsed();
     let status = resp.status().as_u16();
     state.metrics.record_status(status);
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let route = resp
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    state.metrics.observe_request(route, &method, status, took);
+    if status != 101 && state.lifecycle.draining() {
+        // Draining: no connection is kept alive past this response, so the balancer holds no
+        // idle connection to us when the listener closes (a request sent on one would fail).
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    let ms = took.as_secs_f64() * 1000.0;
     {
         let _enter = span.enter();
         if status >= 500 {
@@ -71,6 +83,75 @@ pub async fn log_requests(
     }
     resp.headers_mut().insert(REQUEST_ID, id);
     resp
+}
+
+/// Copies the route's `MatchedPath` from the request to the response, where `log_requests`
+/// (which wraps the whole router and so runs before routing) finds it for the latency metric.
+/// Applied with `Router::route_layer`; a plain service (no boxing, no `from_fn`), so each
+/// request pays one `Arc` clone and one extension insert.
+#[derive(Clone, Copy)]
+pub struct CarryMatchedPath;
+
+impl<S> tower::Layer<S> for CarryMatchedPath {
+    type Service = CarryMatchedPathService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CarryMatchedPathService { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct CarryMatchedPathService<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<axum::http::Request<B>> for CarryMatchedPathService<S>
+where
+    S: tower::Service<axum::http::Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = CarryFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        let path = req.extensions().get::<MatchedPath>().cloned();
+        CarryFuture {
+            inner: self.inner.call(req),
+            path,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct CarryFuture<F> {
+        #[pin]
+        inner: F,
+        path: Option<MatchedPath>,
+    }
+}
+
+impl<F, E> std::future::Future for CarryFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let mut resp = std::task::ready!(this.inner.poll(cx))?;
+        if let Some(path) = this.path.take() {
+            resp.extensions_mut().insert(path);
+        }
+        std::task::Poll::Ready(Ok(resp))
+    }
 }
 
 pub async fn api_not_found() -> Response {

@@ -5,17 +5,15 @@ use axum::response::{IntoResponse, Response};
 use crate::http::AppError;
 use crate::state::AppState;
 
-/// Serves stored media. Keys are random and never rewritten, so they can be cached for a year.
+/// Serves stored media, from the local directory or through S3 (the bucket stays private: one
+/// origin, one URL whatever the store; nginx caches these responses, docs/operations.md). Keys
+/// are random and never rewritten, so they can be cached for a year.
 pub async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> Response {
-    let valid = !key.contains("..")
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'));
-    if !valid {
+    if !super::valid_key(&key) {
         return AppError::not_found().into_response();
     }
     match state.media.get(&key).await {
-        Some(bytes) => {
+        Ok(Some(bytes)) => {
             let mut resp = bytes.into_response();
             let h = resp.headers_mut();
             h.insert(
@@ -28,6 +26,10 @@ pub async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> Re
             );
             resp
         }
-        None => AppError::not_found().into_response(),
+        Ok(None) => AppError::not_found().into_response(),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "media store unavailable");
+            AppError::Unavailable("사진을 잠시 불러올 수 없어요".into()).into_response()
+        }
     }
 }

@@ -23,6 +23,8 @@ pub struct ImageUpload {
 #[derive(Clone)]
 pub struct Media {
     store: Arc<dyn ObjectStore>,
+    /// Files under a local directory (backups copy them) rather than an S3 bucket.
+    local: bool,
     base_url: String,
     /// Every upload is decoded and re-encoded here.
     pub images: Arc<image::Decoder>,
@@ -30,6 +32,10 @@ pub struct Media {
 
 impl Media {
     pub fn from_config(config: &Config, base_url: &str) -> anyhow::Result<Media> {
+        let local = !config
+            .media_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("s3://"));
         let store: Arc<dyn ObjectStore> = match config.media_url.as_deref() {
             Some(url) if url.starts_with("s3://") => {
                 let rest = &url["s3://".len()..];
@@ -60,6 +66,7 @@ impl Media {
         };
         Ok(Media {
             store,
+            local,
             base_url: format!("{}/media/", base_url.trim_end_matches('/')),
             images: Arc::new(image::Decoder::new(
                 config.image_threads,
@@ -79,9 +86,41 @@ impl Media {
         Ok(())
     }
 
-    pub async fn get(&self, key: &str) -> Option<bytes::Bytes> {
-        let res = self.store.get(&ObjPath::from(key)).await.ok()?;
-        res.bytes().await.ok()
+    /// The stored bytes, `Ok(None)` when there is no such object, `Err` when the store could not
+    /// answer (S3 unreachable): the caller answers 503 then, not 404.
+    pub async fn get(&self, key: &str) -> anyhow::Result<Option<bytes::Bytes>> {
+        match self.store.get(&ObjPath::from(key)).await {
+            Ok(res) => Ok(Some(res.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the media live in a local directory (a backup copies them) or in S3 (a backup
+    /// lists them; the bucket keeps them).
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// Every stored object: `(key, size in bytes)`, in no particular order.
+    pub async fn list(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        use futures_util::StreamExt;
+        let mut out = Vec::new();
+        let mut objects = self.store.list(None);
+        while let Some(meta) = objects.next().await {
+            let meta = meta?;
+            out.push((meta.location.to_string(), meta.size));
+        }
+        Ok(out)
+    }
+
+    /// Whether an object is stored under `key`.
+    pub async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+        match self.store.head(&ObjPath::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Never fails the request: a file left behind is logged (its row is already gone).
@@ -90,6 +129,17 @@ impl Media {
             tracing::warn!(key, error = %e, "media delete failed");
         }
     }
+}
+
+/// A key as the server makes them (`items/3f9c….jpg`): letters, digits, `/ . _ -`, no `..`.
+/// Anything else (from a URL or a backup file) is refused before it reaches the store.
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key.contains("..")
+        && !key.starts_with('/')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
 }
 
 /// A random, unguessable object key such as `items/3f9c….jpg`.

@@ -10,10 +10,11 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
 use super::Hub;
+use crate::ops::metrics::BrokerMetrics;
 
 #[derive(Clone)]
 pub enum Broker {
-    Local,
+    Local(BrokerMetrics),
     Redis(Arc<RedisBroker>),
 }
 
@@ -24,20 +25,35 @@ pub struct RedisBroker {
     /// Per deployment (derived from its signing key): deployments sharing one Redis never
     /// see each other's frames.
     channel: String,
+    metrics: BrokerMetrics,
 }
 
 /// What travels on the channel: frames with the users each one is for, already serialized.
 /// A whole writer batch goes as one message, so one round trip carries hundreds of frames.
+/// The first envelope of a batch also carries when it was published (`t`, microseconds since
+/// the Unix epoch) for the delivery-lag metric; instances that do not know `t` ignore it, so
+/// old and new releases share the channel during a rolling upgrade.
 #[derive(Serialize)]
 struct Envelope<'a> {
     u: &'a [i64],
     f: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct Received {
     u: Vec<i64>,
     f: String,
+    #[serde(default)]
+    t: Option<u64>,
+}
+
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// Orders about sockets rather than frames for them; every instance applies them to its own.
@@ -68,12 +84,18 @@ enum Payload {
 }
 
 impl Broker {
-    pub async fn redis(url: &str, namespace: &str, hub: Arc<Hub>) -> anyhow::Result<Broker> {
+    pub async fn redis(
+        url: &str,
+        namespace: &str,
+        hub: Arc<Hub>,
+        metrics: BrokerMetrics,
+    ) -> anyhow::Result<Broker> {
         let client = redis::Client::open(url)?;
         let broker = Arc::new(RedisBroker {
             conn: RwLock::new(None),
             ready: AtomicBool::new(false),
             channel: format!("egodaeyeo:{namespace}:realtime"),
+            metrics,
         });
         tokio::spawn(subscribe_loop(client, hub, broker.clone()));
         // Wait briefly for the subscription so the first messages are not missed.
@@ -91,18 +113,25 @@ impl Broker {
 
     pub fn ready(&self) -> bool {
         match self {
-            Broker::Local => true,
+            Broker::Local(_) => true,
             Broker::Redis(r) => r.ready.load(Ordering::Acquire),
         }
     }
 
     /// Delivers each frame to every socket of its users, on every instance.
     pub async fn publish(&self, hub: &Hub, frames: &[(&[i64], Arc<str>)]) {
-        let Broker::Redis(r) = self else {
-            for (users, frame) in frames {
-                hub.deliver(users, frame);
+        let started = std::time::Instant::now();
+        let r = match self {
+            Broker::Local(metrics) => {
+                for (users, frame) in frames {
+                    hub.deliver(users, frame);
+                }
+                metrics
+                    .publish_seconds
+                    .record(started.elapsed().as_secs_f64());
+                return;
             }
-            return;
+            Broker::Redis(r) => r,
         };
         let conn = if r.ready.load(Ordering::Acquire) {
             r.conn.read().expect("broker lock").clone()
@@ -111,8 +140,16 @@ impl Broker {
         };
         let sent = match conn {
             Some(mut conn) => {
-                let envelopes: Vec<Envelope> =
-                    frames.iter().map(|(u, f)| Envelope { u, f }).collect();
+                let now = unix_micros();
+                let envelopes: Vec<Envelope> = frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (u, f))| Envelope {
+                        u,
+                        f,
+                        t: (i == 0).then_some(now),
+                    })
+                    .collect();
                 let payload = serde_json::to_string(&envelopes).expect("envelope serializes");
                 conn.publish::<_, _, i64>(&r.channel, payload)
                     .await
@@ -123,8 +160,12 @@ impl Broker {
                 "redis not connected",
             ))),
         };
+        r.metrics
+            .publish_seconds
+            .record(started.elapsed().as_secs_f64());
         if let Err(e) = sent {
             // Our own sockets still get it; other instances' clients catch up over REST.
+            r.metrics.publish_failures.increment(1);
             tracing::warn!(error = %e, "redis publish failed; delivering locally");
             for (users, frame) in frames {
                 hub.deliver(users, frame);
@@ -169,6 +210,10 @@ async fn subscribe_loop(client: redis::Client, hub: Arc<Hub>, broker: Arc<RedisB
                     };
                     match serde_json::from_str::<Payload>(&payload) {
                         Ok(Payload::Frames(envelopes)) => {
+                            if let Some(t) = envelopes.first().and_then(|e| e.t) {
+                                let lag = unix_micros().saturating_sub(t);
+                                broker.metrics.deliver_lag_seconds.record(lag as f64 / 1e6);
+                            }
                             for env in envelopes {
                                 hub.deliver(&env.u, &Arc::from(env.f));
                             }

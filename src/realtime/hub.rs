@@ -71,6 +71,8 @@ pub struct Hub {
     next: AtomicU64,
     /// Sockets accepted for upgrade and not yet finished (the server-wide cap counts these).
     slots: Arc<AtomicUsize>,
+    /// Sockets dropped because their queue was full (`/metrics`).
+    dropped: AtomicU64,
 }
 
 /// A listener for ended logins: (user, the login or every login).
@@ -153,6 +155,7 @@ impl Hub {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::info!(user, conn = c.id, "socket too slow; disconnecting");
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
                         false
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -196,6 +199,16 @@ impl Hub {
                 c.recheck.store(true, Ordering::Release);
             }
         }
+    }
+
+    /// Sockets dropped so far because they could not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Sockets accepted and not yet finished (their tasks still run).
+    pub fn open_slots(&self) -> usize {
+        self.slots.load(Ordering::Acquire)
     }
 
     pub fn connections(&self) -> usize {

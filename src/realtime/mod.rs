@@ -19,18 +19,22 @@ pub struct Realtime {
 
 impl Realtime {
     /// `namespace` separates deployments that share one Redis.
-    pub async fn start(redis_url: Option<&str>, namespace: &str) -> anyhow::Result<Realtime> {
+    pub async fn start(
+        redis_url: Option<&str>,
+        namespace: &str,
+        metrics: crate::ops::metrics::BrokerMetrics,
+    ) -> anyhow::Result<Realtime> {
         let hub = Arc::new(Hub::default());
         let broker = match redis_url {
-            Some(url) => Broker::redis(url, namespace, hub.clone()).await?,
-            None => Broker::Local,
+            Some(url) => Broker::redis(url, namespace, hub.clone(), metrics).await?,
+            None => Broker::Local(metrics),
         };
         Ok(Realtime { hub, broker })
     }
 
     pub fn kind(&self) -> &'static str {
         match self.broker {
-            Broker::Local => "in-process",
+            Broker::Local(_) => "in-process",
             Broker::Redis(_) => "redis",
         }
     }

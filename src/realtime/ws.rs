@@ -29,6 +29,8 @@ const DEAD_AFTER: Duration = Duration::from_secs(60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
+/// On a restart, how long a socket may take to answer the acks it still owes before closing.
+const RESTART_FLUSH: Duration = Duration::from_secs(3);
 
 pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(upgrade))
@@ -42,7 +44,7 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     responses(
         (status = 101, description = "웹소켓으로 전환 / switched to the WebSocket protocol"),
         (status = 400, description = "웹소켓 업그레이드 요청이 아니에요"),
-        (status = 503, description = "접속이 너무 많아요"),
+        (status = 503, description = "접속이 너무 많거나 서버를 다시 시작하는 중이에요"),
     ))]
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -52,6 +54,14 @@ pub async fn upgrade(
     let Ok(ws) = ws else {
         return AppError::field("upgrade", "WebSocket 업그레이드 요청이 필요해요").into_response();
     };
+    // A draining instance takes no new socket: it would be closed again in a moment. A
+    // balancer retries the upgrade on another instance (deploy/nginx.conf: http_503).
+    if state.lifecycle.draining() {
+        return AppError::Unavailable(
+            "서버를 다시 시작하는 중이에요. 곧 다시 연결해 주세요".into(),
+        )
+        .into_response();
+    }
     // Each socket holds memory and a task: past the server-wide cap new ones wait their turn.
     let Some(slot) = state.realtime.hub.reserve(state.config.max_sockets) else {
         return AppError::Unavailable("접속이 많아 잠시 후 다시 연결해 주세요".into())
@@ -181,7 +191,25 @@ async fn run(state: AppState, caller: SocketCaller, socket: WebSocket, _slot: Sl
             break;
         }
     }
-    // Acks still owed: the messages are stored (or not) either way; the client catches up.
+    if close_with == Some(CloseReason::Restart) {
+        // A restart: the acks still owed are answered first (their messages are queued and
+        // the writer finishes them), with whatever frames were already queued for us, so the
+        // client knows what was stored before it reconnects elsewhere.
+        let _ = timeout(RESTART_FLUSH, async {
+            while let Some((client_id, result)) = session.acks.next().await {
+                out.push(ack_frame(&client_id, result));
+            }
+            while let Ok(f) = rx.try_recv() {
+                out.push(f.to_string());
+            }
+            for text in out.drain(..) {
+                sink.feed(WsMessage::Text(text.into())).await?;
+            }
+            sink.flush().await
+        })
+        .await;
+    }
+    // Other acks still owed: the messages are stored (or not) either way; the client catches up.
     state.realtime.hub.unregister(user.id, conn_id);
     state.metrics.ws_open.fetch_sub(1, Ordering::Relaxed);
     match close_with {

@@ -13,7 +13,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let every = Duration::from_secs(state.config.scheduler_interval_secs.max(1));
         loop {
-            if let Err(e) = tick(&state).await {
+            let pass = tick(&state).await;
+            state.metrics.scheduler_run(pass.is_ok());
+            if let Err(e) = pass {
                 tracing::warn!(error = ?e, "scheduler pass failed");
             }
             tokio::time::sleep(every).await;

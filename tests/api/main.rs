@@ -15,6 +15,7 @@ mod migrations;
 mod moderation;
 mod notification_settings;
 mod openapi;
+mod ops;
 mod outage;
 mod realtime;
 mod region_verification;
