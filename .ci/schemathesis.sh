@@ -48,7 +48,7 @@ unset DATABASE_URL REDIS_URL MEDIA_URL
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DATA=$(mktemp -d /tmp/egd-schemathesis.XXXXXX)
 LOG=$DATA/server.log
-RATE_LIMIT=off "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$LOG" 2>&1 &
+DRAIN_SECONDS=0 RATE_LIMIT=off "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$LOG" 2>&1 &
 SERVER=$!
 cleanup() {
   local status=$?

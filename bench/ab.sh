@@ -11,7 +11,7 @@ B=$(cd "$(dirname "$0")" && pwd)
 export IDS_FILE=${IDS_FILE:?ids of the seeded items (bench/http.sh writes DATA/ids.txt)}
 run() { # label bin data port
   local label=$1 bin=$2 data=$3 port=$4
-  RATE_LIMIT=off RUST_LOG=warn "$bin" serve --data-dir "$data" --bind 127.0.0.1:$port >/dev/null 2>&1 &
+  DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn "$bin" serve --data-dir "$data" --bind 127.0.0.1:$port >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
   local base=http://127.0.0.1:$port

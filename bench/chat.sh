@@ -37,7 +37,7 @@ for case in $CASES; do
   case $case in
     sqlite)
       rm -rf "$DATA"
-      RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind 127.0.0.1:8091 & PIDS+=($!)
+      DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind 127.0.0.1:8091 & PIDS+=($!)
       wait_up http://127.0.0.1:8091
       echo "== chat, 1 instance, SQLite  (load: $(uptime | sed 's/.*load average: //'))"
       "$LG" chat --url http://127.0.0.1:8091 --rooms "$ROOMS" --seconds "$SECONDS_" --inflight "$INFLIGHT"
@@ -49,7 +49,7 @@ for case in $CASES; do
       ;;
     idle)
       rm -rf "$DATA-idle"
-      RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA-idle" --bind 127.0.0.1:8093 & PIDS+=($!)
+      DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA-idle" --bind 127.0.0.1:8093 & PIDS+=($!)
       wait_up http://127.0.0.1:8093
       echo "== idle sockets, 1 instance, SQLite  (load: $(uptime | sed 's/.*load average: //'))"
       "$LG" idle --url http://127.0.0.1:8093 --sockets "$SOCKETS" --pid "${PIDS[-1]}"
@@ -60,7 +60,7 @@ for case in $CASES; do
       createdb -h 127.0.0.1 -U postgres "$PG_DB"
       redis-cli -u "$REDIS" ping >/dev/null
       for port in 8091 8092; do
-        DATABASE_URL=$PG_URL REDIS_URL=$REDIS RATE_LIMIT=off RUST_LOG=warn \
+        DATABASE_URL=$PG_URL REDIS_URL=$REDIS DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn \
           "$BIN" serve --data-dir "$DATA-pg-$port" --bind 127.0.0.1:$port & PIDS+=($!)
         wait_up http://127.0.0.1:$port
       done
@@ -75,7 +75,7 @@ for case in $CASES; do
     pg1)
       dropdb -h 127.0.0.1 -U postgres --if-exists "$PG_DB"
       createdb -h 127.0.0.1 -U postgres "$PG_DB"
-      DATABASE_URL=$PG_URL RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA-pg1" --bind 127.0.0.1:8091 & PIDS+=($!)
+      DATABASE_URL=$PG_URL DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA-pg1" --bind 127.0.0.1:8091 & PIDS+=($!)
       wait_up http://127.0.0.1:8091
       echo "== chat, 1 instance, PostgreSQL, in-process broker  (load: $(uptime | sed 's/.*load average: //'))"
       "$LG" chat --url http://127.0.0.1:8091 --rooms "$ROOMS" --seconds "$SECONDS_" --inflight "$INFLIGHT"

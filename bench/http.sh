@@ -35,7 +35,7 @@ rm -rf "$DATA"
 sqlite3 "$DATA/egodaeyeo.db" "SELECT id FROM items WHERE hidden = 0 AND deleted_at IS NULL" > "$DATA/ids.txt"
 export IDS_FILE=$DATA/ids.txt
 
-RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" &
+DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

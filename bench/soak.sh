@@ -37,7 +37,7 @@ rm -rf "$DATA"
 sqlite3 "$DATA/egodaeyeo.db" "SELECT id FROM items WHERE hidden = 0 AND deleted_at IS NULL" > "$DATA/ids.txt"
 export IDS_FILE=$DATA/ids.txt
 
-RATE_LIMIT=off RUST_LOG=warn,egodaeyeo::app=info "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
+DRAIN_SECONDS=0 RATE_LIMIT=off RUST_LOG=warn,egodaeyeo::app=info "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
 SERVER=$!
 PIDS=()
 cleanup() {

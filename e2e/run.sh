@@ -27,7 +27,7 @@ PROVIDER=$!
 for _ in $(seq 1 50); do [ -s "$DATA/provider.out" ] && break; sleep 0.1; done
 ISSUER=$(head -n1 "$DATA/provider.out")
 case "$ISSUER" in http://*) ;; *) echo "OpenID provider did not start: $ISSUER" >&2; exit 1 ;; esac
-RATE_LIMIT=off KAKAO_CLIENT_ID=egd-test-client KAKAO_CLIENT_SECRET=egd-test-secret KAKAO_ISSUER="$ISSUER" \
+DRAIN_SECONDS=0 RATE_LIMIT=off KAKAO_CLIENT_ID=egd-test-client KAKAO_CLIENT_SECRET=egd-test-secret KAKAO_ISSUER="$ISSUER" \
   "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() {

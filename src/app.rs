@@ -196,6 +196,16 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let scheduler = rentals::scheduler::spawn(state.clone());
+    // Rows stored before the search bigrams existed get them once (a few seconds per 100k
+    // items, in small transactions, beside normal traffic).
+    let backfill = state.clone();
+    tokio::spawn(async move {
+        match catalog::service::backfill_grams(&backfill).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "search bigrams filled in"),
+            Err(e) => tracing::warn!(error = ?e, "could not fill in search bigrams"),
+        }
+    });
     // Delivery and notifications of committed chat batches; stopped after the writer's last
     // batch has passed through them, so the state (which owns the writer) is not kept alive by
     // its own consumer.

@@ -32,9 +32,13 @@ const minute = (m) => String(m.created_at).slice(0, 16);
 const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
 const toBottom = () => { scroller.scrollTop = scroller.scrollHeight; };
 
+// When each message reached this page: catching up starts a little before the newest one.
+const arrived = new Map();
+
 function add(m) {
   if (m.room_id !== roomId || msgs.has(m.id)) return false;
   msgs.set(m.id, m);
+  arrived.set(m.id, Date.now());
   if (m.kind === 'system' && m.event) loadRental(m.event.rental_id, false);
   return true;
 }
@@ -168,12 +172,25 @@ async function loadOlder() {
 moreBtn.addEventListener('click', loadOlder);
 scroller.addEventListener('scroll', () => { if (scroller.scrollTop < 40) loadOlder(); });
 
-/** After a reconnect: fetch everything after the last message we have, then resend what was lost. */
+/** Where catching up starts: the newest message that arrived at least 2 s ago. With several
+ * server instances, a message with a lower id may commit after one with a higher id (both in
+ * flight at once), so `after=` the very newest id could skip it; what is fetched twice is
+ * dropped by id. */
+function catchUpFrom() {
+  const settled = Date.now() - 2000;
+  let from = 0;
+  for (const [id, at] of arrived) if (at <= settled && id > from) from = id;
+  return from || (msgs.size ? Math.max(0, Math.min(...msgs.keys()) - 1) : 0);
+}
+
+/** After a reconnect: fetch everything after the last settled message, then resend what was lost. */
 async function catchUp() {
   const stick = nearBottom();
+  let after = catchUpFrom();
   try {
     for (;;) {
-      const h = await api('GET', `/chats/${roomId}/messages?after=${lastId()}&limit=200`);
+      const h = await api('GET', `/chats/${roomId}/messages?after=${after}&limit=200`);
+      if (h.messages.length) after = h.messages[h.messages.length - 1].id;
       h.messages.forEach((m) => { if (add(m)) fresh.add(m.id); });
       if (!h.has_more || !h.messages.length) break;
     }
