@@ -151,8 +151,9 @@ pub fn list_cost(q: &ListQuery) -> ListCost {
     }
     // 동네 radius: an IN list of many region codes, counted row by row.
     let radius = q.region_codes.as_ref().is_some_and(|c| c.len() > 1);
-    // Words under 3 characters have no trigram: LIKE over every row the other filters leave.
-    let short_word = q.words.iter().any(|w| w.chars().count() < 3);
+    // One-character words have no index (two-character ones have the bigram index): LIKE over
+    // every row the other filters leave.
+    let short_word = q.words.iter().any(|w| w.chars().count() < 2);
     // Sorts no index gives: every match is read and sorted for one page.
     let unindexed_sort = match q.sort {
         Sort::Popular => true,
