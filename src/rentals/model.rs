@@ -139,7 +139,9 @@ impl TryFrom<String> for RentalStatus {
     }
 }
 
-#[derive(Clone, Debug)]
+/// Statuses are read back through their `TryFrom<String>`: an unknown stored name is a decode
+/// error, never a silent default.
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct RentalRow {
     pub id: i64,
     pub item_id: i64,
@@ -149,58 +151,16 @@ pub struct RentalRow {
     pub start_at: i64,
     pub end_at: i64,
     pub total_price: Option<i64>,
+    #[sqlx(try_from = "String")]
     pub status: RentalStatus,
     pub created_at: i64,
     pub decided_at: Option<i64>,
     pub returned_at: Option<i64>,
     /// The item's deposit when it was asked for (0: none).
     pub deposit_amount: i64,
+    #[sqlx(try_from = "String")]
     pub deposit_status: DepositStatus,
     pub deposit_note: String,
-}
-
-/// By column name, as the derive would, plus the status parsed into its enum (an unknown stored
-/// status is a decode error, never a silent default).
-impl sqlx::FromRow<'_, sqlx::any::AnyRow> for RentalRow {
-    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        let status: String = r.try_get("status")?;
-        Ok(RentalRow {
-            id: r.try_get("id")?,
-            item_id: r.try_get("item_id")?,
-            lender_id: r.try_get("lender_id")?,
-            borrower_id: r.try_get("borrower_id")?,
-            requested_by: r.try_get("requested_by")?,
-            start_at: r.try_get("start_at")?,
-            end_at: r.try_get("end_at")?,
-            total_price: r.try_get("total_price")?,
-            status: RentalStatus::try_from(status).map_err(|e| sqlx::Error::ColumnDecode {
-                index: "status".into(),
-                source: e.into(),
-            })?,
-            created_at: r.try_get("created_at")?,
-            decided_at: r.try_get("decided_at")?,
-            returned_at: r.try_get("returned_at")?,
-            deposit_amount: r.try_get("deposit_amount")?,
-            deposit_status: decode(r, "deposit_status", DepositStatus::parse)?,
-            deposit_note: r.try_get("deposit_note")?,
-        })
-    }
-}
-
-/// A stored wire name read back into its enum; an unknown name is a decode error, never a
-/// silent default.
-pub(crate) fn decode<T>(
-    r: &sqlx::any::AnyRow,
-    col: &str,
-    parse: fn(&str) -> Option<T>,
-) -> sqlx::Result<T> {
-    use sqlx::Row;
-    let s: String = r.try_get(col)?;
-    parse(&s).ok_or_else(|| sqlx::Error::ColumnDecode {
-        index: col.into(),
-        source: format!("unknown {col} {s:?}").into(),
-    })
 }
 
 impl RentalRow {
@@ -620,6 +580,14 @@ macro_rules! wire_enum {
                 match s { $($s => Some($name::$v),)+ _ => None }
             }
         }
+        /// A stored name read back (`#[sqlx(try_from = "String")]`); an unknown name is a
+        /// decode error, never a silent default.
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(&s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($name)))
+            }
+        }
     };
 }
 
@@ -705,30 +673,16 @@ pub const DISPUTE_DETAIL_MAX: usize = 1000;
 pub const RESOLUTION_MAX: usize = 1000;
 pub const DEPOSIT_NOTE_MAX: usize = 500;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ExtensionRow {
     pub id: i64,
     pub rental_id: i64,
     pub end_at: i64,
     pub expires_at: i64,
+    #[sqlx(try_from = "String")]
     pub status: ExtensionStatus,
     pub created_at: i64,
     pub decided_at: Option<i64>,
-}
-
-impl sqlx::FromRow<'_, sqlx::any::AnyRow> for ExtensionRow {
-    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        Ok(ExtensionRow {
-            id: r.try_get("id")?,
-            rental_id: r.try_get("rental_id")?,
-            end_at: r.try_get("end_at")?,
-            expires_at: r.try_get("expires_at")?,
-            status: decode(r, "status", ExtensionStatus::parse)?,
-            created_at: r.try_get("created_at")?,
-            decided_at: r.try_get("decided_at")?,
-        })
-    }
 }
 
 /// 연장 요청 / An extension of a rental's end.
@@ -764,30 +718,16 @@ pub struct ExtensionInput {
     pub end_at: Rfc3339Time,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct HandoverRow {
     pub id: i64,
     pub rental_id: i64,
+    #[sqlx(try_from = "String")]
     pub stage: HandoverStage,
     pub author_id: i64,
     pub note: String,
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
-}
-
-impl sqlx::FromRow<'_, sqlx::any::AnyRow> for HandoverRow {
-    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        Ok(HandoverRow {
-            id: r.try_get("id")?,
-            rental_id: r.try_get("rental_id")?,
-            stage: decode(r, "stage", HandoverStage::parse)?,
-            author_id: r.try_get("author_id")?,
-            note: r.try_get("note")?,
-            created_at: r.try_get("created_at")?,
-            confirmed_at: r.try_get("confirmed_at")?,
-        })
-    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -846,34 +786,19 @@ pub struct DepositInput {
     pub note: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DisputeRow {
     pub id: i64,
     pub rental_id: i64,
     pub opened_by: i64,
+    #[sqlx(try_from = "String")]
     pub reason: DisputeReason,
     pub detail: String,
+    #[sqlx(try_from = "String")]
     pub status: DisputeStatus,
     pub resolution: Option<String>,
     pub created_at: i64,
     pub resolved_at: Option<i64>,
-}
-
-impl sqlx::FromRow<'_, sqlx::any::AnyRow> for DisputeRow {
-    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        Ok(DisputeRow {
-            id: r.try_get("id")?,
-            rental_id: r.try_get("rental_id")?,
-            opened_by: r.try_get("opened_by")?,
-            reason: decode(r, "reason", DisputeReason::parse)?,
-            detail: r.try_get("detail")?,
-            status: decode(r, "status", DisputeStatus::parse)?,
-            resolution: r.try_get("resolution")?,
-            created_at: r.try_get("created_at")?,
-            resolved_at: r.try_get("resolved_at")?,
-        })
-    }
 }
 
 /// 분쟁 / A disagreement about a rental, settled by an admin.
