@@ -4,7 +4,6 @@
 set -uo pipefail
 TESTS=("$@")
 cd "$(dirname "$0")/.."
-[ ${#TESTS[@]} -eq 0 ] && TESTS=(tests/*.test.mjs)
 ROOT=$PWD
 
 if [ ! -x /usr/bin/chromium ]; then
@@ -55,6 +54,8 @@ fi
 
 mkdir -p e2e/screenshots
 cd e2e
+# All of them unless some were named (paths below e2e/).
+[ ${#TESTS[@]} -eq 0 ] && TESTS=(tests/*.test.mjs)
 BASE_URL="$BASE_URL" EGD_BIN="$BIN" EGD_DATA_DIR="$DATA" \
   node --test --test-concurrency=1 "${TESTS[@]}"
 STATUS=$?
