@@ -89,7 +89,8 @@ pub enum Access {
 
 /// Checks an access token. Never cached: a logout, suspension or role change made anywhere (the
 /// CLI, another instance) applies to the very next request.
-pub async fn check_access(state: &AppState, token: &str) -> AppResult<Access> {
+/// `fresh`: ask the database even when the login is remembered (see `access_must_be_fresh`).
+pub async fn check_access(state: &AppState, token: &str, fresh: bool) -> AppResult<Access> {
     let now = state.clock.now_ms();
     let Some(v) = state.tokens.verify(token, now) else {
         return Ok(Access::Expired);
@@ -104,7 +105,7 @@ pub async fn check_access(state: &AppState, token: &str) -> AppResult<Access> {
         family: v.family.clone(),
     };
     // Remembered for a moment (`accounts::access`); an ended login is forgotten at once.
-    if let Some(role) = state.access.get(v.user_id, session) {
+    if let Some(role) = state.access.get(v.user_id, session).filter(|_| !fresh) {
         return Ok(valid(role));
     }
     let epoch = state.access.epoch();
@@ -118,6 +119,14 @@ pub async fn check_access(state: &AppState, token: &str) -> AppResult<Access> {
             _ => Access::Ended,
         },
     )
+}
+
+/// Which requests never use the remembered account state: every state-changing request (its
+/// authorization is read from the database, as before) and everything under `/admin`, so a role
+/// granted or revoked with the CLI counts at once where it matters; reads elsewhere may use a
+/// login remembered for `access::TTL`.
+pub fn access_must_be_fresh(method: &str, path: &str) -> bool {
+    !matches!(method, "GET" | "HEAD") || path.contains("/admin")
 }
 
 /// Whether the login `family` of `user` still stands (sockets re-check this now and then).
@@ -635,4 +644,18 @@ pub async fn set_trust(
 /// candidates of the keyword and borrow fan-outs, in one set-based query.
 pub async fn users_in_regions(state: &AppState, codes: &[String]) -> AppResult<Vec<(i64, String)>> {
     Ok(store::in_regions(&state.db, codes).await?)
+}
+
+#[cfg(test)]
+mod access_rule_tests {
+    #[test]
+    fn writes_and_admin_routes_read_the_account_fresh() {
+        use super::access_must_be_fresh as fresh;
+        assert!(fresh("POST", "/api/v1/items"));
+        assert!(fresh("DELETE", "/api/v1/items/3"));
+        assert!(fresh("GET", "/api/v1/admin/reports"));
+        assert!(fresh("GET", "/admin"));
+        assert!(!fresh("GET", "/api/v1/items/3"));
+        assert!(!fresh("HEAD", "/me"));
+    }
 }

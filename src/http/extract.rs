@@ -170,7 +170,8 @@ async fn authenticate_login(
     if from_cookie && !csrf_ok(parts, state) {
         return Err(AppError::Forbidden("CSRF 검사에 실패했어요".into()));
     }
-    match accounts::service::check_access(state, &token).await? {
+    let fresh = accounts::service::access_must_be_fresh(parts.method.as_str(), request_path(parts));
+    match accounts::service::check_access(state, &token, fresh).await? {
         Access::Valid { user, family } => Ok(Some((user, family))),
         Access::Expired => Err(AppError::Unauthenticated(
             "로그인이 만료되었어요. 다시 로그인해 주세요".into(),

@@ -91,7 +91,9 @@ impl FromRequestParts<AppState> for Ctx {
         let Some(token) = cookie(parts, ACCESS_COOKIE).filter(|t| !t.is_empty()) else {
             return Ok(ctx);
         };
-        let access = crate::accounts::service::check_access(state, &token)
+        let fresh =
+            crate::accounts::service::access_must_be_fresh(parts.method.as_str(), parts.uri.path());
+        let access = crate::accounts::service::check_access(state, &token, fresh)
             .await
             .map_err(|e| error_page(&ctx, e))?;
         match access {
