@@ -339,6 +339,9 @@ impl Rental {
                 {
                     return wrong_time("답을 기다리는 연장 요청이 이미 있어요");
                 }
+                if self.extensions.len() >= EXTENSIONS_MAX {
+                    return wrong_time("한 대여에 연장 요청은 10번까지 할 수 있어요");
+                }
                 Ok(())
             }
             Action::HandoverPickup | Action::HandoverReturn => {
@@ -668,6 +671,9 @@ pub const DISPUTE_AFTER_RETURN_MS: i64 = 14 * DAY_MS;
 /// A return record may still be made for 24 hours after the return.
 pub const HANDOVER_AFTER_RETURN_MS: i64 = 24 * HOUR_MS;
 pub const HANDOVER_NOTE_MAX: usize = 500;
+/// Extension requests one rental may have in all (asking and withdrawing again and again would
+/// otherwise notify the lender without end).
+pub const EXTENSIONS_MAX: usize = 10;
 pub const HANDOVER_IMAGES_MAX: usize = 6;
 pub const DISPUTE_DETAIL_MAX: usize = 1000;
 pub const RESOLUTION_MAX: usize = 1000;

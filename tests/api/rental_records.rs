@@ -257,7 +257,7 @@ async fn extension_refusals_follow_the_contract() {
         end,
         "unchanged"
     );
-    // A new one may be asked and withdrawn.
+    // A new one may be asked and withdrawn, up to ten requests per rental in all (two so far).
     let (_, again) = extend(&app, &d.borrower, d.rental, end + HOUR / 2).await;
     let again = again["id"].as_i64().unwrap();
     let (s, b) = decide(&app, &d.borrower, d.rental, again, "cancel").await;
@@ -265,6 +265,20 @@ async fn extension_refusals_follow_the_contract() {
         (s, b["status"].clone()),
         (StatusCode::OK, json!("cancelled"))
     );
+    for _ in 0..8 {
+        let (s, e) = extend(&app, &d.borrower, d.rental, end + HOUR / 2).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        decide(
+            &app,
+            &d.borrower,
+            d.rental,
+            e["id"].as_i64().unwrap(),
+            "cancel",
+        )
+        .await;
+    }
+    let (s, b) = extend(&app, &d.borrower, d.rental, end + HOUR / 2).await;
+    assert_eq!(s, StatusCode::CONFLICT, "the eleventh request: {b}");
     // Not on a rental that is only requested.
     let (s, r) = app
         .post(
