@@ -1,15 +1,21 @@
 // The rental page: extensions, condition records with photos, the deposit and disputes. What
 // the viewer may do comes from the server (the rental's `actions`, rendered into the page); this
-// only sends the forms and reloads when the rental changes, here or live from the other party.
-import { $, $$, api, bus, toast } from './lib.js';
+// only sends the forms, reloads after the viewer's own change, and offers a reload when the
+// other party changes it (a live frame).
+import { $, $$, api, bus, el, toast } from './lib.js';
 
 const page = $('#rental');
 const id = Number(page.dataset.rentalId);
 const reload = () => setTimeout(() => location.reload(), 250);
 
-// Another party's change arrives as a live `rental` frame.
+// Another party's change arrives as a live `rental` frame: say so, with a button, rather than
+// reloading under someone who may be typing a note or choosing photos.
 bus.addEventListener('rental', (e) => {
-  if (e.detail.rental && e.detail.rental.id === id) reload();
+  if (!e.detail.rental || e.detail.rental.id !== id || $('#rental-changed')) return;
+  const note = el('p', { class: 'box notice', id: 'rental-changed', role: 'status' },
+    '상대방이 이 대여를 바꿨어요. ',
+    el('button', { type: 'button', class: 'btn small primary', onclick: () => location.reload() }, '새로 고침'));
+  page.querySelector('h1').after(note);
 });
 
 /** `YYYY-MM-DDTHH:MM` in local time, for datetime-local inputs. */

@@ -119,6 +119,8 @@ test('a rental goes through extension, both condition records with photos and th
   assert.equal(await pickupStage.locator('.record-photos img').count(), 2);
   assert.match(await pickupStage.innerText(), /왼쪽 폴대에 작은 흠집/);
   await shot(pageB, 'rental-records-desktop-dark');
+  // The lender, still on the page, is told live (no reload under their hands).
+  await pageL.locator('#rental-changed', { hasText: '상대방이 이 대여를 바꿨어요' }).waitFor();
   await open(pageL);
   await act(pageL, pageL.getByRole('button', { name: '이 기록이 맞아요' }));
   assert.match(await pageL.locator('.stage[data-stage=pickup]').innerText(), new RegExp(`${L.nickname}님 확인`));
