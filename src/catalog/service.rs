@@ -156,7 +156,9 @@ pub fn list_cost(q: &ListQuery) -> ListCost {
     let short_word = q.words.iter().any(|w| w.chars().count() < 2);
     // Sorts no index gives: every match is read and sorted for one page.
     let unindexed_sort = match q.sort {
-        Sort::Popular => true,
+        // Available items by score walk `items_avail_popular`; any other filter picks its own
+        // index and sorts what it matches.
+        Sort::Popular => !q.walks_popular_index(),
         Sort::PriceAsc | Sort::PriceDesc => q.min_price.is_none() && q.max_price.is_none(),
         Sort::Recent => false,
     };

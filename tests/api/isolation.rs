@@ -51,6 +51,7 @@ fn listing_families_that_scan_or_sort_everything_are_classified_slow() {
         },
         ListQuery {
             sort: Sort::Popular,
+            category_id: Some(4),
             ..query()
         },
         ListQuery {
@@ -76,6 +77,10 @@ fn listing_families_that_scan_or_sort_everything_are_classified_slow() {
         },
         ListQuery {
             words: vec!["드릴".into()],
+            ..query()
+        },
+        ListQuery {
+            sort: Sort::Popular,
             ..query()
         },
         ListQuery {
@@ -118,7 +123,8 @@ async fn a_saturated_slow_listing_family_leaves_item_pages_and_cheap_listings_up
     // Every slow permit taken, as a flood of slow listings would.
     let held = slow.acquire_many_owned(permits as u32).await.unwrap();
     let started = Instant::now();
-    let refused = get_full(&app, "/items?sort=popular").await;
+    // (Popular with a category sorts what the category matches; alone it walks its index.)
+    let refused = get_full(&app, "/items?sort=popular&category=tools").await;
     assert_unavailable("slow listing while the family is saturated", &refused);
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -137,7 +143,7 @@ async fn a_saturated_slow_listing_family_leaves_item_pages_and_cheap_listings_up
     assert_eq!(s, StatusCode::OK, "profile: {profile}");
 
     drop(held);
-    let (s, page) = app.get("/items?sort=popular", None).await;
+    let (s, page) = app.get("/items?sort=popular&category=tools", None).await;
     assert_eq!(
         s,
         StatusCode::OK,

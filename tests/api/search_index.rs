@@ -227,3 +227,66 @@ async fn a_two_character_search_does_not_scan_the_items_table() {
     assert_eq!(titles(&app, "드릴").await.len(), 3);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_popular_listing_walks_its_index_instead_of_sorting_every_item() {
+    let app = TestApp::spawn().await;
+    let u = app.signup("popular").await;
+    app.create_item(&u, json!({"title": "인기 물건"})).await;
+    let db = &app.state.db;
+    let (sql, args) = list_sql_for_explain(
+        db,
+        &ListQuery {
+            sort: egodaeyeo::catalog::model::Sort::Popular,
+            ..ListQuery::default()
+        },
+    );
+    let sql = inline(&sql, &args, db.backend);
+    // 3,000 more available items with scores, and the planner's statistics (the server keeps
+    // them with `Db::analyze`), so the plan is the one a real listing gets.
+    let first = ids_of_first(&app).await;
+    let filler = match db.backend {
+        Backend::Sqlite => "WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 3000) \
+             INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, bookmark_count) \
+             SELECT owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, g % 50 \
+             FROM items, n WHERE items.id = $1",
+        Backend::Postgres => "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, bookmark_count) \
+             SELECT owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, g % 50 \
+             FROM items, generate_series(1, 3000) AS g WHERE items.id = $1",
+    };
+    sqlx::query(filler)
+        .bind(first)
+        .execute(&db.write)
+        .await
+        .unwrap();
+    db.analyze().await.unwrap();
+    use sqlx::Row;
+    let text = match db.backend {
+        Backend::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(&db.read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(3).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Backend::Postgres => sqlx::query(&format!("EXPLAIN {sql}"))
+            .fetch_all(&db.read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    assert!(text.contains("items_avail_popular"), "{text}");
+    assert!(!text.contains("TEMP B-TREE FOR ORDER BY"), "{text}");
+    assert!(!text.contains("Sort Key"), "{text}");
+    let (s, b) = app.get("/items?sort=popular", None).await;
+    assert_eq!((s, b["total"].clone()), (StatusCode::OK, json!(3001)));
+    assert_eq!(
+        b["items"][0]["bookmark_count"], 49,
+        "the highest score first"
+    );
+    app.stop().await;
+}
