@@ -210,8 +210,6 @@ pub struct Rental {
     pub deposit: Option<Deposit>,
     /// The open dispute, or the latest resolved one.
     pub dispute: Option<Dispute>,
-    #[serde(skip)]
-    pub returned_ms: Option<i64>,
 }
 
 impl Rental {
@@ -247,7 +245,6 @@ impl Rental {
                 note: r.deposit_note.clone(),
             }),
             dispute: None,
-            returned_ms: r.returned_at,
         }
     }
 
@@ -364,8 +361,8 @@ impl Rental {
             Action::Dispute => {
                 let recent = self.status == RentalStatus::Returned
                     && self
-                        .returned_ms
-                        .is_some_and(|at| now < at + DISPUTE_AFTER_RETURN_MS);
+                        .returned_at
+                        .is_some_and(|Ts(at)| now < at + DISPUTE_AFTER_RETURN_MS);
                 if !self.started(now) && !recent {
                     return wrong_time(
                         "대여가 시작된 뒤부터 반납 후 14일까지 분쟁을 신청할 수 있어요",
@@ -394,8 +391,8 @@ impl Rental {
                 self.started(now)
                     || (self.status == RentalStatus::Returned
                         && self
-                            .returned_ms
-                            .is_some_and(|at| now < at + HANDOVER_AFTER_RETURN_MS))
+                            .returned_at
+                            .is_some_and(|Ts(at)| now < at + HANDOVER_AFTER_RETURN_MS))
             }
         };
         if !open {

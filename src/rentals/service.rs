@@ -782,15 +782,10 @@ pub async fn decide_extension(
     ext_id: i64,
     decision: ExtensionDecision,
 ) -> AppResult<Extension> {
-    let row = store::get(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let row = party_of(state, user, id).await?;
     let ext = store::extension(&state.db, id, ext_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if !row.is_party(user.id) {
-        return Err(AppError::Forbidden("이 대여의 당사자가 아니에요".into()));
-    }
     let (who, what) = match decision {
         ExtensionDecision::Accept => (row.lender_id, "수락"),
         ExtensionDecision::Reject => (row.lender_id, "거절"),
@@ -863,10 +858,10 @@ pub async fn decide_extension(
 /// Extensions nobody answered before the end they would have moved (the scheduler).
 pub async fn expire_extensions(state: &AppState) -> AppResult<usize> {
     let expired = store::expire_extensions(&state.db, state.clock.now_ms()).await?;
-    for e in &expired {
-        if let Some(row) = store::get(&state.db, e.rental_id).await? {
-            events::push_rental(state, &row).await;
-        }
+    let ids: Vec<i64> = expired.iter().map(|e| e.rental_id).collect();
+    // Their rentals in one query, not one per expired extension.
+    for row in store::by_ids(&state.db, &ids).await? {
+        events::push_rental(state, &row).await;
     }
     Ok(expired.len())
 }
