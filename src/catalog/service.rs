@@ -11,7 +11,6 @@ use crate::domain::caller::AuthUser;
 use crate::domain::error::Problems;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::page::{Bounded, Page, PageReq};
-use crate::media::{self, image};
 use crate::state::AppState;
 
 /// Longest search text (`q`): 8 words of up to 40 characters are searched, anything longer is
@@ -694,24 +693,7 @@ pub async fn add_images(
         ));
     }
     // One file per pool job: a batch of ten waits its turn like ten single uploads would.
-    let mut processed = Vec::with_capacity(files.len());
-    for f in files {
-        processed.push(
-            state
-                .media
-                .images
-                .process(f, image::FULL_SIDE, image::THUMB_SIDE)
-                .await?,
-        );
-    }
-    let mut keys = Vec::new();
-    for p in processed {
-        let key = media::new_key("items", p.full.ext);
-        let thumb = media::new_key("items", p.thumb.ext);
-        state.media.put(&key, p.full.bytes).await?;
-        state.media.put(&thumb, p.thumb.bytes).await?;
-        keys.push((key, thumb));
-    }
+    let keys = state.media.store_photos("items", files).await?;
     let ids = store::add_images(&state.db, id, &keys, state.clock.now_ms()).await?;
     Ok(ids
         .into_iter()

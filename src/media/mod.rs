@@ -75,6 +75,34 @@ impl Media {
         })
     }
 
+    /// Photos as items and rental records keep them: each decoded on the bounded pool (one file
+    /// per job), re-encoded without metadata at full size and as a thumbnail, then stored under
+    /// `prefix`. All are decoded before any is stored, so an unreadable one stores nothing.
+    /// Returns the (full, thumbnail) keys in order.
+    pub async fn store_photos(
+        &self,
+        prefix: &str,
+        files: Vec<Vec<u8>>,
+    ) -> crate::domain::error::AppResult<Vec<(String, String)>> {
+        let mut processed = Vec::with_capacity(files.len());
+        for f in files {
+            processed.push(
+                self.images
+                    .process(f, image::FULL_SIDE, image::THUMB_SIDE)
+                    .await?,
+            );
+        }
+        let mut keys = Vec::with_capacity(processed.len());
+        for p in processed {
+            let key = new_key(prefix, p.full.ext);
+            let thumb = new_key(prefix, p.thumb.ext);
+            self.put(&key, p.full.bytes).await?;
+            self.put(&thumb, p.thumb.bytes).await?;
+            keys.push((key, thumb));
+        }
+        Ok(keys)
+    }
+
     pub fn url(&self, key: &str) -> String {
         format!("{}{}", self.base_url, key)
     }

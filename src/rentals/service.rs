@@ -905,23 +905,7 @@ pub async fn record_handover(
     let stage = stage.expect("checked above");
     let now = state.clock.now_ms();
     view.may_record(user.id, now, stage)?;
-    let mut keys = Vec::with_capacity(files.len());
-    for f in files {
-        let p = state
-            .media
-            .images
-            .process(
-                f,
-                crate::media::image::FULL_SIDE,
-                crate::media::image::THUMB_SIDE,
-            )
-            .await?;
-        let key = crate::media::new_key("handovers", p.full.ext);
-        let thumb = crate::media::new_key("handovers", p.thumb.ext);
-        state.media.put(&key, p.full.bytes).await?;
-        state.media.put(&thumb, p.thumb.bytes).await?;
-        keys.push((key, thumb));
-    }
+    let keys = state.media.store_photos("handovers", files).await?;
     let new = HandoverRow {
         id: 0,
         rental_id: id,
