@@ -73,11 +73,13 @@ impl Form {
     }
 }
 
-/// Reads text fields (each at most 16 KB, UTF-8) and up to `max` `image` files (each at most
-/// 10 MB, refused while streaming); more than `max` images is a 400. Zero images is the
+/// Reads the text fields named in `fields` (each at most 16 KB, UTF-8) and up to `max` `image`
+/// files (each at most 10 MB, refused while streaming); more than `max` images is a 400. Other
+/// parts are skipped unread, so padding a form with fields costs no memory. Zero images is the
 /// caller's rule to decide.
 pub async fn form(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    fields: &[&str],
     max: usize,
 ) -> Result<Form, AppError> {
     let mut mp = mp.map_err(|_| AppError::field("image", "multipart/form-data 본문이 필요해요"))?;
@@ -97,6 +99,9 @@ pub async fn form(
                 ));
             }
             out.images.push(read_part(field).await?);
+            continue;
+        }
+        if !fields.contains(&name.as_str()) {
             continue;
         }
         let mut bytes = Vec::new();

@@ -303,7 +303,7 @@ pub async fn record_handover(
 ) -> AppResult<(StatusCode, Json<Handover>)> {
     // Strangers are refused before their photos are read.
     service::party_of(&state, user, id).await?;
-    let form = multipart::form(mp, HANDOVER_IMAGES_MAX).await?;
+    let form = multipart::form(mp, &["stage", "note"], HANDOVER_IMAGES_MAX).await?;
     let (stage, note) = (form.get("stage"), form.get("note"));
     let handover = service::record_handover(
         &state,

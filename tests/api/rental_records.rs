@@ -496,6 +496,27 @@ async fn handover_records_carry_stripped_photos_and_the_other_party_confirms() {
         let (s, b) = record(&app, &d.lender, d.rental, stage, note, vec![jpeg(8, 8); n]).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{stage} {n}: {b}");
     }
+    // Padding the form costs nothing: unknown parts are skipped unread; a named field past
+    // 16 KB is refused before it is kept.
+    let mut padded = reqwest::multipart::Form::new().text("stage", "pickup");
+    for i in 0..200 {
+        padded = padded.text(format!("pad{i}"), "x".repeat(16 * 1024));
+    }
+    padded = padded.text("note", "가".repeat(6000)).part(
+        "image",
+        reqwest::multipart::Part::bytes(jpeg(8, 8)).file_name("p.jpg"),
+    );
+    let resp = app
+        .client
+        .post(format!("{}/rentals/{}/handovers", app.api, d.rental))
+        .bearer_auth(&d.lender.token)
+        .multipart(padded)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let b: Value = resp.json().await.unwrap();
+    assert!(b["error"]["fields"]["note"].is_string(), "{b}");
     let long = "가".repeat(501);
     let (s, b) = record(&app, &d.lender, d.rental, "return", &long, vec![jpeg(8, 8)]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
