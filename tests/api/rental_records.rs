@@ -131,8 +131,12 @@ async fn an_accepted_extension_moves_the_end_and_the_price_and_tells_both_sides(
     assert!(actions(&before).contains(&"extend".to_string()));
     assert!(!actions(&rental(&app, &d.lender, d.rental).await).contains(&"extend".to_string()));
     let new_end = end_ms(&before) + DAY;
+    let mut lender_ws = app.ws(&d.lender.token).await;
     let (s, ext) = extend(&app, &d.borrower, d.rental, new_end).await;
     assert_eq!(s, StatusCode::CREATED, "{ext}");
+    // The lender's open page hears it live, with their own actions.
+    let frame = lender_ws.next_of("rental").await;
+    assert_eq!(frame["rental"]["extensions"][0]["status"], "requested");
     assert_eq!(ext["status"], "requested");
     assert_eq!(ext["rental_id"], d.rental);
     assert!(ext["decided_at"].is_null());
@@ -637,6 +641,13 @@ async fn the_deposit_moves_by_the_right_party_in_the_right_state() {
             .0,
         StatusCode::BAD_REQUEST
     );
+    // Nothing to give back before it was taken.
+    assert_eq!(
+        deposit(&app, &d.borrower, d.rental, json!({"action": "returned"}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
     let (s, r) = deposit(&app, &d.lender, d.rental, held.clone()).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["deposit"]["status"], "held");
@@ -785,6 +796,8 @@ async fn disputes_open_in_their_window_one_at_a_time_and_admins_resolve_them() {
     assert_eq!(s, StatusCode::OK, "{q}");
     assert_eq!(q["total"], 1);
     assert_eq!(q["items"][0]["id"], opened["id"]);
+    let (_, default) = app.get("/admin/disputes", Some(&admin.token)).await;
+    assert_eq!(default["total"], 1, "open ones by default: {default}");
     assert_eq!(
         app.get("/admin/disputes?status=closed", Some(&admin.token))
             .await
