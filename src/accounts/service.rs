@@ -126,7 +126,9 @@ pub async fn check_access(state: &AppState, token: &str, fresh: bool) -> AppResu
 /// granted or revoked with the CLI counts at once where it matters; reads elsewhere may use a
 /// login remembered for `access::TTL`.
 pub fn access_must_be_fresh(method: &str, path: &str) -> bool {
-    !matches!(method, "GET" | "HEAD") || path.contains("/admin")
+    !matches!(method, "GET" | "HEAD")
+        || path.starts_with("/admin")
+        || path.starts_with("/api/v1/admin")
 }
 
 /// Whether the login `family` of `user` still stands (sockets re-check this now and then).
@@ -657,5 +659,9 @@ mod access_rule_tests {
         assert!(fresh("GET", "/admin"));
         assert!(!fresh("GET", "/api/v1/items/3"));
         assert!(!fresh("HEAD", "/me"));
+        assert!(
+            !fresh("GET", "/api/v1/items?q=admin"),
+            "only the admin routes themselves"
+        );
     }
 }
