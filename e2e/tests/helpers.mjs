@@ -59,6 +59,19 @@ export async function png(page, color, label) {
   return { name: `${label}.png`, mimeType: 'image/png', buffer: Buffer.from(dataUrl.split(',')[1], 'base64') };
 }
 
+/** The JSON API from inside the page, with the session cookie and the CSRF header. */
+export function pageApi(page, method, path, body) {
+  return page.evaluate(async ([m, p, b]) => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('egd_csrf='))?.split('=')[1];
+    const r = await fetch(`/api/v1${p}`, {
+      method: m,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: b ? JSON.stringify(b) : undefined,
+    });
+    return { status: r.status, body: r.status === 204 ? null : await r.json() };
+  }, [method, path, body]);
+}
+
 export const pad = (n) => String(n).padStart(2, '0');
 export function localInput(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;

@@ -5,24 +5,13 @@
 // the borrower gets the deposit back. The rental page shows each step to both.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, shot, signup, png } from './helpers.mjs';
+import { launch, newContext, shot, signup, png, pageApi as api } from './helpers.mjs';
 
 const run = Date.now().toString(36).slice(-5);
 const L = { email: `lend${run}@example.com`, nickname: `빌려줌${run}`.slice(0, 10), password: 'secret1234', dong: '서교동', code: '1144066000' };
 const B = { email: `borrow${run}@example.com`, nickname: `빌림${run}`.slice(0, 10), password: 'secret5678', dong: '합정동', code: '1144068000' };
 let browser, ctxL, ctxB, pageL, pageB, rentalId;
 
-function api(page, method, path, body) {
-  return page.evaluate(async ([m, p, b]) => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('egd_csrf='))?.split('=')[1];
-    const r = await fetch(`/api/v1${p}`, {
-      method: m,
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-      body: b ? JSON.stringify(b) : undefined,
-    });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, path, body]);
-}
 
 async function open(page) {
   await page.goto(`/rentals/${rentalId}`);

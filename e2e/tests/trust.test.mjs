@@ -2,7 +2,7 @@
 // and chat disappear, and come back on unblock), and verifies the 동네 with a faked location.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, shot, signup } from './helpers.mjs';
+import { launch, newContext, shot, signup, pageApi as api } from './helpers.mjs';
 
 const run = Date.now().toString(36).slice(-5);
 // 서울 마포구 서교동's centre in the bundled region data.
@@ -12,18 +12,6 @@ const B = { email: `blocked${run}@example.com`, nickname: `막힘${run}`.slice(0
 const TITLE = `차단 확인용 드릴 ${run}`;
 let browser, ctxA, ctxB, pageA, pageB, bId, itemId, roomId;
 
-/** The JSON API from inside the page, with the session cookie and the CSRF header. */
-function api(page, method, path, body) {
-  return page.evaluate(async ([m, p, b]) => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('egd_csrf='))?.split('=')[1];
-    const r = await fetch(`/api/v1${p}`, {
-      method: m,
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-      body: b ? JSON.stringify(b) : undefined,
-    });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, path, body]);
-}
 
 before(async () => {
   browser = await launch();
