@@ -98,6 +98,20 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_logins_cannot_grow_it_past_its_bound() {
+        let c = AccessCache::default();
+        for user in 0..=MAX_ENTRIES as i64 {
+            c.put(user, 1, Role::User, c.epoch());
+        }
+        assert!(c.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert_eq!(
+            c.get(MAX_ENTRIES as i64, 1),
+            Some(Role::User),
+            "the newest is kept"
+        );
+    }
+
+    #[test]
     fn entries_expire() {
         let c = AccessCache::default();
         c.entries
