@@ -35,7 +35,7 @@ pub struct Inner {
     pub views: catalog::views::ViewCounter,
     pub cache: catalog::cache::CatalogCache,
     /// Bumped by every state-changing request: what the micro-caches were made under.
-    pub writes: crate::cache::Generation,
+    pub writes: crate::cache::Writes,
     /// Public profiles, cached like the catalog.
     pub profiles: crate::cache::MicroCache<i64, crate::accounts::model::PublicUser>,
     /// Per user, everyone in a block with them (either direction), cached like the catalog:

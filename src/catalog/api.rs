@@ -73,16 +73,22 @@ pub async fn list(
     }
     let filter: ItemFilter = parse_query(key)?;
     let page: PageQuery = parse_query(key)?;
-    let generation = state.writes.current();
-    let page = service::list(&state, viewer.0, &filter, page.req()).await?;
-    let body =
-        bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?);
-    if filter.is_public() && !personal {
+    let run = || async {
+        let page = service::list(&state, viewer.0, &filter, page.req()).await?;
+        let body = serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?;
+        Ok::<_, AppError>(bytes::Bytes::from(body))
+    };
+    let body = if filter.is_public() && !personal {
+        // Many connections missing the same page at once run it once.
+        let (writes, clock) = (&state.writes, &state.clock);
         state
             .cache
             .lists
-            .put(key.to_string(), generation, now, body.clone());
-    }
+            .fill(key.to_string(), || writes.current(), || clock.now_ms(), run)
+            .await?
+    } else {
+        run().await?
+    };
     Ok(json_bytes(body))
 }
 

@@ -11,6 +11,8 @@ use crate::cache::MicroCache;
 pub const TTL_MS: i64 = 3000;
 /// Bounds memory. A listing is up to ~40 KB (100 items per page): 2,048 of them stay under 100 MB.
 const MAX_LISTS: usize = 2048;
+/// A count is a key of a few hundred bytes and a number.
+const MAX_COUNTS: usize = 20_000;
 /// An item detail is 1–2 KB: room for every item of a large neighbourhood (~100 MB at most).
 const MAX_DETAILS: usize = 50_000;
 /// A signed-in caller's marks: up to `MARKED_MAX` ids each (a few KB at most).
@@ -38,6 +40,10 @@ pub struct UserMarks {
 
 pub struct CatalogCache {
     pub lists: MicroCache<String, Bytes>,
+    /// Listing counts by what they match (`store::match_key`), under the membership generation.
+    pub counts: MicroCache<String, i64>,
+    /// Per (viewer, matches): the blocked owners' items among them.
+    pub blocked_matches: MicroCache<(i64, String), Arc<std::collections::HashSet<i64>>>,
     pub details: MicroCache<i64, Arc<ItemDetail>>,
     pub marks: MicroCache<i64, Arc<UserMarks>>,
     pub categories: MicroCache<(), Arc<[super::model::Category]>>,
@@ -47,6 +53,8 @@ impl Default for CatalogCache {
     fn default() -> Self {
         CatalogCache {
             lists: MicroCache::new(MAX_LISTS, TTL_MS),
+            counts: MicroCache::new(MAX_COUNTS, TTL_MS),
+            blocked_matches: MicroCache::new(MAX_COUNTS, TTL_MS),
             details: MicroCache::new(MAX_DETAILS, TTL_MS),
             marks: MicroCache::new(MAX_MARKS, TTL_MS),
             categories: MicroCache::new(1, TTL_MS),

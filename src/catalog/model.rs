@@ -391,6 +391,18 @@ impl ItemFilter {
     }
 }
 
+/// Listings count their matches up to this many (and say when there are more), so a page costs
+/// the same however many items match.
+pub const COUNT_UP_TO: i64 = 1_000;
+
+/// A listing's `(total, total_exact)` for a viewer: `matched` is the open listing's count
+/// (stopped at `COUNT_UP_TO + 1`), `blocked` how many of those are blocked owners' items. Past
+/// the cap the total is a lower bound.
+pub fn listing_total(matched: i64, blocked: i64) -> (i64, bool) {
+    let exact = matched <= COUNT_UP_TO;
+    ((matched.min(COUNT_UP_TO) - blocked).max(0), exact)
+}
+
 /// A validated listing query.
 #[derive(Clone, Debug)]
 pub struct ListQuery {
@@ -418,6 +430,14 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The same listing for a viewer without blocks: what counts and pages are shared by.
+    pub fn open(&self) -> ListQuery {
+        ListQuery {
+            exclude_owners: std::sync::Arc::from([]),
+            ..self.clone()
+        }
+    }
+
     /// Popular available items with no filter that has its own index: the page walks
     /// `items_avail_popular` (a section filter is checked on the way) and stops after a page.
     pub fn walks_popular_index(&self) -> bool {
@@ -485,3 +505,23 @@ pub struct CategoryInput {
 
 /// The longest `min_days`/`max_days` may be.
 pub const RULE_DAYS_MAX: i64 = 365;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_exact_up_to_the_cap_and_a_lower_bound_past_it() {
+        assert_eq!(listing_total(0, 0), (0, true));
+        assert_eq!(listing_total(COUNT_UP_TO, 0), (COUNT_UP_TO, true));
+        assert_eq!(listing_total(COUNT_UP_TO, 3), (COUNT_UP_TO - 3, true));
+        // Counting stopped at the cap + 1: more than the cap match.
+        assert_eq!(listing_total(COUNT_UP_TO + 1, 0), (COUNT_UP_TO, false));
+        // Blocked matches come off even then: still a true lower bound.
+        assert_eq!(
+            listing_total(COUNT_UP_TO + 1, 20),
+            (COUNT_UP_TO - 20, false)
+        );
+        assert_eq!(listing_total(2, 5), (0, true), "never negative");
+    }
+}

@@ -45,6 +45,8 @@ struct HomePage {
     ranges: Vec<Chip>,
     cards: Vec<Card>,
     total: i64,
+    /// More than `total` match (counting stopped).
+    total_more: bool,
     pages: Vec<PageLink>,
     prev: String,
     next: String,
@@ -204,9 +206,13 @@ pub async fn home(
             active: *k == range,
         })
         .collect();
-    let (pages, prev, next) = pagination(list.total, page, |n| {
-        link(section, &category, range_param, n)
-    });
+    // Past the counting cap there may be more pages than the total says: keep 다음 open.
+    let known = if list.total_exact {
+        list.total
+    } else {
+        list.total.max(page * crate::web::render::PER_PAGE + 1)
+    };
+    let (pages, prev, next) = pagination(known, page, |n| link(section, &category, range_param, n));
     let page = HomePage {
         l: Layout::new(&ctx, "이거대여 · 우리 동네 물건 빌리기"),
         nickname: me
@@ -225,6 +231,7 @@ pub async fn home(
         ranges,
         cards: list.items.iter().map(|s| view::card(now, s)).collect(),
         total: list.total,
+        total_more: !list.total_exact,
         pages,
         prev,
         next,

@@ -115,7 +115,7 @@ pub async fn list(
     page: PageReq,
 ) -> AppResult<Page<ItemSummary>> {
     let q = list_query(state, viewer, filter, page).await?;
-    let (rows, total) = run_list(state, q).await?;
+    let (rows, total, exact) = run_list(state, q).await?;
     // The owners' 동네 badges: their profiles, micro-cached, in at most one query per page.
     let owners: Vec<i64> = rows.iter().map(|r| r.owner_id).collect();
     let profiles = accounts::public_users(state, &owners).await?;
@@ -127,7 +127,7 @@ pub async fn list(
             s
         })
         .collect();
-    Ok(Page::new(items, page, total))
+    Ok(Page::counted(items, page, total, exact))
 }
 
 /// What a listing costs the database, whatever the page size.
@@ -174,7 +174,18 @@ const SLOW_PERMIT_WAIT: std::time::Duration = std::time::Duration::from_millis(1
 /// Runs the listing SQL. Slow listings share a few permits (fewer than the reader connections),
 /// so a flood of them cannot hold every reader and starve item pages, profiles and chats; every
 /// listing statement is bounded by `statement_timeout_ms`. Both refusals are 503 + Retry-After.
-async fn run_list(state: &AppState, q: ListQuery) -> AppResult<(Vec<ItemRow>, i64)> {
+async fn run_list(state: &AppState, q: ListQuery) -> AppResult<(Vec<ItemRow>, i64, bool)> {
+    // Counts are shared by every sort, page and viewer of the same matches, and stay valid until
+    // a write changes which items match; a viewer's blocked matches until any write.
+    let key = store::match_key(&state.db, &q);
+    let now = state.clock.now_ms();
+    let (members, content) = (state.writes.membership(), state.writes.current());
+    let matched = state.cache.counts.get(&key, members, now);
+    let viewer = q.viewer.filter(|_| !q.exclude_owners.is_empty());
+    let blocked_key = viewer.map(|v| (v, key.clone()));
+    let blocked = blocked_key
+        .as_ref()
+        .and_then(|k| state.cache.blocked_matches.get(k, content, now));
     let permit = match list_cost(&q) {
         ListCost::Cheap => None,
         ListCost::Slow => {
@@ -187,16 +198,27 @@ async fn run_list(state: &AppState, q: ListQuery) -> AppResult<(Vec<ItemRow>, i6
     };
     let limit = std::time::Duration::from_millis(state.config.statement_timeout_ms);
     let db = state.db.clone();
-    state
+    let listed = state
         .db
         .limited_read(limit, permit, move |conn| {
-            Box::pin(async move { store::list(conn, &db, &q).await })
+            Box::pin(async move { store::list(conn, &db, &q, COUNT_UP_TO, matched, blocked).await })
         })
         .await
         .map_err(|e| match e {
             LimitedReadError::TimedOut => busy_listing(),
             LimitedReadError::Db(e) => e.into(),
-        })
+        })?;
+    if matched.is_none() {
+        state.cache.counts.put(key, members, now, listed.matched);
+    }
+    if let Some(k) = blocked_key {
+        state
+            .cache
+            .blocked_matches
+            .put(k, content, now, listed.blocked.clone());
+    }
+    let (total, exact) = listing_total(listed.matched, listed.blocked.len() as i64);
+    Ok((listed.rows, total, exact))
 }
 
 fn busy_listing() -> AppError {
@@ -411,25 +433,25 @@ pub async fn detail_for_viewer(
     viewer: Option<AuthUser>,
     id: i64,
 ) -> AppResult<ItemDetail> {
-    let now = state.clock.now_ms();
-    let cached = match state.cache.details.get(&id, state.writes.current(), now) {
-        Some(c) => c,
-        None => {
-            let generation = state.writes.current();
-            let (mut shared, seen) = match detail_counted(state, None, id, false).await {
-                Ok(d) => d,
-                // Hidden items exist only for their owner and admins: never cached.
-                Err(AppError::NotFound(_)) if viewer.is_some() => {
-                    return detail(state, viewer, id, true).await
-                }
-                Err(e) => return Err(e),
-            };
-            // The cached count leaves out this process's views; each response adds them back.
-            shared.view_count -= seen;
-            let shared = std::sync::Arc::new(shared);
-            state.cache.details.put(id, generation, now, shared.clone());
-            shared
+    let fill = || async {
+        let (mut shared, seen) = detail_counted(state, None, id, false).await?;
+        // The cached count leaves out this process's views; each response adds them back.
+        shared.view_count -= seen;
+        Ok(std::sync::Arc::new(shared))
+    };
+    let (writes, clock) = (&state.writes, &state.clock);
+    let cached = match state
+        .cache
+        .details
+        .get_or_fill(id, || writes.current(), || clock.now_ms(), fill)
+        .await
+    {
+        Ok(c) => c,
+        // Hidden items exist only for their owner and admins: never cached.
+        Err(AppError::NotFound(_)) if viewer.is_some() => {
+            return detail(state, viewer, id, true).await
         }
+        Err(e) => return Err(e),
     };
     // Blocked either way: the item does not exist for this viewer.
     if let Some(v) = viewer {
@@ -888,6 +910,10 @@ pub async fn backfill_grams(state: &AppState) -> AppResult<usize> {
     loop {
         let n = store::backfill_grams(&state.db, 500).await?;
         total += n;
+        if n > 0 {
+            // Searches counted before these rows were findable are stale.
+            state.writes.bump();
+        }
         if n == 0 {
             return Ok(total);
         }

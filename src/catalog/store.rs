@@ -1,5 +1,6 @@
 //! SQL for the catalog.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sqlx::Row;
 
@@ -215,6 +216,7 @@ pub async fn items_by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ItemRow>> {
     q.fetch_all(&db.read).await
 }
 
+/// What a listing matches, without the viewer's blocks (`list` leaves those out).
 fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     let mut f = Filter::default();
     f.push("i.deleted_at IS NULL", vec![]);
@@ -243,15 +245,6 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
         f.push(
             "i.owner_id IN (SELECT u.id FROM users u WHERE u.region_verified_at >= ?)",
             vec![Arg::Int(since)],
-        );
-    }
-    if !q.exclude_owners.is_empty() {
-        // By item id (which every index carries), so the covering indexes still answer the
-        // filter: `owner_id NOT IN (…)` would make the planner read every matching row.
-        let marks = vec!["?"; q.exclude_owners.len()].join(", ");
-        f.push(
-            &format!("i.id NOT IN (SELECT o.id FROM items o WHERE o.owner_id IN ({marks}))"),
-            q.exclude_owners.iter().map(|id| Arg::Int(*id)).collect(),
         );
     }
     if let Some(codes) = &q.region_codes {
@@ -303,117 +296,138 @@ pub fn list_order(q: &ListQuery) -> &'static str {
     }
 }
 
-/// A page of items and the total count: two queries whatever the filters, on `conn` (a
-/// time-limited reader, see `Db::limited_read`).
-/// Up to this offset, a viewer with blocks gets the page through `list_skipping` (no per-row
-/// check of the blocked list); past it, through the filter.
-const SKIP_IN_MEMORY_UNTIL: i64 = 1_000;
+/// Up to this offset, a viewer with blocks gets the page by skipping the blocked items in memory
+/// (no per-row check of the blocked list); past it, through the filter.
+const SKIP_IN_MEMORY_UNTIL: i64 = 300;
 
+/// A listing as the database gives it, before the viewer's total is worked out.
+pub struct Listed {
+    pub rows: Vec<ItemRow>,
+    /// The open listing's matches (without the viewer's blocks), counted up to `count_up_to`.
+    pub matched: i64,
+    /// The blocked owners' items among those matches.
+    pub blocked: Arc<HashSet<i64>>,
+}
+
+/// What identifies a listing's matches (not its order or page): counts are shared by it.
+pub fn match_key(db: &Db, q: &ListQuery) -> String {
+    let f = list_filter(db, &q.open());
+    format!("{}|{:?}", f.sql(), f.args)
+}
+
+/// A page of items and its counts, on `conn` (a time-limited reader, see `Db::limited_read`):
+/// one statement for the page, plus the count and the viewer's blocked matches when they are not
+/// known yet (the caller caches both).
 pub async fn list(
     conn: &mut sqlx::AnyConnection,
     db: &Db,
     q: &ListQuery,
-) -> sqlx::Result<(Vec<ItemRow>, i64)> {
-    if !q.exclude_owners.is_empty() && q.offset < SKIP_IN_MEMORY_UNTIL {
-        return list_skipping(conn, db, q).await;
-    }
-    let f = list_filter(db, q);
-    let order = list_order(q);
-    let n = f.next();
-    let hint = index_hint(db, q);
-    let sql = format!(
-        "SELECT {ITEM_COLS} FROM items i {hint} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        f.sql(),
-        n,
-        n + 1
-    );
-    let rows: Vec<ItemRow> = f
-        .bind_as(sqlx::query_as(&sql))
-        .bind(q.limit)
-        .bind(q.offset)
-        .fetch_all(&mut *conn)
-        .await?;
-    // With blocks, the filter leaves out item ids (see `list_filter`), so this count keeps its
-    // covering index too.
-    let total = count(conn, &f).await?;
-    Ok((rows, total))
+    count_up_to: i64,
+    matched: Option<i64>,
+    blocked: Option<Arc<HashSet<i64>>>,
+) -> sqlx::Result<Listed> {
+    let open = q.open();
+    let all = list_filter(db, &open);
+    let blocked = match blocked {
+        Some(b) => b,
+        None if q.exclude_owners.is_empty() => Arc::default(),
+        None => Arc::new(blocked_matches(conn, db, q).await?),
+    };
+    let rows = if blocked.is_empty() {
+        page(conn, db, &open, &all, q.limit, q.offset).await?
+    } else if q.offset < SKIP_IN_MEMORY_UNTIL {
+        // The open listing's first `offset + limit + blocked` rows hold the page: the plan of a
+        // listing without blocks, and the blocked rows skipped here.
+        let want = q.offset + q.limit + blocked.len() as i64;
+        page(conn, db, &open, &all, want, 0)
+            .await?
+            .into_iter()
+            .filter(|r| !blocked.contains(&r.id))
+            .skip(q.offset as usize)
+            .take(q.limit as usize)
+            .collect()
+    } else {
+        // Deep pages: the filter leaves out the blocked owners' items by id, so the covering
+        // indexes still answer it (`owner_id NOT IN (…)` would read every matching row).
+        let mut f = list_filter(db, &open);
+        f.push(
+            &format!("i.id NOT IN ({})", vec!["?"; blocked.len()].join(", ")),
+            blocked.iter().map(|id| Arg::Int(*id)).collect(),
+        );
+        page(conn, db, &open, &f, q.limit, q.offset).await?
+    };
+    let matched = match matched {
+        Some(n) => n,
+        None => count(conn, &all, count_up_to + 1).await?,
+    };
+    Ok(Listed {
+        rows,
+        matched,
+        blocked,
+    })
 }
 
-/// A page for a viewer with blocks, as cheap as one without: the blocked owners' matching items
-/// are found from `items_owner` (few rows); the count is all matches minus those; the page is
-/// the open listing's first `offset + limit + blocked` ids in order, with the blocked ones
-/// skipped here, then read whole. Both statements keep the plans of an unblocked listing; a
-/// filter over the blocked list would be checked once per matching row.
-async fn list_skipping(
+async fn page(
     conn: &mut sqlx::AnyConnection,
     db: &Db,
     q: &ListQuery,
-) -> sqlx::Result<(Vec<ItemRow>, i64)> {
-    let mut open = q.clone();
-    open.exclude_owners = std::sync::Arc::from([]);
-    let all = list_filter(db, &open);
-    let mut theirs = list_filter(db, &open);
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<ItemRow>> {
+    let n = f.next();
+    let sql = format!(
+        "SELECT {ITEM_COLS} FROM items i {} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
+        index_hint(db, q),
+        f.sql(),
+        list_order(q),
+        n,
+        n + 1
+    );
+    f.bind_as(sqlx::query_as(&sql))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+/// The blocked owners' items that the open listing matches, from `items_owner` (few rows).
+async fn blocked_matches(
+    conn: &mut sqlx::AnyConnection,
+    db: &Db,
+    q: &ListQuery,
+) -> sqlx::Result<HashSet<i64>> {
+    let mut theirs = list_filter(db, &q.open());
     let marks = vec!["?"; q.exclude_owners.len()].join(", ");
     theirs.push(
         &format!("i.owner_id IN ({marks})"),
         q.exclude_owners.iter().map(|id| Arg::Int(*id)).collect(),
     );
-    // Start from the blocked owners' items (few): SQLite's planner would otherwise scan the
-    // listing's index and test the owner list on every match.
+    // Start from the blocked owners' items: SQLite's planner would otherwise scan the listing's
+    // index and test the owner list on every match.
     let hint = match db.backend {
         crate::db::Backend::Sqlite => "INDEXED BY items_owner",
         crate::db::Backend::Postgres => "",
     };
     let sql = format!("SELECT i.id FROM items i {hint} WHERE {}", theirs.sql());
-    let blocked: std::collections::HashSet<i64> = theirs
+    theirs
         .bind(sqlx::query(&sql))
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| r.try_get(0))
-        .collect::<sqlx::Result<_>>()?;
-    let total = count(conn, &all).await? - blocked.len() as i64;
-    let want = q.offset + q.limit + blocked.len() as i64;
-    let n = all.next();
-    let sql = format!(
-        "SELECT i.id FROM items i {} WHERE {} ORDER BY {} LIMIT ${n}",
-        index_hint(db, &open),
-        all.sql(),
-        list_order(&open)
-    );
-    let ranked: Vec<i64> = all
-        .bind(sqlx::query(&sql))
-        .bind(want)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<sqlx::Result<_>>()?;
-    let page: Vec<i64> = ranked
-        .into_iter()
-        .filter(|id| !blocked.contains(id))
-        .skip(q.offset as usize)
-        .take(q.limit as usize)
-        .collect();
-    if page.is_empty() {
-        return Ok((Vec::new(), total));
-    }
-    let sql = format!(
-        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE i.id IN ({})",
-        placeholders(1, page.len())
-    );
-    let mut query = sqlx::query_as(&sql);
-    for id in &page {
-        query = query.bind(*id);
-    }
-    let mut rows: Vec<ItemRow> = query.fetch_all(&mut *conn).await?;
-    rows.sort_by_key(|r| page.iter().position(|id| *id == r.id));
-    Ok((rows, total))
+        .collect()
 }
 
-async fn count(conn: &mut sqlx::AnyConnection, f: &Filter) -> sqlx::Result<i64> {
-    let sql = format!("SELECT COUNT(*) FROM items i WHERE {}", f.sql());
+/// Matches of `f`, counted up to `up_to`: the cost stays bounded however many items match.
+async fn count(conn: &mut sqlx::AnyConnection, f: &Filter, up_to: i64) -> sqlx::Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM items i WHERE {} LIMIT ${}) AS m",
+        f.sql(),
+        f.next()
+    );
     f.bind(sqlx::query(&sql))
+        .bind(up_to)
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)

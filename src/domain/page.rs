@@ -99,6 +99,9 @@ pub struct Page<T> {
     pub per_page: i64,
     /// 전체 항목 수 / total number of items.
     pub total: i64,
+    /// `false` when counting stopped early: more than `total` items match (item listings count
+    /// up to 1,000, so a page costs the same however many items match).
+    pub total_exact: bool,
 }
 
 impl<T> Page<T> {
@@ -108,6 +111,15 @@ impl<T> Page<T> {
             page: req.page,
             per_page: req.per_page,
             total,
+            total_exact: true,
+        }
+    }
+
+    /// A page whose total may be a lower bound (see `total_exact`).
+    pub fn counted(items: Vec<T>, req: PageReq, total: i64, exact: bool) -> Self {
+        Page {
+            total_exact: exact,
+            ..Page::new(items, req, total)
         }
     }
 }

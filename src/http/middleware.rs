@@ -167,23 +167,86 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
 
-/// Any state-changing request may change what listings show: drop the catalog micro-cache.
+/// A state-changing request makes what it may have changed stale in the micro-caches, before
+/// and again after it runs (a read that ran meanwhile may have cached the old state).
 pub async fn invalidate_on_write(
     State(state): State<crate::state::AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let writes = !matches!(
-        *req.method(),
-        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    );
-    if writes {
-        state.writes.bump();
-    }
+    let scope = write_scope(req.method(), req.uri().path());
+    state.writes.record(scope);
     let resp = next.run(req).await;
-    if writes {
-        // Bump again after the write: a read that ran meanwhile may have cached the old state.
-        state.writes.bump();
-    }
+    state.writes.record(scope);
     resp
+}
+
+/// What a request may change in cached pages and counts, by route: the frequent writes that
+/// change nothing cached (logins, chat, read markers, settings) leave every cache alone, and
+/// those that change pages but not which items match (bookmarks, chats opened, rentals, blocks)
+/// leave listing counts alone. A route not named here may change anything.
+pub fn write_scope(method: &axum::http::Method, path: &str) -> crate::cache::WriteScope {
+    use crate::cache::WriteScope::*;
+    use axum::http::Method;
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Nothing;
+    }
+    let api = path.strip_prefix("/api/v1").unwrap_or(path);
+    let parts: Vec<&str> = api.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["auth", "login" | "logout" | "refresh"]
+        | ["session", "login" | "logout" | "refresh"]
+        | ["chats", ..]
+        | ["notifications", ..]
+        | ["feedback"]
+        | ["items" | "users", _, "reports"]
+        | ["me", "password" | "identities" | "keywords" | "notification-settings", ..] => Nothing,
+        // New accounts: a profile looked up before it existed must not stay missing.
+        ["auth", ..] | ["session", "signup"] => Content,
+        ["items", _, "bookmark" | "chats" | "images", ..]
+        | ["rentals", ..]
+        | ["me", "avatar" | "blocks", ..] => Content,
+        _ => Membership,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_scope;
+    use crate::cache::WriteScope::*;
+    use axum::http::Method;
+
+    #[test]
+    fn writes_invalidate_what_they_may_change() {
+        let post = |p| write_scope(&Method::POST, p);
+        assert_eq!(write_scope(&Method::GET, "/api/v1/items"), Nothing);
+        assert_eq!(post("/api/v1/auth/login"), Nothing);
+        assert_eq!(post("/session/logout"), Nothing);
+        assert_eq!(post("/api/v1/chats/3/messages"), Nothing);
+        assert_eq!(post("/api/v1/items/3/reports"), Nothing);
+        assert_eq!(
+            write_scope(&Method::PATCH, "/api/v1/me/notification-settings"),
+            Nothing
+        );
+        assert_eq!(post("/api/v1/auth/signup"), Content);
+        assert_eq!(
+            write_scope(&Method::PUT, "/api/v1/items/3/bookmark"),
+            Content
+        );
+        assert_eq!(post("/api/v1/items/3/chats"), Content);
+        assert_eq!(post("/api/v1/rentals/3/return"), Content);
+        assert_eq!(write_scope(&Method::PUT, "/api/v1/me/blocks/4"), Content);
+        assert_eq!(post("/api/v1/items"), Membership);
+        assert_eq!(write_scope(&Method::PATCH, "/api/v1/items/3"), Membership);
+        assert_eq!(write_scope(&Method::DELETE, "/api/v1/me"), Membership);
+        assert_eq!(write_scope(&Method::PATCH, "/api/v1/me"), Membership);
+        assert_eq!(post("/api/v1/me/region/verify"), Membership);
+        assert_eq!(post("/api/v1/admin/users/4/suspend"), Membership);
+        assert_eq!(
+            post("/api/v1/something/new"),
+            Membership,
+            "unknown routes change anything"
+        );
+        assert_eq!(post("/api/v1/items/3/reports/../../4"), Membership);
+    }
 }

@@ -369,3 +369,72 @@ async fn one_user_blocks_at_most_1000_others() {
     assert_eq!(s, StatusCode::OK);
     app.stop().await;
 }
+
+/// Counts are cached by what a listing matches and shared by every sort, page and viewer (issue
+/// #16): each write that changes the matches (a new item, an item hidden or deleted, a block) is
+/// seen at once by a listing that was never asked before, on every sort.
+#[tokio::test]
+async fn shared_counts_follow_every_write_that_changes_what_matches() {
+    let app = TestApp::spawn().await;
+    let a = app.signup("카운트에이").await;
+    let b = app.signup("카운트비").await;
+    let mut sorts = ["recent", "popular", "price_asc", "price_desc"]
+        .iter()
+        .cycle();
+    let mut page = 0;
+    // A listing URL never asked before (its page is not cached), over the same matches.
+    let mut total = |viewer: Option<String>| {
+        page += 1;
+        let url = format!("/items?q=텐트&sort={}&page={page}", sorts.next().unwrap());
+        let app = &app;
+        async move {
+            let (s, p) = app.get(&url, viewer.as_deref()).await;
+            assert_eq!(s, StatusCode::OK, "{p}");
+            assert_eq!(p["total_exact"], true);
+            p["total"].as_i64().unwrap()
+        }
+    };
+    let first = app.create_item(&a, json!({"title": "텐트 하나"})).await;
+    assert_eq!(total(None).await, 1);
+    let second = app.create_item(&b, json!({"title": "텐트 둘"})).await;
+    assert_eq!(total(None).await, 2, "a new item");
+    // Content-only writes keep the count, and it stays right.
+    let (s, _) = app
+        .put(
+            &format!("/items/{}/bookmark", second["id"]),
+            Some(&a.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(total(None).await, 2);
+    assert_eq!(total(Some(a.token.clone())).await, 2);
+    // A block: the blocker's total leaves B's item out, everyone else's does not.
+    assert_eq!(block(&app, &a, b.id).await, StatusCode::NO_CONTENT);
+    assert_eq!(total(Some(a.token.clone())).await, 1);
+    assert_eq!(total(None).await, 2);
+    let _third = app.create_item(&b, json!({"title": "텐트 셋"})).await;
+    assert_eq!(
+        total(Some(a.token.clone())).await,
+        1,
+        "the blocked owner's new item"
+    );
+    assert_eq!(total(None).await, 3);
+    // Hidden by its owner, then deleted.
+    let (s, _) = app
+        .patch(
+            &format!("/items/{}", second["id"]),
+            Some(&b.token),
+            json!({"status": "hidden"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(total(None).await, 2, "hidden");
+    let (s, _) = app
+        .delete(&format!("/items/{}", first["id"]), Some(&a.token), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(total(None).await, 1, "deleted");
+    assert_eq!(total(Some(a.token.clone())).await, 0);
+    app.stop().await;
+}
