@@ -430,6 +430,11 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// A price range leaves out items without a price (so price sorts need no NULLs-last term).
+    pub fn price_ranged(&self) -> bool {
+        self.min_price.is_some() || self.max_price.is_some()
+    }
+
     /// The same listing for a viewer without blocks: what counts and pages are shared by.
     pub fn open(&self) -> ListQuery {
         ListQuery {

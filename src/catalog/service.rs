@@ -142,26 +142,17 @@ pub enum ListCost {
 /// Offsets from here on read and skip that many rows first.
 const DEEP_OFFSET: i64 = 1_000;
 
-/// Classifies a listing by the plans of `store::list` (see BENCHMARKS.md, query plans).
+/// Classifies a listing by the plans of `store::list` (see BENCHMARKS.md, query plans). Every
+/// filter and sort is read through an index and a page reads a bounded number of rows (the
+/// count stops at `COUNT_UP_TO`, and a listing with more matches walks its sort's index), except
+/// for words: their index gives every item that has them, and those are read to be re-checked and
+/// sorted.
 pub fn list_cost(q: &ListQuery) -> ListCost {
     // One owner's items are few, and their index bounds whatever else is asked.
     if q.owner_id.is_some() {
         return ListCost::Cheap;
     }
-    // 동네 radius: an IN list of many region codes, counted row by row.
-    let radius = q.region_codes.as_ref().is_some_and(|c| c.len() > 1);
-    // One-character words have no index (two-character ones have the bigram index): LIKE over
-    // every row the other filters leave.
-    let short_word = q.words.iter().any(|w| w.chars().count() < 2);
-    // Sorts no index gives: every match is read and sorted for one page.
-    let unindexed_sort = match q.sort {
-        // Available items by score walk `items_avail_popular`; any other filter picks its own
-        // index and sorts what it matches.
-        Sort::Popular => !q.walks_popular_index(),
-        Sort::PriceAsc | Sort::PriceDesc => q.min_price.is_none() && q.max_price.is_none(),
-        Sort::Recent => false,
-    };
-    if radius || short_word || unindexed_sort || q.offset >= DEEP_OFFSET {
+    if !q.words.is_empty() || q.offset >= DEEP_OFFSET {
         ListCost::Slow
     } else {
         ListCost::Cheap

@@ -285,7 +285,7 @@ fn list_filter(db: &Db, q: &ListQuery) -> Filter {
 /// goes and the indexes on (price, id DESC) and (price, id) give the order without sorting every
 /// match.
 pub fn list_order(q: &ListQuery) -> &'static str {
-    let ranged = q.min_price.is_some() || q.max_price.is_some();
+    let ranged = q.price_ranged();
     match q.sort {
         Sort::Recent => "i.id DESC",
         Sort::PriceAsc if ranged => "i.price ASC, i.id DESC",
@@ -328,18 +328,24 @@ pub async fn list(
 ) -> sqlx::Result<Listed> {
     let open = q.open();
     let all = list_filter(db, &open);
+    // The count comes first: how many match decides how the page is read (`index_hint`).
+    let matched = match matched {
+        Some(n) => n,
+        None => count(conn, &all, count_up_to + 1).await?,
+    };
+    let dense = matched > count_up_to;
     let blocked = match blocked {
         Some(b) => b,
         None if q.exclude_owners.is_empty() => Arc::default(),
         None => Arc::new(blocked_matches(conn, db, q).await?),
     };
     let rows = if blocked.is_empty() {
-        page(conn, db, &open, &all, q.limit, q.offset).await?
+        page(conn, db, &open, &all, dense, q.limit, q.offset).await?
     } else if q.offset < SKIP_IN_MEMORY_UNTIL {
         // The open listing's first `offset + limit + blocked` rows hold the page: the plan of a
         // listing without blocks, and the blocked rows skipped here.
         let want = q.offset + q.limit + blocked.len() as i64;
-        page(conn, db, &open, &all, want, 0)
+        page(conn, db, &open, &all, dense, want, 0)
             .await?
             .into_iter()
             .filter(|r| !blocked.contains(&r.id))
@@ -354,11 +360,7 @@ pub async fn list(
             &format!("i.id NOT IN ({})", vec!["?"; blocked.len()].join(", ")),
             blocked.iter().map(|id| Arg::Int(*id)).collect(),
         );
-        page(conn, db, &open, &f, q.limit, q.offset).await?
-    };
-    let matched = match matched {
-        Some(n) => n,
-        None => count(conn, &all, count_up_to + 1).await?,
+        page(conn, db, &open, &f, dense, q.limit, q.offset).await?
     };
     Ok(Listed {
         rows,
@@ -372,13 +374,14 @@ async fn page(
     db: &Db,
     q: &ListQuery,
     f: &Filter,
+    dense: bool,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<ItemRow>> {
     let n = f.next();
     let sql = format!(
         "SELECT {ITEM_COLS} FROM items i {} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
-        index_hint(db, q),
+        index_hint(db, q, dense),
         f.sql(),
         list_order(q),
         n,
@@ -433,13 +436,29 @@ async fn count(conn: &mut sqlx::AnyConnection, f: &Filter, up_to: i64) -> sqlx::
         .try_get(0)
 }
 
-/// SQLite's planner, with statistics on a table where every row is visible, prefers the
-/// visibility index and sorts every item by score; the popular walk is named for it.
-/// PostgreSQL picks `items_avail_popular` itself.
-fn index_hint(db: &Db, q: &ListQuery) -> &'static str {
-    match db.backend {
-        crate::db::Backend::Sqlite if q.walks_popular_index() => "INDEXED BY items_avail_popular",
-        _ => "",
+/// How SQLite reads a page. Its planner starts from the most selective filter's index and sorts
+/// every match; with many matches (`dense`: more than the count cap) walking the sort's own index
+/// finds a page after about `(offset + limit) × available / matched` rows instead, and with few
+/// the sort is of at most that cap. So no page reads or sorts more than a bounded number of rows
+/// (BENCHMARKS.md, issue #16); a search word's index is then read once, as a list the walk checks.
+/// One owner's items are few. PostgreSQL weighs the same indexes itself.
+fn index_hint(db: &Db, q: &ListQuery, dense: bool) -> &'static str {
+    if db.backend != crate::db::Backend::Sqlite {
+        return "";
+    }
+    if q.walks_popular_index() {
+        return "INDEXED BY items_avail_popular";
+    }
+    if !dense || q.status != StatusFilter::Available || q.owner_id.is_some() {
+        return "";
+    }
+    match q.sort {
+        Sort::Recent => "",
+        Sort::Popular => "INDEXED BY items_avail_popular",
+        Sort::PriceAsc if q.price_ranged() => "INDEXED BY items_avail_price_cover",
+        Sort::PriceDesc if q.price_ranged() => "INDEXED BY items_avail_price",
+        Sort::PriceAsc => "INDEXED BY items_avail_price_asc",
+        Sort::PriceDesc => "INDEXED BY items_avail_price_desc",
     }
 }
 
@@ -450,7 +469,7 @@ pub fn list_sql_for_explain(db: &Db, q: &ListQuery) -> (String, Vec<Arg>) {
     (
         format!(
             "SELECT i.id FROM items i {} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {} LIMIT 12",
-            index_hint(db, q),
+            index_hint(db, q, true),
             f.sql(),
             list_order(q)
         ),

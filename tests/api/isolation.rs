@@ -41,25 +41,22 @@ fn query() -> ListQuery {
 }
 
 #[test]
-fn listing_families_that_scan_or_sort_everything_are_classified_slow() {
+fn listing_families_that_read_every_match_are_classified_slow() {
     let cheap = query();
     assert_eq!(list_cost(&cheap), ListCost::Cheap);
+    // A word's index gives every item that has it, and each is read to be re-checked.
     let slow = [
-        ListQuery {
-            region_codes: Some(vec!["1144066000".into(), "1144068000".into()]),
-            ..query()
-        },
-        ListQuery {
-            sort: Sort::Popular,
-            category_id: Some(4),
-            ..query()
-        },
         ListQuery {
             words: vec!["없".into()],
             ..query()
         },
         ListQuery {
-            sort: Sort::PriceAsc,
+            words: vec!["드릴".into()],
+            ..query()
+        },
+        ListQuery {
+            words: vec!["프로젝터".into()],
+            sort: Sort::Popular,
             ..query()
         },
         ListQuery {
@@ -70,21 +67,23 @@ fn listing_families_that_scan_or_sort_everything_are_classified_slow() {
     for q in &slow {
         assert_eq!(list_cost(q), ListCost::Slow, "{q:?}");
     }
+    // Counted up to the cap, and a page walks its sort's index or sorts at most the cap.
     let cheap = [
         ListQuery {
-            words: vec!["프로젝터".into()],
-            ..query()
-        },
-        ListQuery {
-            words: vec!["드릴".into()],
+            region_codes: Some(vec!["1144066000".into(), "1144068000".into()]),
             ..query()
         },
         ListQuery {
             sort: Sort::Popular,
+            category_id: Some(4),
             ..query()
         },
         ListQuery {
-            region_codes: Some(vec!["1144066000".into()]),
+            sort: Sort::PriceAsc,
+            ..query()
+        },
+        ListQuery {
+            sort: Sort::Popular,
             ..query()
         },
         ListQuery {
@@ -92,10 +91,11 @@ fn listing_families_that_scan_or_sort_everything_are_classified_slow() {
             min_price: Some(1_000),
             ..query()
         },
-        // One owner's items are few, whatever the sort.
+        // One owner's items are few, whatever the sort or words.
         ListQuery {
             sort: Sort::Popular,
             owner_id: Some(7),
+            words: vec!["드릴".into()],
             ..query()
         },
     ];
@@ -123,16 +123,20 @@ async fn a_saturated_slow_listing_family_leaves_item_pages_and_cheap_listings_up
     // Every slow permit taken, as a flood of slow listings would.
     let held = slow.acquire_many_owned(permits as u32).await.unwrap();
     let started = Instant::now();
-    // (Popular with a category sorts what the category matches; alone it walks its index.)
-    let refused = get_full(&app, "/items?sort=popular&category=tools").await;
+    let refused = get_full(&app, "/items?q=%EB%93%9C%EB%A6%B4").await;
     assert_unavailable("slow listing while the family is saturated", &refused);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "the refusal came only after {:?}",
         started.elapsed()
     );
-    let radius = get_full(&app, &format!("/items?region={SEOGYO}&radius_km=5")).await;
-    assert_unavailable("radius listing while the family is saturated", &radius);
+    let deep = get_full(&app, "/items?page=500").await;
+    assert_unavailable("deep page while the family is saturated", &deep);
+    // The 동네 radius is counted up to the cap and walks an index now: not held up.
+    let (s, radius) = app
+        .get(&format!("/items?region={SEOGYO}&radius_km=5"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "radius listing: {radius}");
 
     let (s, detail) = app.get(&format!("/items/{id}"), None).await;
     assert_eq!(s, StatusCode::OK, "item detail: {detail}");

@@ -294,3 +294,88 @@ async fn the_popular_listing_walks_its_index_instead_of_sorting_every_item() {
     );
     app.stop().await;
 }
+
+/// With more matches than the count cap, a page walks its sort's index and stops instead of
+/// sorting every match (SQLite is told; PostgreSQL's planner weighs it), and the pages it gives
+/// are the ones a full sort gives.
+#[tokio::test]
+async fn a_listing_with_many_matches_walks_its_sort_index() {
+    let app = TestApp::spawn().await;
+    let u = app.signup("walker").await;
+    let first = app
+        .create_item(&u, json!({"title": "걷는 물건", "price": 5000}))
+        .await;
+    let db = &app.state.db;
+    let filler = match db.backend {
+        Backend::Sqlite => "WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 1500) \
+             INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, created_at, updated_at, bookmark_count) \
+             SELECT owner_id, section, category_id, title, description, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 97 * 100 END, price_unit, deposit, region_code, created_at, updated_at, g % 13 \
+             FROM items, n WHERE items.id = $1",
+        Backend::Postgres => "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, created_at, updated_at, bookmark_count) \
+             SELECT owner_id, section, category_id, title, description, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 97 * 100 END, price_unit, deposit, region_code, created_at, updated_at, g % 13 \
+             FROM items, generate_series(1, 1500) AS g WHERE items.id = $1",
+    };
+    sqlx::query(filler)
+        .bind(first["id"].as_i64().unwrap())
+        .execute(&db.write)
+        .await
+        .unwrap();
+    db.analyze().await.unwrap();
+    app.state.writes.bump();
+    use egodaeyeo::catalog::model::Sort;
+    for (sort, index, key) in [
+        (Sort::PriceAsc, "items_avail_price_asc", "price_asc"),
+        (Sort::PriceDesc, "items_avail_price_desc", "price_desc"),
+        (Sort::Popular, "items_avail_popular", "popular"),
+    ] {
+        let q = ListQuery {
+            sort,
+            category_id: Some(first["category"]["id"].as_i64().unwrap()),
+            ..ListQuery::default()
+        };
+        if db.backend == Backend::Sqlite {
+            let (sql, args) = list_sql_for_explain(db, &q);
+            let sql = inline(&sql, &args, db.backend);
+            use sqlx::Row;
+            let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&db.read)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>(3).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(plan.contains(index), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+        // The walked pages are the sorted ones: every page in order, nothing twice.
+        let (_, all) = app
+            .get(&format!("/items?sort={key}&per_page=100&page=3"), None)
+            .await;
+        assert_eq!(
+            (all["total"].clone(), all["total_exact"].clone()),
+            (json!(1000), json!(false))
+        );
+        let values: Vec<Option<i64>> = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| match key {
+                "popular" => {
+                    Some(i["bookmark_count"].as_i64().unwrap() + i["chat_count"].as_i64().unwrap())
+                }
+                _ => i["price"].as_i64(),
+            })
+            .collect();
+        let mut expected = values.clone();
+        match key {
+            // Items without a price last; then cheapest (or dearest) first.
+            "price_asc" => expected.sort_by_key(|p| (p.is_none(), *p)),
+            "price_desc" => expected.sort_by_key(|p| (p.is_none(), std::cmp::Reverse(*p))),
+            _ => expected.sort_by_key(|p| std::cmp::Reverse(*p)),
+        }
+        assert_eq!(values, expected, "{key}");
+        assert_eq!(values.len(), 100);
+    }
+    app.stop().await;
+}
