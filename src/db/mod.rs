@@ -325,6 +325,8 @@ pub fn is_statement_timeout(err: &sqlx::Error) -> bool {
 }
 
 const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// Address space for the memory-mapped database file (not memory: pages are the OS cache's).
+const MMAP_BYTES: u64 = 1 << 30;
 
 async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow::Result<AnyPool> {
     Ok(AnyPoolOptions::new()
@@ -347,6 +349,12 @@ async fn sqlite_pool(max: u32, writer: bool, opts: &AnyConnectOptions) -> anyhow
                 // With WAL, NORMAL still survives a process crash (kill -9); only power loss can
                 // drop the last transactions.
                 conn.execute("PRAGMA synchronous=NORMAL").await?;
+                // Reads map the database file instead of copying each page in through a system
+                // call (profiles of the listing mix showed a third of the time in the kernel);
+                // the OS page cache is shared by every connection, so this costs no memory per
+                // connection. Pages still in the log are read as before.
+                conn.execute(format!("PRAGMA mmap_size={MMAP_BYTES}").as_str())
+                    .await?;
                 Ok(())
             })
         })
