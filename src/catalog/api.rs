@@ -57,34 +57,47 @@ pub async fn list(
 ) -> AppResult<Response> {
     // The serialised page is what is cached, by the raw query: a hit costs no parsing, no query
     // and no serialisation. Only a public listing that parsed and ran is ever stored.
-    let key = uri.query().unwrap_or("");
+    let query = uri.query().unwrap_or("");
     let now = state.clock.now_ms();
-    // A viewer in a block sees a page of their own: never the shared one, never stored.
+    // A viewer in a block sees pages of their own, cached under their id: never the shared ones.
     let personal = match viewer.0 {
         Some(v) => !crate::accounts::blocks::relations(&state, v.id)
             .await?
             .is_empty(),
         None => false,
     };
-    if !personal {
-        if let Some(hit) = state.cache.lists.get(key, state.writes.current(), now) {
-            return Ok(json_bytes(hit));
-        }
+    // A query string never holds `#` (it ends the URL's query), so no raw query can be
+    // mistaken for a viewer's key.
+    let key = match viewer.0 {
+        Some(v) if personal => std::borrow::Cow::Owned(format!("#{}#{query}", v.id)),
+        _ => std::borrow::Cow::Borrowed(query),
+    };
+    if let Some(hit) = state
+        .cache
+        .lists
+        .get(key.as_ref(), state.writes.current(), now)
+    {
+        return Ok(json_bytes(hit));
     }
-    let filter: ItemFilter = parse_query(key)?;
-    let page: PageQuery = parse_query(key)?;
+    let filter: ItemFilter = parse_query(query)?;
+    let page: PageQuery = parse_query(query)?;
     let run = || async {
         let page = service::list(&state, viewer.0, &filter, page.req()).await?;
         let body = serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.into()))?;
         Ok::<_, AppError>(bytes::Bytes::from(body))
     };
-    let body = if filter.is_public() && !personal {
+    let body = if filter.is_public() {
         // Many connections missing the same page at once run it once.
         let (writes, clock) = (&state.writes, &state.clock);
         state
             .cache
             .lists
-            .fill(key.to_string(), || writes.current(), || clock.now_ms(), run)
+            .fill(
+                key.into_owned(),
+                || writes.current(),
+                || clock.now_ms(),
+                run,
+            )
             .await?
     } else {
         run().await?

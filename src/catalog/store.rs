@@ -296,9 +296,9 @@ pub fn list_order(q: &ListQuery) -> &'static str {
     }
 }
 
-/// Up to this offset, a viewer with blocks gets the page by skipping the blocked items in memory
-/// (no per-row check of the blocked list); past it, through the filter.
-const SKIP_IN_MEMORY_UNTIL: i64 = 300;
+/// Up to this many blocked matches, a page leaves them out by id (an in-memory list the walk
+/// checks per row); past it, by owner.
+const EXCLUDE_BY_ID_UP_TO: usize = 500;
 
 /// A listing as the database gives it, before the viewer's total is worked out.
 pub struct Listed {
@@ -341,25 +341,24 @@ pub async fn list(
     };
     let rows = if blocked.is_empty() {
         page(conn, db, &open, &all, dense, q.limit, q.offset).await?
-    } else if q.offset < SKIP_IN_MEMORY_UNTIL {
-        // The open listing's first `offset + limit + blocked` rows hold the page: the plan of a
-        // listing without blocks, and the blocked rows skipped here.
-        let want = q.offset + q.limit + blocked.len() as i64;
-        page(conn, db, &open, &all, dense, want, 0)
-            .await?
-            .into_iter()
-            .filter(|r| !blocked.contains(&r.id))
-            .skip(q.offset as usize)
-            .take(q.limit as usize)
-            .collect()
     } else {
-        // Deep pages: the filter leaves out the blocked owners' items by id, so the covering
-        // indexes still answer it (`owner_id NOT IN (…)` would read every matching row).
+        // The page leaves out the blocked matches by id: the plan of a listing without blocks,
+        // the ids a small list checked on each row read, and full pages.
         let mut f = list_filter(db, &open);
-        f.push(
-            &format!("i.id NOT IN ({})", vec!["?"; blocked.len()].join(", ")),
-            blocked.iter().map(|id| Arg::Int(*id)).collect(),
-        );
+        if blocked.len() <= EXCLUDE_BY_ID_UP_TO {
+            f.push(
+                &format!("i.id NOT IN ({})", vec!["?"; blocked.len()].join(", ")),
+                blocked.iter().map(|id| Arg::Int(*id)).collect(),
+            );
+        } else {
+            f.push(
+                &format!(
+                    "i.owner_id NOT IN ({})",
+                    vec!["?"; q.exclude_owners.len()].join(", ")
+                ),
+                q.exclude_owners.iter().map(|id| Arg::Int(*id)).collect(),
+            );
+        }
         page(conn, db, &open, &f, dense, q.limit, q.offset).await?
     };
     Ok(Listed {
