@@ -7,6 +7,10 @@ use sqlx::Row;
 use super::model::*;
 use crate::db::{placeholders, Arg, Db, Filter};
 
+/// A listing's rows: summaries carry no description (up to 2,000 characters each).
+const LIST_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS category_slug, c.name AS category_name, \
+    i.title, '' AS description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
+    i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at, i.moderation, i.min_days, i.max_days";
 const ITEM_COLS: &str = "i.id, i.owner_id, i.section, i.category_id, c.slug AS category_slug, c.name AS category_name, \
     i.title, i.description, i.price, i.price_unit, i.deposit, i.region_code, i.hidden, i.rented, i.listed, i.thumb_key, \
     i.bookmark_count, i.chat_count, i.view_count, i.created_at, i.deleted_at, i.moderation, i.min_days, i.max_days";
@@ -379,7 +383,7 @@ async fn page(
 ) -> sqlx::Result<Vec<ItemRow>> {
     let n = f.next();
     let sql = format!(
-        "SELECT {ITEM_COLS} FROM items i {} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
+        "SELECT {LIST_COLS} FROM items i {} JOIN categories c ON c.id = i.category_id WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
         index_hint(db, q, dense),
         f.sql(),
         list_order(q),
