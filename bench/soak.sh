@@ -18,6 +18,7 @@ ALONE=${ALONE:-20}
 CONNS=${CONNS:-16}
 ROOMS=${ROOMS:-50}
 CHAT_RATE=${CHAT_RATE:-1000}   # msg/s over all sockets: "ordinary" chat beside the reads
+LIST_SCRIPT=${LIST_SCRIPT:-list_mixed.lua}   # or random_mix.lua (issue #16 item 6)
 PORT=${PORT:-8095}
 DATA=${DATA:-/tmp/egd-soak}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -70,10 +71,10 @@ echo "== mix for ${DURATION}s: listings ×$CONNS, details ×$CONNS, chat $ROOMS 
 CHAT=$!
 PIDS+=($CHAT)
 sleep 10   # accounts, rooms and sockets set up; the chat load is running
-wrk -t1 -c"$CONNS" -d"$DURATION"s --timeout 10s -s "$BENCH_DIR/list_mixed.lua" "$BASE/" > "$DATA/list.txt" 2>&1 &
+wrk -t1 -c"$CONNS" -d"$DURATION"s --timeout 10s -s "$BENCH_DIR/$LIST_SCRIPT" "$BASE/" > "$DATA/list.txt" 2>&1 &
 LIST=$!
 detail "$DURATION" detail_mixed
-wait "$LIST"; grep '^RESULT' "$DATA/list.txt" | sed 's/^RESULT/list_mixed/'
+wait "$LIST"; grep "^RESULT" "$DATA/list.txt" | sed "s/^RESULT/${LIST_SCRIPT%.lua}/"
 wait "$CHAT"; grep -E '^RESULT|^send->' "$DATA/chat.txt"
 echo "   (load after the mix: $(uptime | sed 's/.*load average: //'))"
 
