@@ -122,6 +122,23 @@ async fn ids_of_first(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// The query plan of `sql` (arguments written in), one line per step: SQLite's
+/// `EXPLAIN QUERY PLAN` details or PostgreSQL's `EXPLAIN` lines.
+async fn plan_lines(db: &egodaeyeo::db::Db, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    let (explain, column) = match db.backend {
+        Backend::Sqlite => ("EXPLAIN QUERY PLAN", 3),
+        Backend::Postgres => ("EXPLAIN", 0),
+    };
+    sqlx::query(&format!("{explain} {sql}"))
+        .fetch_all(&db.read)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect()
+}
+
 /// The listing SQL with its arguments written in, for EXPLAIN.
 fn inline(sql: &str, args: &[Arg], backend: Backend) -> String {
     let mut out = String::new();
@@ -168,45 +185,26 @@ async fn a_two_character_search_does_not_scan_the_items_table() {
     };
     let (sql, args) = list_sql_for_explain(db, &q);
     let sql = inline(&sql, &args, db.backend);
-    let plan: Vec<String> = match db.backend {
-        Backend::Sqlite => {
-            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .fetch_all(&db.read)
-                .await
-                .unwrap();
-            use sqlx::Row;
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(3).unwrap())
-                .collect()
-        }
-        Backend::Postgres => {
-            // A table big enough for the planner to care (3,000 rows without the word), with
-            // its statistics, so the plan is the one a real listing gets.
-            let filler = ids_of_first(&app).await;
-            sqlx::query(
-                "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, grams) \
-                 SELECT owner_id, section, category_id, title, '없어요', price, price_unit, deposit, region_code, hidden, created_at, updated_at, $1 \
-                 FROM items, generate_series(1, 3000) WHERE items.id = $2",
-            )
-            .bind(egodaeyeo::db::grams_column("물건", "없어요"))
-            .bind(filler)
+    if db.backend == Backend::Postgres {
+        // A table big enough for the planner to care (3,000 rows without the word), with
+        // its statistics, so the plan is the one a real listing gets.
+        let filler = ids_of_first(&app).await;
+        sqlx::query(
+            "INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, deposit, region_code, hidden, created_at, updated_at, grams) \
+             SELECT owner_id, section, category_id, title, '없어요', price, price_unit, deposit, region_code, hidden, created_at, updated_at, $1 \
+             FROM items, generate_series(1, 3000) WHERE items.id = $2",
+        )
+        .bind(egodaeyeo::db::grams_column("물건", "없어요"))
+        .bind(filler)
+        .execute(&db.write)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE items")
             .execute(&db.write)
             .await
             .unwrap();
-            sqlx::query("ANALYZE items")
-                .execute(&db.write)
-                .await
-                .unwrap();
-            use sqlx::Row;
-            let rows = sqlx::query(&format!("EXPLAIN {sql}"))
-                .fetch_all(&db.read)
-                .await
-                .unwrap();
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(0).unwrap())
-                .collect()
-        }
-    };
+    }
+    let plan = plan_lines(db, &sql).await;
     let text = plan.join("\n");
     match db.backend {
         Backend::Sqlite => {
@@ -260,25 +258,7 @@ async fn the_popular_listing_walks_its_index_instead_of_sorting_every_item() {
         .await
         .unwrap();
     db.analyze().await.unwrap();
-    use sqlx::Row;
-    let text = match db.backend {
-        Backend::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .fetch_all(&db.read)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>(3).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Backend::Postgres => sqlx::query(&format!("EXPLAIN {sql}"))
-            .fetch_all(&db.read)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>(0).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    };
+    let text = plan_lines(db, &sql).await.join("\n");
     assert!(text.contains("items_avail_popular"), "{text}");
     assert!(!text.contains("TEMP B-TREE FOR ORDER BY"), "{text}");
     assert!(!text.contains("Sort Key"), "{text}");
@@ -336,15 +316,7 @@ async fn a_listing_with_many_matches_walks_its_sort_index() {
         if db.backend == Backend::Sqlite {
             let (sql, args) = list_sql_for_explain(db, &q);
             let sql = inline(&sql, &args, db.backend);
-            use sqlx::Row;
-            let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .fetch_all(&db.read)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.try_get::<String, _>(3).unwrap())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let plan = plan_lines(db, &sql).await.join("\n");
             assert!(plan.contains(index), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
