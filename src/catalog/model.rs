@@ -442,21 +442,6 @@ impl ListQuery {
             ..self.clone()
         }
     }
-
-    /// Popular available items with no filter that has its own index: the page walks
-    /// `items_avail_popular` (a section filter is checked on the way) and stops after a page.
-    pub fn walks_popular_index(&self) -> bool {
-        self.sort == Sort::Popular
-            && self.status == StatusFilter::Available
-            && self.category_id.is_none()
-            && self.region_codes.is_none()
-            && self.region_prefix.is_none()
-            && self.words.is_empty()
-            && self.min_price.is_none()
-            && self.max_price.is_none()
-            && self.verified_since.is_none()
-            && self.owner_id.is_none()
-    }
 }
 
 impl Default for ListQuery {

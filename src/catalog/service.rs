@@ -192,7 +192,7 @@ async fn run_list(state: &AppState, q: ListQuery) -> AppResult<(Vec<ItemRow>, i6
     let listed = state
         .db
         .limited_read(limit, permit, move |conn| {
-            Box::pin(async move { store::list(conn, &db, &q, COUNT_UP_TO, matched, blocked).await })
+            Box::pin(async move { store::list(conn, &db, &q, matched, blocked).await })
         })
         .await
         .map_err(|e| match e {

@@ -307,7 +307,7 @@ const EXCLUDE_BY_ID_UP_TO: usize = 500;
 /// A listing as the database gives it, before the viewer's total is worked out.
 pub struct Listed {
     pub rows: Vec<ItemRow>,
-    /// The open listing's matches (without the viewer's blocks), counted up to `count_up_to`.
+    /// The open listing's matches (without the viewer's blocks), counted up to `COUNT_UP_TO + 1`.
     pub matched: i64,
     /// The blocked owners' items among those matches.
     pub blocked: Arc<HashSet<i64>>,
@@ -326,7 +326,6 @@ pub async fn list(
     conn: &mut sqlx::AnyConnection,
     db: &Db,
     q: &ListQuery,
-    count_up_to: i64,
     matched: Option<i64>,
     blocked: Option<Arc<HashSet<i64>>>,
 ) -> sqlx::Result<Listed> {
@@ -335,9 +334,9 @@ pub async fn list(
     // The count comes first: how many match decides how the page is read (`index_hint`).
     let matched = match matched {
         Some(n) => n,
-        None => count(conn, &all, count_up_to + 1).await?,
+        None => count(conn, &all, COUNT_UP_TO + 1).await?,
     };
-    let dense = matched > count_up_to;
+    let dense = matched > COUNT_UP_TO;
     let blocked = match blocked {
         Some(b) => b,
         None if q.exclude_owners.is_empty() => Arc::default(),
@@ -448,9 +447,6 @@ async fn count(conn: &mut sqlx::AnyConnection, f: &Filter, up_to: i64) -> sqlx::
 fn index_hint(db: &Db, q: &ListQuery, dense: bool) -> &'static str {
     if db.backend != crate::db::Backend::Sqlite {
         return "";
-    }
-    if q.walks_popular_index() {
-        return "INDEXED BY items_avail_popular";
     }
     if !dense || q.status != StatusFilter::Available || q.owner_id.is_some() {
         return "";
