@@ -438,3 +438,38 @@ async fn shared_counts_follow_every_write_that_changes_what_matches() {
     assert_eq!(total(Some(a.token.clone())).await, 0);
     app.stop().await;
 }
+
+/// Past 500 blocked matches the page leaves the blocked owners out by owner instead of by id
+/// (`store::EXCLUDE_BY_ID_UP_TO`): pages stay full, in order, without their items, and the total
+/// stays right.
+#[tokio::test]
+async fn a_prolific_blocked_owner_is_left_out_of_every_page() {
+    let app = TestApp::spawn().await;
+    let a = app.signup("많이차단").await;
+    let b = app.signup("물건부자").await;
+    let c = app.signup("이웃씨").await;
+    let mut theirs = Vec::new();
+    for i in 0..30 {
+        let it = app
+            .create_item(&c, json!({"title": format!("이웃 물건 {i}")}))
+            .await;
+        theirs.push(it["id"].as_i64().unwrap());
+    }
+    app.bulk_items(b.id, 600).await;
+    assert_eq!(block(&app, &a, b.id).await, StatusCode::NO_CONTENT);
+    let (_, all) = app.get("/items?per_page=100", None).await;
+    assert_eq!(all["total"], 630);
+    let mut seen = Vec::new();
+    for page in 1..=2 {
+        let (s, p) = app
+            .get(&format!("/items?per_page=20&page={page}"), Some(&a.token))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(p["total"], 30, "{p}");
+        seen.extend(owners(&p));
+    }
+    // Newest first: C's 30 items, the first page full, nothing of B's.
+    theirs.reverse();
+    assert_eq!(seen, theirs);
+    app.stop().await;
+}

@@ -157,20 +157,6 @@ async fn a_saturated_slow_listing_family_leaves_item_pages_and_cheap_listings_up
     app.stop().await;
 }
 
-/// Adds `n` listed items of `owner` in one statement (same SQL on both backends).
-async fn bulk_items(app: &TestApp, owner: i64, n: i64) {
-    sqlx::query(
-        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $2) \
-         INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, region_code, created_at, updated_at) \
-         SELECT $1, 'lend', 4, 'bulk item ' || x, 'a long enough description of bulk item number ' || x, x, 'day', '1144066000', x, x FROM n",
-    )
-    .bind(owner)
-    .bind(n)
-    .execute(&app.state.db.write)
-    .await
-    .expect("bulk insert");
-}
-
 #[tokio::test]
 async fn a_listing_past_the_statement_time_limit_answers_503() {
     let db = fresh_database().await;
@@ -178,7 +164,7 @@ async fn a_listing_past_the_statement_time_limit_answers_503() {
     let app = TestApp::spawn_with(db, None, |c| c.statement_timeout_ms = 1).await;
     let owner = app.signup("Owner").await;
     let item = app.create_item(&owner, json!({})).await;
-    bulk_items(&app, owner.id, 20_000).await;
+    app.bulk_items(owner.id, 20_000).await;
 
     // A 1-character word matching nothing: LIKE over every row (no trigram or bigram applies;
     // two-character words have an index since #16).

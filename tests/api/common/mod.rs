@@ -313,6 +313,22 @@ impl TestApp {
         self.state.access.forget(user.id, None);
     }
 
+    /// Adds `n` listed items of `owner` in one statement (same SQL on both backends), and
+    /// makes the caches forget what they made before (the server did not see this write).
+    pub async fn bulk_items(&self, owner: i64, n: i64) {
+        sqlx::query(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $2) \
+             INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, region_code, created_at, updated_at) \
+             SELECT $1, 'lend', 4, 'bulk item ' || x, 'a long enough description of bulk item number ' || x, x, 'day', '1144066000', x, x FROM n",
+        )
+        .bind(owner)
+        .bind(n)
+        .execute(&self.state.db.write)
+        .await
+        .expect("bulk insert");
+        self.state.writes.bump();
+    }
+
     pub async fn create_item(&self, user: &User, body: Value) -> Value {
         let mut b = json!({"section": "lend", "category_id": 4, "title": "전동드릴", "description": "보쉬 충전 드릴", "price": 5000, "price_unit": "day"});
         if let (Some(base), Some(over)) = (b.as_object_mut(), body.as_object()) {
