@@ -87,9 +87,10 @@ pub enum Access {
     Ended,
 }
 
-/// Checks an access token. Never cached: a logout, suspension or role change made anywhere (the
-/// CLI, another instance) applies to the very next request.
-/// `fresh`: ask the database even when the login is remembered (see `access_must_be_fresh`).
+/// Checks an access token. A valid login's state is remembered for `access::TTL` on reads; a
+/// logout, password change or suspension made through any instance is forgotten at once
+/// (`end_logins`), and `fresh` (writes and `/admin`, see `access_must_be_fresh`) always asks the
+/// database.
 pub async fn check_access(state: &AppState, token: &str, fresh: bool) -> AppResult<Access> {
     let now = state.clock.now_ms();
     let Some(v) = state.tokens.verify(token, now) else {
@@ -142,8 +143,8 @@ pub async fn login_live(state: &AppState, user: i64, family: &str) -> AppResult<
 /// Ends the user's sockets of one login (`Some(family)`) or of every login, on every instance.
 async fn end_logins(state: &AppState, user: i64, family: Option<&str>) {
     let session = family.map(session_key);
-    // Here at once; other instances forget it when the broker's `EndSessions` reaches them.
-    state.access.forget(user, session);
+    // The hub's hook forgets the remembered login here at once (the broker applies `EndSessions`
+    // locally first) and on every other instance when it reaches them.
     state.realtime.end_sessions(user, session).await;
 }
 
