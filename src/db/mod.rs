@@ -414,11 +414,6 @@ pub fn grams_column(title: &str, description: &str) -> String {
     all.into_iter().collect::<Vec<_>>().join(" ")
 }
 
-/// The bigram tokens a word needs (empty for a one-character word).
-fn word_grams(word: &str) -> Vec<String> {
-    bigrams(word).into_iter().collect()
-}
-
 /// True when the error is a unique/exclusion constraint violation.
 pub fn is_conflict(err: &sqlx::Error) -> bool {
     match err {
@@ -559,7 +554,7 @@ impl Db {
                 let pairs: Vec<String> = words
                     .iter()
                     .filter(|w| w.chars().count() == 2)
-                    .flat_map(|w| word_grams(w))
+                    .flat_map(|w| bigrams(w))
                     .collect();
                 if !pairs.is_empty() {
                     f.push(
@@ -577,7 +572,7 @@ impl Db {
             }
             Backend::Postgres => {
                 let pairs: std::collections::BTreeSet<String> =
-                    words.iter().flat_map(|w| word_grams(w)).collect();
+                    words.iter().flat_map(|w| bigrams(w)).collect();
                 if !pairs.is_empty() {
                     let query = pairs.into_iter().collect::<Vec<_>>().join(" & ");
                     f.push(
@@ -617,11 +612,7 @@ mod tests {
     #[test]
     fn bigrams_cover_every_word_inside_a_token_and_nothing_across_spaces() {
         let grams = super::grams_column("캠핑 의자", "Coleman 텐트 100%");
-        let has = |w: &str| {
-            super::word_grams(w)
-                .iter()
-                .all(|g| grams.contains(g.as_str()))
-        };
+        let has = |w: &str| super::bigrams(w).iter().all(|g| grams.contains(g.as_str()));
         for w in ["캠핑", "의자", "텐트", "cole", "COLEMAN", "0%", "핑"] {
             assert!(has(w), "{w}");
         }
@@ -633,7 +624,7 @@ mod tests {
             .split(' ')
             .all(|t| t.starts_with('g') && t.chars().all(|c| c.is_ascii_alphanumeric())));
         assert_eq!(super::bigrams("아아아아").len(), 1);
-        assert!(super::word_grams("책").is_empty());
+        assert!(super::bigrams("책").is_empty());
     }
 
     use super::*;

@@ -19,20 +19,7 @@ pub async fn images(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     max: usize,
 ) -> Result<Vec<Vec<u8>>, AppError> {
-    let mut mp = mp.map_err(|_| AppError::field("image", "multipart/form-data 본문이 필요해요"))?;
-    let mut out = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
-        if field.name() != Some("image") {
-            continue;
-        }
-        if out.len() == max {
-            return Err(AppError::field(
-                "image",
-                format!("이미지는 {max}장까지 올릴 수 있어요"),
-            ));
-        }
-        out.push(read_part(field).await?);
-    }
+    let out = form(mp, &[], max).await?.images;
     if out.is_empty() {
         return Err(AppError::field("image", "required"));
     }
@@ -65,12 +52,6 @@ const TEXT_FIELD_MAX: usize = 16 * 1024;
 pub struct Form {
     pub text: std::collections::HashMap<String, String>,
     pub images: Vec<Vec<u8>>,
-}
-
-impl Form {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.text.get(name).map(String::as_str)
-    }
 }
 
 /// Reads the text fields named in `fields` (each at most 16 KB, UTF-8) and up to `max` `image`

@@ -303,15 +303,15 @@ pub async fn record_handover(
 ) -> AppResult<(StatusCode, Json<Handover>)> {
     // Strangers are refused before their photos are read.
     service::party_of(&state, user, id).await?;
-    let form = multipart::form(mp, &["stage", "note"], HANDOVER_IMAGES_MAX).await?;
-    let (stage, note) = (form.get("stage"), form.get("note"));
+    let multipart::Form { text, images } =
+        multipart::form(mp, &["stage", "note"], HANDOVER_IMAGES_MAX).await?;
     let handover = service::record_handover(
         &state,
         user,
         id,
-        stage.map(str::to_string).as_deref(),
-        note.map(str::to_string).as_deref(),
-        form.images,
+        text.get("stage").map(String::as_str),
+        text.get("note").map(String::as_str),
+        images,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(handover)))
