@@ -521,6 +521,8 @@ async fn handover_records_carry_stripped_photos_and_the_other_party_confirms() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let b: Value = resp.json().await.unwrap();
     assert!(b["error"]["fields"]["note"].is_string(), "{b}");
+    // The buffer's own bound answered, not the note's 500-character rule after it.
+    assert_eq!(b["error"]["fields"]["note"], "너무 길어요", "{b}");
     let long = "가".repeat(501);
     let (s, b) = record(&app, &d.lender, d.rental, "return", &long, vec![jpeg(8, 8)]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
