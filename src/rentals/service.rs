@@ -944,7 +944,7 @@ pub async fn confirm_handover(
     id: i64,
     handover_id: i64,
 ) -> AppResult<Handover> {
-    let (row, _) = party_view(state, user, id).await?;
+    let row = party_of(state, user, id).await?;
     let h = store::handover(&state.db, id, handover_id)
         .await?
         .ok_or_else(AppError::not_found)?;

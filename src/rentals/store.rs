@@ -969,14 +969,18 @@ pub async fn lent_between(
     to: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<RentalRow>> {
+    // No period is longer than `MAX_PERIOD_MS` (extensions included), so a rental that starts
+    // before `to` ends before `to + MAX_PERIOD_MS`: the index range on (lender, end_at) stays a
+    // window however old `from` is, instead of the lender's whole history.
     sqlx::query_as(&format!(
-        "SELECT {COLS} FROM rentals WHERE lender_id = $1 AND end_at > $2 AND start_at < $3 \
-         ORDER BY start_at, id LIMIT $4"
+        "SELECT {COLS} FROM rentals WHERE lender_id = $1 AND end_at > $2 AND end_at <= $5 \
+         AND start_at < $3 ORDER BY start_at, id LIMIT $4"
     ))
     .bind(lender)
     .bind(from)
     .bind(to)
     .bind(limit)
+    .bind(to.saturating_add(super::model::MAX_PERIOD_MS))
     .fetch_all(&db.read)
     .await
 }
