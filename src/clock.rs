@@ -48,6 +48,17 @@ pub fn system_ms() -> i64 {
 pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
+/// Korea's offset from UTC (no daylight saving time): pages and monthly figures use Korean time.
+pub const KST_MS: i64 = 9 * HOUR_MS;
+
+/// An instant as a Korean wall-clock date and time.
+pub fn kst(ms: i64) -> OffsetDateTime {
+    let offset =
+        time::UtcOffset::from_whole_seconds((KST_MS / 1000) as i32).unwrap_or(time::UtcOffset::UTC);
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset)
+}
 
 /// A UTC timestamp stored as epoch milliseconds and written as RFC 3339 on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

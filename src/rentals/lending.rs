@@ -55,20 +55,6 @@ impl LendingState {
         }
     }
 
-    /// The words the rest of the site uses for the same state (`web::view::status_label`).
-    pub fn label(self) -> &'static str {
-        match self {
-            LendingState::Requested => "요청 중",
-            LendingState::Upcoming => "대여 예정",
-            LendingState::InProgress => "대여 중",
-            LendingState::Overdue => "반납 지연",
-            LendingState::Returned => "반납 완료",
-            LendingState::Rejected => "거절됨",
-            LendingState::Cancelled => "취소됨",
-            LendingState::Expired => "만료됨",
-        }
-    }
-
     /// Its colour (a CSS class suffix, `tone-…`); the three ways a request ends without a rental
     /// share one.
     pub fn tone(self) -> &'static str {
@@ -197,17 +183,15 @@ pub async fn page(
     let mut list = Vec::with_capacity(rentals.len());
     for r in &rentals {
         let st = LendingState::of(r);
-        let period = format!(
-            "{} – {}",
-            view::datetime(r.start_at.0),
-            view::datetime(r.end_at.0)
-        );
+        // The words the rest of the site uses for the same state.
+        let (label, _) = view::status_label(r);
+        let period = view::period(r);
         events.push(CalendarEvent {
             id: r.id,
             start: r.start_at.0,
             end: r.end_at.0,
             tone: st.tone(),
-            label: st.label(),
+            label,
             title: r.item.title.clone(),
             who: format!("{}님", r.borrower.nickname),
             period: period.clone(),
@@ -218,12 +202,8 @@ pub async fn page(
             title: r.item.title.clone(),
             borrower: r.borrower.nickname.clone(),
             period,
-            price: match r.total_price {
-                Some(0) => "무료".into(),
-                Some(p) => format!("{}원", view::won(p)),
-                None => "가격 협의".into(),
-            },
-            label: st.label(),
+            price: view::total_price(r.total_price),
+            label,
             tone: st.tone(),
         });
     }

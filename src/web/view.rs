@@ -1,5 +1,4 @@
 //! Small view models and Korean formatting for templates (money, time ago, dates in KST).
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::accounts::PublicUser;
 use crate::catalog::model::{ItemStatus, ItemSummary, PriceUnit, Section};
@@ -59,16 +58,9 @@ pub fn ago(now: i64, then: i64) -> String {
     }
 }
 
-fn kst(ms: i64) -> OffsetDateTime {
-    let offset = UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset)
-}
-
 /// `11월 24일 18:30` in Korean time.
 pub fn datetime(ms: i64) -> String {
-    let t = kst(ms);
+    let t = crate::clock::kst(ms);
     format!(
         "{}월 {}일 {:02}:{:02}",
         u8::from(t.month()),
@@ -80,7 +72,7 @@ pub fn datetime(ms: i64) -> String {
 
 /// `2026년 11월 24일`.
 pub fn date(ms: i64) -> String {
-    let t = kst(ms);
+    let t = crate::clock::kst(ms);
     format!("{}년 {}월 {}일", t.year(), u8::from(t.month()), t.day())
 }
 
@@ -233,6 +225,20 @@ pub fn actions(r: &Rental) -> Vec<ActionView> {
         .collect()
 }
 
+/// A rental's period, start – end, in Korean time.
+pub fn period(r: &Rental) -> String {
+    format!("{} – {}", datetime(r.start_at.0), datetime(r.end_at.0))
+}
+
+/// A rental's total: 무료, the amount, or 가격 협의 when the item has no price.
+pub fn total_price(total: Option<i64>) -> String {
+    match total {
+        Some(0) => "무료".into(),
+        Some(p) => format!("{}원", won(p)),
+        None => "가격 협의".into(),
+    }
+}
+
 pub fn rental(me: AuthUser, r: &Rental) -> RentalView {
     let i_lend = r.lender.id == me.id;
     let other = if i_lend { &r.borrower } else { &r.lender };
@@ -245,12 +251,8 @@ pub fn rental(me: AuthUser, r: &Rental) -> RentalView {
         other_id: other.id,
         other: other.nickname.clone(),
         role: if i_lend { "빌려줘요" } else { "빌려요" },
-        period: format!("{} – {}", datetime(r.start_at.0), datetime(r.end_at.0)),
-        total: match r.total_price {
-            Some(0) => "무료".into(),
-            Some(p) => format!("{}원", won(p)),
-            None => "가격 협의".into(),
-        },
+        period: period(r),
+        total: total_price(r.total_price),
         status,
         status_class,
         actions: actions(r),
