@@ -804,6 +804,86 @@ pub struct DisputeRow {
     pub resolved_at: Option<i64>,
 }
 
+/// What the parties may do with an open extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtensionDecision {
+    /// 수락 (the lender)
+    Accept,
+    /// 거절 (the lender)
+    Reject,
+    /// 취소 (the borrower)
+    Cancel,
+}
+
+impl ExtensionDecision {
+    /// Whether `user` may take this decision on an extension of a rental between `lender` and
+    /// `borrower`: the lender accepts or rejects, the borrower cancels, only while the extension
+    /// waits for an answer (`ext_open`); accepting also needs the rental accepted and not yet
+    /// at its end (`rental_open`). The service enforces it and the rental page shows buttons by it.
+    pub fn check(
+        self,
+        user: i64,
+        lender: i64,
+        borrower: i64,
+        ext_open: bool,
+        rental_open: bool,
+    ) -> AppResult<()> {
+        let who = match self {
+            ExtensionDecision::Accept | ExtensionDecision::Reject => lender,
+            ExtensionDecision::Cancel => borrower,
+        };
+        if user != who {
+            return Err(AppError::Forbidden(if who == lender {
+                format!("빌려준 사람만 연장 요청을 {}할 수 있어요", self.verb())
+            } else {
+                format!("연장을 요청한 사람만 {}할 수 있어요", self.verb())
+            }));
+        }
+        if !ext_open {
+            return Err(self.closed());
+        }
+        if self == ExtensionDecision::Accept && !rental_open {
+            return Err(AppError::Conflict(
+                "반납 시각이 지났거나 끝난 대여는 연장할 수 없어요".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The refusal when the extension no longer waits for an answer.
+    pub fn closed(self) -> AppError {
+        AppError::Conflict(format!(
+            "답을 기다리는 연장 요청만 {}할 수 있어요",
+            self.verb()
+        ))
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            ExtensionDecision::Accept => "수락",
+            ExtensionDecision::Reject => "거절",
+            ExtensionDecision::Cancel => "취소",
+        }
+    }
+}
+
+impl DisputeRow {
+    /// A dispute `user` opens now on `rental` (not stored yet).
+    pub fn open(rental: i64, user: i64, reason: DisputeReason, detail: String, now: i64) -> Self {
+        DisputeRow {
+            id: 0,
+            rental_id: rental,
+            opened_by: user,
+            reason,
+            detail,
+            status: DisputeStatus::Open,
+            resolution: None,
+            created_at: now,
+            resolved_at: None,
+        }
+    }
+}
+
 /// 분쟁 / A disagreement about a rental, settled by an admin.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Dispute {
@@ -869,6 +949,35 @@ mod tests {
     use super::*;
     use crate::catalog::model::{Category, ItemStatus, Section};
     use crate::regions::RegionRef;
+
+    #[test]
+    fn extension_decisions_belong_to_one_side_and_only_while_open() {
+        use ExtensionDecision::*;
+        let (lender, borrower, stranger) = (1, 2, 3);
+        let ok = |d: ExtensionDecision, user, ext_open, rental_open| {
+            d.check(user, lender, borrower, ext_open, rental_open)
+        };
+        assert!(ok(Accept, lender, true, true).is_ok());
+        assert!(ok(Reject, lender, true, true).is_ok());
+        assert!(ok(Cancel, borrower, true, true).is_ok());
+        for (d, user) in [(Accept, borrower), (Reject, stranger), (Cancel, lender)] {
+            assert!(matches!(
+                ok(d, user, true, true),
+                Err(AppError::Forbidden(_))
+            ));
+        }
+        assert!(matches!(
+            ok(Reject, lender, false, true),
+            Err(AppError::Conflict(_))
+        ));
+        // Past the rental's end only accepting is closed: rejecting and cancelling still answer.
+        assert!(matches!(
+            ok(Accept, lender, true, false),
+            Err(AppError::Conflict(_))
+        ));
+        assert!(ok(Reject, lender, true, false).is_ok());
+        assert!(ok(Cancel, borrower, true, false).is_ok());
+    }
 
     #[test]
     fn record_enums_have_one_name_on_the_wire_in_storage_and_in_the_document() {

@@ -12,8 +12,8 @@ use axum::Router;
 use crate::clock::Ts;
 use crate::rentals;
 use crate::rentals::model::{
-    Action, DepositAction, DepositStatus, DisputeStatus, ExtensionStatus, Handover, HandoverStage,
-    Rental, RentalStatus,
+    Action, DepositAction, DepositStatus, DisputeStatus, ExtensionDecision, ExtensionStatus,
+    Handover, HandoverStage, Rental, RentalStatus,
 };
 use crate::state::AppState;
 use crate::web::render::{parse_id, render, Layout};
@@ -286,6 +286,7 @@ pub async fn rental(
             .map(|Ts(t)| view::datetime(t))
             .unwrap_or_default(),
     });
+    let rental_open = r.status == RentalStatus::Accepted && state.clock.now_ms() < r.end_at.0;
     let extensions = r
         .extensions
         .iter()
@@ -298,15 +299,19 @@ pub async fn rental(
                 ExtensionStatus::Cancelled => ("취소됨", "muted"),
                 ExtensionStatus::Expired => ("만료됨", "muted"),
             };
-            let open = e.status == ExtensionStatus::Requested;
+            let ext_open = e.status == ExtensionStatus::Requested;
+            let may = |d: ExtensionDecision| {
+                d.check(me, r.lender.id, r.borrower.id, ext_open, rental_open)
+                    .is_ok()
+            };
             ExtensionView {
                 id: e.id,
                 end: view::datetime(e.end_at.0),
                 status,
                 status_class,
                 asked: view::datetime(e.created_at.0),
-                can_decide: open && me == r.lender.id,
-                can_cancel: open && me == r.borrower.id,
+                can_decide: may(ExtensionDecision::Accept),
+                can_cancel: may(ExtensionDecision::Cancel),
             }
         })
         .collect();

@@ -33,6 +33,16 @@ pub async fn to_json(
     rows: &[RentalRow],
     viewer: Option<i64>,
 ) -> AppResult<Vec<Rental>> {
+    let mut out = summaries(state, rows).await?;
+    attach_records(state, &mut out).await?;
+    if let Some(viewer) = viewer {
+        set_actions(state, &mut out, viewer, state.clock.now_ms()).await?;
+    }
+    Ok(out)
+}
+
+/// Rentals with their item and parties only (no records, no actions): what a calendar shows.
+async fn summaries(state: &AppState, rows: &[RentalRow]) -> AppResult<Vec<Rental>> {
     let item_ids: Vec<i64> = rows.iter().map(|r| r.item_id).collect();
     let user_ids: Vec<i64> = rows
         .iter()
@@ -41,8 +51,7 @@ pub async fn to_json(
     let items = catalog::summaries_by_ids(state, &item_ids).await?;
     let users = accounts::public_users(state, &user_ids).await?;
     let now = state.clock.now_ms();
-    let mut out = rows
-        .iter()
+    rows.iter()
         .map(|r| {
             let missing =
                 || AppError::Internal(anyhow::anyhow!("rental {} refers to a missing row", r.id));
@@ -54,12 +63,7 @@ pub async fn to_json(
                 now,
             ))
         })
-        .collect::<AppResult<Vec<Rental>>>()?;
-    attach_records(state, &mut out).await?;
-    if let Some(viewer) = viewer {
-        set_actions(state, &mut out, viewer, now).await?;
-    }
-    Ok(out)
+        .collect()
 }
 
 /// Fills each rental's extensions, handovers (with their images) and dispute: one query per
@@ -764,16 +768,7 @@ pub async fn request_extension(
     Ok(Extension::from(&ext))
 }
 
-/// What the parties may do with an open extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExtensionDecision {
-    /// 수락 (the lender)
-    Accept,
-    /// 거절 (the lender)
-    Reject,
-    /// 취소 (the borrower)
-    Cancel,
-}
+pub use super::model::ExtensionDecision;
 
 pub async fn decide_extension(
     state: &AppState,
@@ -786,30 +781,19 @@ pub async fn decide_extension(
     let ext = store::extension(&state.db, id, ext_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let (who, what) = match decision {
-        ExtensionDecision::Accept => (row.lender_id, "수락"),
-        ExtensionDecision::Reject => (row.lender_id, "거절"),
-        ExtensionDecision::Cancel => (row.borrower_id, "취소"),
-    };
-    if user.id != who {
-        return Err(AppError::Forbidden(if who == row.lender_id {
-            format!("빌려준 사람만 연장 요청을 {what}할 수 있어요")
-        } else {
-            format!("연장을 요청한 사람만 {what}할 수 있어요")
-        }));
-    }
-    let closed = || AppError::Conflict(format!("답을 기다리는 연장 요청만 {what}할 수 있어요"));
-    if ext.status != ExtensionStatus::Requested {
-        return Err(closed());
-    }
     let now = state.clock.now_ms();
+    let rental_open = row.status == RentalStatus::Accepted && now < row.end_at;
+    let ext_open = ext.status == ExtensionStatus::Requested;
+    decision.check(
+        user.id,
+        row.lender_id,
+        row.borrower_id,
+        ext_open,
+        rental_open,
+    )?;
+    let closed = || decision.closed();
     let (ext, rental, event) = match decision {
         ExtensionDecision::Accept => {
-            if row.status != RentalStatus::Accepted || now >= row.end_at {
-                return Err(AppError::Conflict(
-                    "반납 시각이 지났거나 끝난 대여는 연장할 수 없어요".into(),
-                ));
-            }
             let item = catalog::item_row(state, row.item_id)
                 .await?
                 .ok_or_else(AppError::not_found)?;
@@ -987,17 +971,8 @@ pub async fn deposit(
         DepositAction::Returned => (DepositStatus::Held, DepositStatus::Returned),
         DepositAction::Withheld => (DepositStatus::Held, DepositStatus::Withheld),
     };
-    let dispute = (input.action == DepositAction::Withheld).then(|| DisputeRow {
-        id: 0,
-        rental_id: id,
-        opened_by: user.id,
-        reason: DisputeReason::Deposit,
-        detail: note.clone(),
-        status: DisputeStatus::Open,
-        resolution: None,
-        created_at: now,
-        resolved_at: None,
-    });
+    let dispute = (input.action == DepositAction::Withheld)
+        .then(|| DisputeRow::open(id, user.id, DisputeReason::Deposit, note.clone(), now));
     let note = if input.action == DepositAction::Withheld {
         note
     } else {
@@ -1039,17 +1014,7 @@ pub async fn open_dispute(
     p.finish()?;
     let now = state.clock.now_ms();
     view.check(user.id, now, Action::Dispute)?;
-    let new = DisputeRow {
-        id: 0,
-        rental_id: id,
-        opened_by: user.id,
-        reason: input.reason,
-        detail,
-        status: DisputeStatus::Open,
-        resolution: None,
-        created_at: now,
-        resolved_at: None,
-    };
+    let new = DisputeRow::open(id, user.id, input.reason, detail, now);
     let saved = store::insert_dispute(&state.db, &new)
         .await?
         .ok_or_else(|| AppError::Conflict("이미 진행 중인 분쟁이 있어요".into()))?;
@@ -1137,14 +1102,10 @@ pub struct YearMonth {
     pub month: u8,
 }
 
-/// Korea's offset from UTC (no daylight saving time).
-const KST_MS: i64 = 9 * crate::clock::HOUR_MS;
-
 impl YearMonth {
     /// The month an instant falls in, in Korean time.
     pub fn of(ms: i64) -> YearMonth {
-        let t = time::OffsetDateTime::from_unix_timestamp((ms + KST_MS).div_euclid(1000))
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let t = crate::clock::kst(ms);
         YearMonth {
             year: t.year(),
             month: u8::from(t.month()),
@@ -1175,7 +1136,7 @@ impl YearMonth {
     pub fn start_ms(self) -> i64 {
         let month = time::Month::try_from(self.month).unwrap_or(time::Month::January);
         let date = time::Date::from_calendar_date(self.year, month, 1).unwrap_or(time::Date::MIN);
-        date.midnight().assume_utc().unix_timestamp() * 1000 - KST_MS
+        date.midnight().assume_utc().unix_timestamp() * 1000 - crate::clock::KST_MS
     }
 
     /// `2025-03`, as `parse` reads it.
@@ -1205,7 +1166,7 @@ pub async fn lent_in_months(
     .await?;
     let more = rows.len() > LENDING_CALENDAR_MAX;
     rows.truncate(LENDING_CALENDAR_MAX);
-    Ok((to_json(state, &rows, None).await?, more))
+    Ok((summaries(state, &rows).await?, more))
 }
 
 /// The rentals that count as lent out (and earn) in the chart: those accepted or returned. The
