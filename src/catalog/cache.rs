@@ -47,6 +47,8 @@ pub struct CatalogCache {
     pub details: MicroCache<i64, Arc<ItemDetail>>,
     pub marks: MicroCache<i64, Arc<UserMarks>>,
     pub categories: MicroCache<(), Arc<[super::model::Category]>>,
+    /// The available items in memory, for listings (`catalog::index`).
+    pub index: super::index::ListingIndex,
 }
 
 impl Default for CatalogCache {
@@ -58,6 +60,7 @@ impl Default for CatalogCache {
             details: MicroCache::new(MAX_DETAILS, TTL_MS),
             marks: MicroCache::new(MAX_MARKS, TTL_MS),
             categories: MicroCache::new(1, TTL_MS),
+            index: Default::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Catalog: categories, items, photos, bookmarks and search.
 pub mod api;
 pub mod cache;
+pub mod index;
 pub mod model;
 pub mod pages;
 pub mod service;

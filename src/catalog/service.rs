@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 
 use super::cache::{UserMarks, ViewerMarks, MARKED_MAX};
+use super::index;
 use super::model::*;
 use super::store;
 use crate::accounts::service as accounts;
@@ -115,7 +116,10 @@ pub async fn list(
     page: PageReq,
 ) -> AppResult<Page<ItemSummary>> {
     let q = list_query(state, viewer, filter, page).await?;
-    let (rows, total, exact) = run_list(state, q).await?;
+    let (rows, total, exact) = match indexed_list(state, &q) {
+        Some(found) => found,
+        None => run_list(state, q).await?,
+    };
     // The owners' 동네 badges: their profiles, micro-cached, in at most one query per page.
     let owners: Vec<i64> = rows.iter().map(|r| r.owner_id).collect();
     let profiles = accounts::public_users(state, &owners).await?;
@@ -128,6 +132,55 @@ pub async fn list(
         })
         .collect();
     Ok(Page::counted(items, page, total, exact))
+}
+
+/// The listing from the in-memory index when it serves it and is fresh (see `catalog::index`);
+/// a rebuild starts in the background when one is due.
+fn indexed_list(state: &AppState, q: &ListQuery) -> Option<(Vec<ItemRow>, i64, bool)> {
+    if !index::serves(q) {
+        return None;
+    }
+    let lookup = state
+        .cache
+        .index
+        .lookup(state.writes.current(), state.clock.now_ms());
+    if lookup.refresh {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = refresh_index(&state).await {
+                tracing::warn!(error = %e, "listing index rebuild failed");
+            }
+        });
+    }
+    let found = lookup.snapshot?.list(q);
+    let (total, exact) = listing_total(found.matched, found.blocked);
+    Some((found.rows, total, exact))
+}
+
+/// Rebuilds the listing index from the database, unless a rebuild is running or the last one
+/// ended too recently. Reads every available item (one statement), then builds off the async
+/// runtime. Returns whether it rebuilt.
+pub async fn refresh_index(state: &AppState) -> AppResult<bool> {
+    let Some(rebuild) = state.cache.index.begin() else {
+        return Ok(false);
+    };
+    // The generation and time before the read: a write during it makes the snapshot stale.
+    let (generation, made_at) = (state.writes.current(), state.clock.now_ms());
+    let started = std::time::Instant::now();
+    let rows = store::available_items(&state.db).await?;
+    let read = started.elapsed();
+    let snapshot =
+        tokio::task::spawn_blocking(move || index::Snapshot::build(rows, generation, made_at))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    tracing::debug!(
+        items = snapshot.len(),
+        read_ms = read.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "listing index rebuilt"
+    );
+    rebuild.finish(snapshot);
+    Ok(true)
 }
 
 /// What a listing costs the database, whatever the page size.

@@ -220,6 +220,17 @@ pub async fn items_by_ids(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ItemRow>> {
     q.fetch_all(&db.read).await
 }
 
+/// Every available item, with its description: what the listing index (`catalog::index`) is
+/// built from. The same rule as an available listing's.
+pub async fn available_items(db: &Db) -> sqlx::Result<Vec<ItemRow>> {
+    let f = list_filter(db, &ListQuery::default());
+    let sql = format!(
+        "SELECT {ITEM_COLS} FROM items i JOIN categories c ON c.id = i.category_id WHERE {}",
+        f.sql()
+    );
+    f.bind_as(sqlx::query_as(&sql)).fetch_all(&db.read).await
+}
+
 /// What a listing matches, without the viewer's blocks (`list` leaves those out).
 fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     let mut f = Filter::default();

@@ -91,6 +91,7 @@ pub async fn metrics(
             c.details.stats("item_details"),
             c.marks.stats("viewer_marks"),
             c.categories.stats("categories"),
+            c.index.stats("listing_index"),
             state.profiles.stats("profiles"),
             state.blocks.stats("blocks"),
         ],

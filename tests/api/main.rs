@@ -11,6 +11,7 @@ mod identities;
 mod isolation;
 mod keywords;
 mod lending;
+mod listing_index;
 mod migrations;
 mod moderation;
 mod notification_settings;

@@ -576,7 +576,12 @@ async fn request_ids_are_set_propagated_and_never_arbitrary_client_text() {
         }
     };
     let fresh = get(None).await;
-    assert!(fresh.len() >= 12, "{fresh}");
+    // A random per-process prefix and a sequence number (short for a process's first requests).
+    let (prefix, n) = fresh.rsplit_once('-').expect("prefix-sequence");
+    assert!(
+        prefix.len() >= 8 && u64::from_str_radix(n, 16).is_ok(),
+        "{fresh}"
+    );
     assert_ne!(fresh, get(None).await, "each request gets its own id");
     assert_eq!(
         get(Some("lb-42.abc_def")).await,

@@ -329,6 +329,28 @@ impl TestApp {
         self.state.writes.bump();
     }
 
+    /// Waits until the in-memory listing index is fresh (it answers listings again).
+    pub async fn index_ready(&self) {
+        for _ in 0..200 {
+            let (writes, now) = (self.state.writes.current(), self.state.clock.now_ms());
+            if self
+                .state
+                .cache
+                .index
+                .lookup(writes, now)
+                .snapshot
+                .is_some()
+            {
+                return;
+            }
+            egodaeyeo::catalog::service::refresh_index(&self.state)
+                .await
+                .expect("index rebuild");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the listing index was not rebuilt");
+    }
+
     pub async fn create_item(&self, user: &User, body: Value) -> Value {
         let mut b = json!({"section": "lend", "category_id": 4, "title": "전동드릴", "description": "보쉬 충전 드릴", "price": 5000, "price_unit": "day"});
         if let (Some(base), Some(over)) = (b.as_object_mut(), body.as_object()) {

@@ -1,0 +1,609 @@
+//! The listing index: every available item held in memory, so the listings neighbours browse
+//! (the home page, a 동네 radius, a category, search words, a price range, any sort, a viewer's
+//! blocks) are answered without SQL. A listing through SQL costs about 1.3 ms of CPU on this
+//! machine kind, most of it SQLite's row lookups and the hand-off to its worker thread; here it is
+//! a walk over a few arrays (BENCHMARKS.md, issue #16).
+//!
+//! A snapshot answers exactly what `store::list` would, for the listings it serves
+//! ([`serves`]): the same matches (substring words in the title or description, every word,
+//! wildcards literal), the same orders with the same ties (id, newest first), the same capped
+//! count and blocked matches. It is used only while it is as fresh as a cached page would be:
+//! made under the current content generation (no write on this instance since), and for
+//! `TTL_MS` after it was made, which bounds what other instances' writes take to show. Past its
+//! TTL without a local write it still answers while a new one is built (once, in the background);
+//! after a local write the listing goes to SQL until the new snapshot is in.
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::model::{ItemRow, ListQuery, Section, Sort, StatusFilter, COUNT_UP_TO};
+
+/// How long a snapshot answers without a rebuild (as long as a cached page lives).
+pub const TTL_MS: i64 = super::cache::TTL_MS;
+/// Rebuilds start at most this often, and no sooner than twice the last one's duration after it,
+/// so writes arriving all the time cost the index at most a third of a core.
+const MIN_GAP: Duration = Duration::from_millis(250);
+
+/// What the index answers: available items, not one owner's (their index is small), not
+/// filtered by the owners' 동네 verification (which changes without an item write).
+pub fn serves(q: &ListQuery) -> bool {
+    q.status == StatusFilter::Available && q.owner_id.is_none() && q.verified_since.is_none()
+}
+
+struct Entry {
+    /// The listing's row, without its description (pages carry none).
+    row: ItemRow,
+    section: Section,
+    region: u32,
+    /// Lowercased, for words.
+    title: Box<str>,
+    description: Box<str>,
+}
+
+/// The orders other than newest first (which is the entries' own order).
+#[derive(Clone, Copy)]
+enum Order {
+    Popular = 0,
+    PriceAsc = 1,
+    PriceDesc = 2,
+}
+
+impl Order {
+    fn of(sort: Sort) -> Option<Order> {
+        match sort {
+            Sort::Recent => None,
+            Sort::Popular => Some(Order::Popular),
+            Sort::PriceAsc => Some(Order::PriceAsc),
+            Sort::PriceDesc => Some(Order::PriceDesc),
+        }
+    }
+}
+
+/// The available items at one moment, with their orders and inverted lists.
+pub struct Snapshot {
+    generation: u64,
+    made_at: i64,
+    /// Newest first (id descending): a position in this list is an item's number everywhere else.
+    entries: Vec<Entry>,
+    /// Positions in each `Order`, with the SQL order's ties (id descending).
+    orders: [Vec<u32>; 3],
+    /// Per position, its place in each `Order`.
+    ranks: Vec<[u32; 3]>,
+    categories: HashMap<i64, Vec<u32>>,
+    region_numbers: HashMap<String, u32>,
+    /// Per region number, its items' positions (ascending).
+    regions: Vec<Vec<u32>>,
+    owners: HashMap<i64, Vec<u32>>,
+    /// Per pair of characters inside a word of the title or description, the items having it.
+    grams: HashMap<u64, Vec<u32>>,
+}
+
+/// A page as the index finds it, in `store::Listed`'s terms.
+pub struct Found {
+    pub rows: Vec<ItemRow>,
+    /// The open listing's matches, counted up to `COUNT_UP_TO + 1`.
+    pub matched: i64,
+    /// The viewer's blocked owners' items among all matches.
+    pub blocked: i64,
+}
+
+fn gram(a: char, b: char) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+/// The character pairs inside each whitespace-separated word of lowercased `text`, as
+/// `db::bigrams` makes them for the database's indexes.
+fn grams_of(text: &str, out: &mut Vec<u64>) {
+    for token in text.split_whitespace() {
+        let mut chars = token.chars();
+        if let Some(mut prev) = chars.next() {
+            for c in chars {
+                out.push(gram(prev, c));
+                prev = c;
+            }
+        }
+    }
+}
+
+fn popularity(r: &ItemRow) -> i64 {
+    r.bookmark_count + r.chat_count
+}
+
+impl Snapshot {
+    /// Builds a snapshot of `rows` (the available items, with descriptions), read after
+    /// `generation` was current. CPU-bound: run it off the async runtime.
+    pub fn build(mut rows: Vec<ItemRow>, generation: u64, made_at: i64) -> Snapshot {
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+        let n = rows.len();
+        let mut entries = Vec::with_capacity(n);
+        let mut categories: HashMap<i64, Vec<u32>> = HashMap::new();
+        let mut region_numbers: HashMap<String, u32> = HashMap::new();
+        let mut regions: Vec<Vec<u32>> = Vec::new();
+        let mut owners: HashMap<i64, Vec<u32>> = HashMap::new();
+        let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut mine = Vec::new();
+        for (pos, mut row) in rows.into_iter().enumerate() {
+            let pos = pos as u32;
+            let title = row.title.to_lowercase();
+            let description = std::mem::take(&mut row.description).to_lowercase();
+            mine.clear();
+            grams_of(&title, &mut mine);
+            grams_of(&description, &mut mine);
+            mine.sort_unstable();
+            mine.dedup();
+            for g in &mine {
+                grams.entry(*g).or_default().push(pos);
+            }
+            let region = match region_numbers.get(&row.region_code) {
+                Some(r) => *r,
+                None => {
+                    let r = regions.len() as u32;
+                    region_numbers.insert(row.region_code.clone(), r);
+                    regions.push(Vec::new());
+                    r
+                }
+            };
+            regions[region as usize].push(pos);
+            categories.entry(row.category_id).or_default().push(pos);
+            owners.entry(row.owner_id).or_default().push(pos);
+            entries.push(Entry {
+                section: Section::parse(&row.section),
+                region,
+                title: title.into(),
+                description: description.into(),
+                row,
+            });
+        }
+        // Stable sorts of positions (already newest first) keep SQL's last term, `id DESC`.
+        let all: Vec<u32> = (0..n as u32).collect();
+        let by = |key: &dyn Fn(&ItemRow) -> (bool, i64)| {
+            let mut order = all.clone();
+            order.sort_by_key(|p| key(&entries[*p as usize].row));
+            order
+        };
+        let orders = [
+            by(&|r| (false, -popularity(r))),
+            // `(price IS NULL), price ASC`: items without a price last.
+            by(&|r| (r.price.is_none(), r.price.unwrap_or(0))),
+            by(&|r| (r.price.is_none(), -r.price.unwrap_or(0))),
+        ];
+        let mut ranks = vec![[0u32; 3]; n];
+        for (k, order) in orders.iter().enumerate() {
+            for (rank, p) in order.iter().enumerate() {
+                ranks[*p as usize][k] = rank as u32;
+            }
+        }
+        Snapshot {
+            generation,
+            made_at,
+            entries,
+            orders,
+            ranks,
+            categories,
+            region_numbers,
+            regions,
+            owners,
+            grams,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The page `store::list` would give for `q` (which the index must serve, see [`serves`]).
+    pub fn list(&self, q: &ListQuery) -> Found {
+        let words: Vec<String> = q.words.iter().map(|w| w.to_lowercase()).collect();
+        let in_regions: Option<Vec<bool>> = q.region_codes.as_ref().map(|codes| {
+            let mut set = vec![false; self.regions.len()];
+            for c in codes {
+                if let Some(r) = self.region_numbers.get(c) {
+                    set[*r as usize] = true;
+                }
+            }
+            set
+        });
+        let matches = |p: u32| {
+            let e = &self.entries[p as usize];
+            q.section.is_none_or(|s| e.section == s)
+                && q.category_id.is_none_or(|c| e.row.category_id == c)
+                && in_regions.as_ref().is_none_or(|set| set[e.region as usize])
+                && q.region_prefix
+                    .as_ref()
+                    .is_none_or(|pre| e.row.region_code.starts_with(pre.as_str()))
+                && q.min_price
+                    .is_none_or(|m| e.row.price.is_some_and(|p| p >= m))
+                && q.max_price
+                    .is_none_or(|m| e.row.price.is_some_and(|p| p <= m))
+                && words
+                    .iter()
+                    .all(|w| e.title.contains(w.as_str()) || e.description.contains(w.as_str()))
+        };
+        let blocked_owners: HashSet<i64> = q.exclude_owners.iter().copied().collect();
+        let open = |p: u32| !blocked_owners.contains(&self.entries[p as usize].row.owner_id);
+        let blocked = blocked_owners
+            .iter()
+            .filter_map(|o| self.owners.get(o))
+            .flat_map(|ps| ps.iter())
+            .filter(|p| matches(**p))
+            .count() as i64;
+        let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
+        let order = Order::of(q.sort);
+        let positions = match self.candidates(q, &words, in_regions.as_deref()) {
+            Candidates::None => Vec::new(),
+            // Newest first is the candidates' own order: walk them as the whole list would be.
+            Candidates::Some(c) if order.is_none() => {
+                return self.walk(c.iter().copied(), &matches, &open, offset, limit, blocked)
+            }
+            Candidates::Some(c) => c.into_owned(),
+            Candidates::All => {
+                let walk: Box<dyn Iterator<Item = u32>> = match order {
+                    None => Box::new(0..self.entries.len() as u32),
+                    Some(o) => Box::new(self.orders[o as usize].iter().copied()),
+                };
+                return self.walk(walk, &matches, &open, offset, limit, blocked);
+            }
+        };
+        // Few candidates in another order: all their matches, then the page by rank.
+        let mut all: Vec<u32> = positions.into_iter().filter(|p| matches(*p)).collect();
+        let matched = (all.len() as i64).min(COUNT_UP_TO + 1);
+        all.retain(|p| open(*p));
+        let k = order.map(|o| o as usize).unwrap_or(0);
+        let rank = |p: &u32| self.ranks[*p as usize][k];
+        let end = offset.saturating_add(limit);
+        if all.len() > end {
+            all.select_nth_unstable_by_key(end, rank);
+            all.truncate(end);
+        }
+        all.sort_unstable_by_key(rank);
+        Found {
+            rows: all
+                .iter()
+                .skip(offset)
+                .map(|p| self.entries[*p as usize].row.clone())
+                .collect(),
+            matched,
+            blocked,
+        }
+    }
+
+    /// Walks `order`, taking the page of open matches and counting matches up to the cap.
+    fn walk(
+        &self,
+        order: impl Iterator<Item = u32>,
+        matches: &dyn Fn(u32) -> bool,
+        open: &dyn Fn(u32) -> bool,
+        offset: usize,
+        limit: usize,
+        blocked: i64,
+    ) -> Found {
+        let (mut matched, mut seen) = (0i64, 0usize);
+        let mut rows = Vec::with_capacity(limit.min(100));
+        for p in order {
+            if !matches(p) {
+                continue;
+            }
+            matched += 1;
+            if open(p) {
+                if seen >= offset && rows.len() < limit {
+                    rows.push(self.entries[p as usize].row.clone());
+                }
+                seen += 1;
+            }
+            if matched > COUNT_UP_TO && rows.len() >= limit {
+                break;
+            }
+        }
+        Found {
+            rows,
+            matched,
+            blocked,
+        }
+    }
+
+    /// The smallest list that holds every match, when a filter gives one.
+    fn candidates<'a>(
+        &'a self,
+        q: &ListQuery,
+        words: &[String],
+        in_regions: Option<&[bool]>,
+    ) -> Candidates<'a> {
+        let mut best: Option<&'a [u32]> = None;
+        let mut consider = |list: &'a [u32]| {
+            if best.is_none_or(|b| list.len() < b.len()) {
+                best = Some(list);
+            }
+        };
+        for w in words {
+            let mut chars = Vec::new();
+            grams_of(w, &mut chars);
+            for g in chars {
+                match self.grams.get(&g) {
+                    Some(list) => consider(list),
+                    None => return Candidates::None,
+                }
+            }
+        }
+        if let Some(c) = q.category_id {
+            match self.categories.get(&c) {
+                Some(list) => consider(list),
+                None => return Candidates::None,
+            }
+        }
+        // A radius or a 시군구: its regions' items, merged into one list when that is smaller.
+        let chosen: Vec<&Vec<u32>> = match (in_regions, &q.region_prefix) {
+            (Some(set), _) => set
+                .iter()
+                .enumerate()
+                .filter(|(_, on)| **on)
+                .map(|(r, _)| &self.regions[r])
+                .collect(),
+            (None, Some(prefix)) => self
+                .region_numbers
+                .iter()
+                .filter(|(code, _)| code.starts_with(prefix.as_str()))
+                .map(|(_, r)| &self.regions[*r as usize])
+                .collect(),
+            (None, None) => {
+                return best.map_or(Candidates::All, |b| Candidates::Some(b.into()));
+            }
+        };
+        let size: usize = chosen.iter().map(|l| l.len()).sum();
+        if size == 0 {
+            return Candidates::None;
+        }
+        if best.is_some_and(|b| b.len() <= size) {
+            return Candidates::Some(best.unwrap_or_default().into());
+        }
+        let mut merged: Vec<u32> = chosen.into_iter().flatten().copied().collect();
+        merged.sort_unstable();
+        Candidates::Some(merged.into())
+    }
+}
+
+enum Candidates<'a> {
+    /// Nothing can match.
+    None,
+    /// Every item may match: walk the sort's order.
+    All,
+    /// Every match is in this list (positions ascending, that is newest first).
+    Some(std::borrow::Cow<'a, [u32]>),
+}
+
+/// The current snapshot and the rebuilds that replace it.
+#[derive(Default)]
+pub struct ListingIndex {
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    building: AtomicBool,
+    /// When the last rebuild ended and how long it took (ms), for spacing them.
+    last_end: std::sync::Mutex<Option<(Instant, Duration)>>,
+    /// Listings answered here, and those that went to SQL although the index serves them.
+    pub answered: AtomicU64,
+    pub missed: AtomicU64,
+}
+
+/// What the index can do for a listing now.
+pub struct Lookup {
+    /// The snapshot, when it may answer.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// A new snapshot should be built.
+    pub refresh: bool,
+}
+
+impl ListingIndex {
+    /// The snapshot if it is as fresh as a cached page made under `generation` at `now` would
+    /// be, or past its TTL without a local write (then a rebuild is due too).
+    pub fn lookup(&self, generation: u64, now: i64) -> Lookup {
+        let snapshot = self.snapshot.read().map(|s| s.clone()).unwrap_or_default();
+        match snapshot {
+            Some(s) if s.generation == generation => {
+                let refresh = now < s.made_at || now - s.made_at >= TTL_MS;
+                self.answered.fetch_add(1, Ordering::Relaxed);
+                Lookup {
+                    snapshot: Some(s),
+                    refresh,
+                }
+            }
+            _ => {
+                self.missed.fetch_add(1, Ordering::Relaxed);
+                Lookup {
+                    snapshot: None,
+                    refresh: true,
+                }
+            }
+        }
+    }
+
+    /// Claims the one rebuild allowed now: `None` when one is running or the last ended too
+    /// recently. The rebuild ends when the returned guard drops (whatever happened to it).
+    pub fn begin(&self) -> Option<Rebuild<'_>> {
+        if let Ok(last) = self.last_end.lock() {
+            if let Some((end, took)) = *last {
+                if end.elapsed() < MIN_GAP.max(took * 2) {
+                    return None;
+                }
+            }
+        }
+        if self.building.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        Some(Rebuild {
+            index: self,
+            started: Instant::now(),
+        })
+    }
+
+    /// Puts in `snapshot` unless a newer one is already in.
+    fn put(&self, snapshot: Snapshot) {
+        if let Ok(mut current) = self.snapshot.write() {
+            let newer = current.as_ref().is_some_and(|c| {
+                (c.generation, c.made_at) > (snapshot.generation, snapshot.made_at)
+            });
+            if !newer {
+                *current = Some(Arc::new(snapshot));
+            }
+        }
+    }
+
+    /// `(name, answered, went to SQL)` since start, for `/metrics` (as a cache's hits and misses).
+    pub fn stats(&self, name: &'static str) -> (&'static str, u64, u64) {
+        (
+            name,
+            self.answered.load(Ordering::Relaxed),
+            self.missed.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A rebuild in progress (see [`ListingIndex::begin`]).
+pub struct Rebuild<'a> {
+    index: &'a ListingIndex,
+    started: Instant,
+}
+
+impl Rebuild<'_> {
+    pub fn finish(self, snapshot: Snapshot) {
+        self.index.put(snapshot);
+    }
+}
+
+impl Drop for Rebuild<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut last) = self.index.last_end.lock() {
+            *last = Some((Instant::now(), self.started.elapsed()));
+        }
+        self.index.building.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, owner: i64, title: &str, price: Option<i64>, popularity: i64) -> ItemRow {
+        ItemRow {
+            id,
+            owner_id: owner,
+            section: "lend".into(),
+            category_id: 1 + id % 2,
+            category_slug: String::new(),
+            category_name: String::new(),
+            title: title.into(),
+            description: "Coleman 캠핑 용품 100%".into(),
+            price,
+            price_unit: None,
+            deposit: 0,
+            region_code: format!("11440{}", 69000 + id % 3),
+            hidden: 0,
+            rented: 0,
+            listed: 1,
+            thumb_key: None,
+            bookmark_count: popularity,
+            chat_count: 0,
+            view_count: 0,
+            created_at: id,
+            deleted_at: None,
+            moderation: None,
+            min_days: None,
+            max_days: None,
+        }
+    }
+
+    fn ids(f: &Found) -> Vec<i64> {
+        f.rows.iter().map(|r| r.id).collect()
+    }
+
+    fn snapshot() -> Snapshot {
+        let rows = vec![
+            row(1, 10, "전동 드릴", Some(5000), 3),
+            row(2, 11, "캠핑 의자", None, 3),
+            row(3, 10, "드릴 비트 세트", Some(1000), 0),
+            row(4, 12, "프로젝터", Some(5000), 7),
+            row(5, 11, "100%_할인 텐트", Some(3000), 1),
+        ];
+        Snapshot::build(rows, 0, 0)
+    }
+
+    fn query(f: impl FnOnce(&mut ListQuery)) -> ListQuery {
+        let mut q = ListQuery {
+            limit: 10,
+            ..ListQuery::default()
+        };
+        f(&mut q);
+        q
+    }
+
+    #[test]
+    fn sorts_break_ties_newest_first_and_put_unpriced_items_last() {
+        let s = snapshot();
+        assert_eq!(ids(&s.list(&query(|_| {}))), [5, 4, 3, 2, 1]);
+        let by = |sort| ids(&s.list(&query(|q| q.sort = sort)));
+        assert_eq!(by(Sort::Popular), [4, 2, 1, 5, 3]);
+        assert_eq!(by(Sort::PriceAsc), [3, 5, 4, 1, 2]);
+        assert_eq!(by(Sort::PriceDesc), [4, 1, 5, 3, 2]);
+    }
+
+    #[test]
+    fn words_match_substrings_in_title_or_description_literally() {
+        let s = snapshot();
+        let find = |words: &[&str]| {
+            let words = words.iter().map(|w| w.to_string()).collect();
+            ids(&s.list(&query(|q| q.words = words)))
+        };
+        assert_eq!(find(&["드릴"]), [3, 1]);
+        assert_eq!(find(&["드릴", "비트"]), [3]);
+        assert_eq!(find(&["coleman"]), [5, 4, 3, 2, 1], "case folds");
+        assert_eq!(find(&["%_"]), [5], "wildcards are literal");
+        assert_eq!(find(&["릴"]), [3, 1], "one character has no pair");
+        assert!(find(&["드릴비트"]).is_empty(), "not across a space");
+        assert!(find(&["없는말"]).is_empty());
+    }
+
+    #[test]
+    fn pages_counts_and_blocks_are_those_of_the_sql() {
+        let s = snapshot();
+        let q = query(|q| {
+            q.sort = Sort::PriceAsc;
+            q.limit = 2;
+            q.offset = 1;
+            q.exclude_owners = Arc::from([10]);
+        });
+        let found = s.list(&q);
+        // Open matches by price: 5 (3000), 4 (5000), 2 (no price); owner 10's two are left out.
+        assert_eq!(
+            (ids(&found), found.matched, found.blocked),
+            (vec![4, 2], 5, 2)
+        );
+        let ranged = s.list(&query(|q| {
+            q.min_price = Some(2000);
+            q.max_price = Some(5000);
+            q.category_id = Some(2);
+        }));
+        assert_eq!((ids(&ranged), ranged.matched), (vec![5, 1], 2));
+        let near = s.list(&query(|q| q.region_codes = Some(vec!["1144069001".into()])));
+        assert_eq!(ids(&near), [4, 1]);
+        let prefix = s.list(&query(|q| q.region_prefix = Some("11440".into())));
+        assert_eq!(prefix.matched, 5);
+        assert!(s.list(&query(|q| q.category_id = Some(99))).rows.is_empty());
+    }
+
+    #[test]
+    fn one_rebuild_at_a_time_and_a_newer_snapshot_is_kept() {
+        let index = ListingIndex::default();
+        assert!(index.lookup(0, 0).refresh);
+        let first = index.begin().expect("free");
+        assert!(index.begin().is_none(), "one at a time");
+        first.finish(Snapshot::build(vec![], 2, 10));
+        index.put(Snapshot::build(vec![], 1, 20));
+        let now = index.lookup(2, 11);
+        assert!(now.snapshot.is_some() && !now.refresh);
+        assert!(index.lookup(2, 10 + TTL_MS).refresh, "past its TTL");
+        assert!(index.lookup(3, 11).snapshot.is_none(), "a write since");
+        assert!(index.begin().is_none(), "spaced");
+    }
+}

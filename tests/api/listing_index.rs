@@ -1,0 +1,180 @@
+//! The in-memory listing index (`catalog::index`) answers exactly what the SQL listing does, on
+//! both backends, and is never used once a write has made it stale.
+use egodaeyeo::catalog::model::{listing_total, ListQuery, Section, Sort};
+use egodaeyeo::catalog::{service, store};
+use serde_json::json;
+
+use crate::common::*;
+
+const FILL: i64 = 1_500;
+
+/// 1,500 items of three owners with every kind of value a filter or sort looks at: ties in price
+/// and popularity, items without a price, four regions, both sections, five categories, words in
+/// titles and descriptions, and hidden, rented and deleted items the index must leave out.
+async fn varied_items(app: &TestApp, owners: [i64; 3]) {
+    let sql = format!(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {FILL}) \
+         INSERT INTO items (owner_id, section, category_id, title, description, price, price_unit, region_code, \
+             bookmark_count, chat_count, hidden, rented, deleted_at, created_at, updated_at) \
+         SELECT CASE x % 3 WHEN 0 THEN $1 WHEN 1 THEN $2 ELSE $3 END, \
+             CASE WHEN x % 3 = 0 THEN 'borrow' ELSE 'lend' END, 1 + x % 5, \
+             CASE x % 6 WHEN 0 THEN '전동 드릴 ' WHEN 1 THEN '캠핑 의자 ' WHEN 2 THEN '빔 프로젝터 ' \
+                 WHEN 3 THEN 'Coleman 텐트 ' WHEN 4 THEN '100%_할인 ' ELSE '자전거 ' END || x, \
+             CASE x % 4 WHEN 0 THEN '드릴 비트 포함' WHEN 1 THEN '캠핑장에서 써요' WHEN 2 THEN 'COLEMAN 정품' \
+                 ELSE '깨끗해요' END, \
+             CASE WHEN x % 7 = 0 THEN NULL ELSE (x % 50) * 1000 END, 'day', \
+             CASE x % 4 WHEN 0 THEN '{SEOGYO}' WHEN 1 THEN '{HAPJEONG}' WHEN 2 THEN '1168064000' \
+                 ELSE '{HAEUNDAE}' END, \
+             x % 9, x % 4, CASE WHEN x % 17 = 0 THEN 1 ELSE 0 END, CASE WHEN x % 19 = 0 THEN 1 ELSE 0 END, \
+             CASE WHEN x % 23 = 0 THEN x ELSE NULL END, x, x FROM n"
+    );
+    sqlx::query(&sql)
+        .bind(owners[0])
+        .bind(owners[1])
+        .bind(owners[2])
+        .execute(&app.state.db.write)
+        .await
+        .expect("fill");
+    while store::backfill_grams(&app.state.db, 500).await.unwrap() > 0 {}
+    app.state.writes.bump();
+}
+
+/// `(ids, total, total_exact)` of a listing through SQL.
+async fn by_sql(app: &TestApp, q: &ListQuery) -> (Vec<i64>, i64, bool) {
+    let mut conn = app.state.db.read.acquire().await.unwrap();
+    let listed = store::list(&mut conn, &app.state.db, q, None, None)
+        .await
+        .unwrap();
+    let (total, exact) = listing_total(listed.matched, listed.blocked.len() as i64);
+    (listed.rows.iter().map(|r| r.id).collect(), total, exact)
+}
+
+#[tokio::test]
+async fn the_index_answers_every_listing_as_the_sql_does() {
+    let app = TestApp::spawn().await;
+    let users = [
+        app.signup("idx_a").await,
+        app.signup("idx_b").await,
+        app.signup("idx_c").await,
+    ];
+    varied_items(&app, [users[0].id, users[1].id, users[2].id]).await;
+    assert!(service::refresh_index(&app.state).await.unwrap());
+    let now = app.state.clock.now_ms();
+    let snapshot = app
+        .state
+        .cache
+        .index
+        .lookup(app.state.writes.current(), now)
+        .snapshot
+        .expect("fresh after its rebuild");
+
+    let near: Vec<String> = app
+        .state
+        .regions
+        .within(SEOGYO, 3.0)
+        .into_iter()
+        .map(|r| r.code.clone())
+        .collect();
+    assert!(near.contains(&HAPJEONG.to_string()) && !near.contains(&HAEUNDAE.to_string()));
+    let word_sets: [&[&str]; 6] = [
+        &[],
+        &["드릴"],
+        &["캠핑", "의자"],
+        &["coleman"],
+        &["%_할"],
+        &["릴"],
+    ];
+    let mut compared = 0;
+    for section in [None, Some(Section::Lend), Some(Section::Borrow)] {
+        for category_id in [None, Some(3)] {
+            for words in word_sets {
+                for place in 0..3 {
+                    for priced in [false, true] {
+                        for sort in [Sort::Recent, Sort::Popular, Sort::PriceAsc, Sort::PriceDesc] {
+                            for (offset, blocks) in [(0, false), (40, true), (980, false)] {
+                                let q = ListQuery {
+                                    section,
+                                    category_id,
+                                    words: words.iter().map(|w| w.to_string()).collect(),
+                                    region_codes: (place == 1).then(|| near.clone()),
+                                    region_prefix: (place == 2).then(|| "11".to_string()),
+                                    min_price: priced.then_some(3000),
+                                    max_price: priced.then_some(20_000),
+                                    sort,
+                                    exclude_owners: if blocks {
+                                        std::sync::Arc::from([users[1].id])
+                                    } else {
+                                        std::sync::Arc::from([])
+                                    },
+                                    limit: 30,
+                                    offset,
+                                    ..ListQuery::default()
+                                };
+                                let found = snapshot.list(&q);
+                                let (total, exact) = listing_total(found.matched, found.blocked);
+                                let ids: Vec<i64> = found.rows.iter().map(|r| r.id).collect();
+                                assert_eq!((ids, total, exact), by_sql(&app, &q).await, "{q:?}");
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 3 * 2 * 6 * 3 * 2 * 4 * 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_write_sends_listings_to_sql_until_the_index_is_rebuilt() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("idx_owner").await;
+    let old = app
+        .create_item(&owner, json!({"title": "오래된 드릴"}))
+        .await;
+    assert!(service::refresh_index(&app.state).await.unwrap());
+    let index = &app.state.cache.index;
+    let answered = || index.answered.load(std::sync::atomic::Ordering::Relaxed);
+
+    let before = answered();
+    let (status, page) = app.get("/items?q=드릴", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["items"][0]["id"], old["id"]);
+    assert_eq!(answered(), before + 1, "served by the index");
+
+    // A new item shows at once, although the index was made before it.
+    let new = app.create_item(&owner, json!({"title": "새 드릴"})).await;
+    let (_, page) = app.get("/items?q=드릴&sort=price_asc", None).await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(answered(), before + 1, "a stale index does not answer");
+    // Hidden: gone at once too.
+    let (status, _) = app
+        .patch(
+            &format!("/items/{}", new["id"]),
+            Some(&owner.token),
+            json!({"status": "hidden"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, page) = app.get("/items?q=드릴&sort=popular", None).await;
+    assert_eq!(page["total"], 1);
+
+    // The rebuild the stale lookups asked for puts the index back, with the change in it.
+    let mut rebuilt = false;
+    for i in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // A new URL each time: a cached page would not ask the index.
+        let (_, page) = app
+            .get(&format!("/items?q=드릴&per_page={}", 5 + i), None)
+            .await;
+        assert_eq!(page["items"][0]["id"], old["id"]);
+        assert_eq!(page["total"], 1);
+        if answered() > before + 1 {
+            rebuilt = true;
+            break;
+        }
+    }
+    assert!(rebuilt, "the index answers again after its rebuild");
+    app.stop().await;
+}
