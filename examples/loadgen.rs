@@ -4,10 +4,13 @@
 //! cargo run --release --example loadgen -- seed --data-dir /tmp/egd-bench --users 1000 --items 10000
 //! cargo run --release --example loadgen -- explain --data-dir /tmp/egd-bench      # list SQL for EXPLAIN
 //! cargo run --release --example loadgen -- chat --url http://127.0.0.1:8000 --rooms 50 --seconds 15
+//! cargo run --release --example loadgen -- echo --bind 127.0.0.1:8099   # chat baseline (bench/chat_echo.sh)
 //! cargo run --release --example loadgen -- idle --url http://127.0.0.1:8000 --sockets 2000 --pid PID
 //! ```
 #[path = "loadgen/chat.rs"]
 mod chat;
+#[path = "loadgen/echo.rs"]
+mod echo;
 #[path = "loadgen/explain.rs"]
 mod explain;
 #[path = "loadgen/idle.rs"]
@@ -36,6 +39,8 @@ enum Command {
     Explain(explain::Args),
     /// Chat throughput and latency: R rooms × 2 sockets sending as fast as acks allow.
     Chat(chat::Args),
+    /// The trivial in-process chat echo `loadgen chat` is compared with (issue #16).
+    Echo(echo::Args),
     /// Hold N idle authenticated sockets and report the server's memory per socket.
     Idle(idle::Args),
 }
@@ -73,6 +78,7 @@ fn main() -> anyhow::Result<()> {
             Command::Explain(a) => explain::run(a).await,
             Command::Chat(a) => chat::run(a).await,
             Command::Idle(a) => idle::run(a).await,
+            Command::Echo(a) => echo::run(a).await,
         }
     })
 }
