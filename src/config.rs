@@ -29,6 +29,9 @@ pub struct Config {
     pub image_queue: usize,
     /// Longest a listing statement may run before the request answers 503 (`STATEMENT_TIMEOUT_MS`).
     pub statement_timeout_ms: u64,
+    /// Listings of available items from memory (`catalog::index`); `LISTING_INDEX=off` sends
+    /// every listing to SQL (less memory, or a baseline to compare with).
+    pub listing_index: bool,
     /// Sign in with Kakao: on when a client id (the app's REST API key) is set.
     pub kakao: Option<OidcClient>,
     /// How far from its 동's centre a location may be to verify the 동네 (`VERIFY_RADIUS_KM`).
@@ -82,6 +85,7 @@ impl Config {
             image_threads: crate::blocking::cores(),
             image_queue: 16,
             statement_timeout_ms: 2_000,
+            listing_index: true,
             kakao: None,
             verify_radius_km: 3.0,
             drain_secs: 0,

@@ -72,6 +72,7 @@ fn config(cli: &Cli, bind: SocketAddr) -> anyhow::Result<Config> {
     c.public_url = env_opt("PUBLIC_URL");
     c.metrics_token = env_opt("METRICS_TOKEN");
     c.rate_limit = env_opt("RATE_LIMIT").is_none_or(|v| v != "off");
+    c.listing_index = env_opt("LISTING_INDEX").is_none_or(|v| v != "off");
     if let Some(p) = env_opt("TRUSTED_PROXIES") {
         c.trusted_proxies = egodaeyeo::config::parse_proxies(&p).map_err(anyhow::Error::msg)?;
     }

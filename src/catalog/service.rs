@@ -137,7 +137,7 @@ pub async fn list(
 /// The listing from the in-memory index when it serves it and is fresh (see `catalog::index`);
 /// a rebuild starts in the background when one is due.
 fn indexed_list(state: &AppState, q: &ListQuery) -> Option<(Vec<ItemRow>, i64, bool)> {
-    if !index::serves(q) {
+    if !state.config.listing_index || !index::serves(q) {
         return None;
     }
     let lookup = state

@@ -178,3 +178,23 @@ async fn a_write_sends_listings_to_sql_until_the_index_is_rebuilt() {
     assert!(rebuilt, "the index answers again after its rebuild");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn listing_index_off_sends_every_listing_to_sql() {
+    let db = fresh_database().await;
+    let app = TestApp::spawn_with(db, None, |c| c.listing_index = false).await;
+    let owner = app.signup("idx_off").await;
+    app.create_item(&owner, json!({"title": "드릴"})).await;
+    for query in ["", "?q=드릴", "?sort=popular&page=2"] {
+        let (status, _) = app.get(&format!("/items{query}"), None).await;
+        assert_eq!(status, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (_, answered, missed) = app.state.cache.index.stats("listing_index");
+    assert_eq!((answered, missed), (0, 0), "never asked");
+    assert!(
+        app.state.cache.index.lookup(0, 0).snapshot.is_none(),
+        "never built"
+    );
+    app.stop().await;
+}
