@@ -7,21 +7,27 @@
 //! A snapshot answers exactly what `store::list` would, for the listings it serves
 //! ([`serves`]): the same matches (substring words in the title or description, every word,
 //! wildcards literal), the same orders with the same ties (id, newest first), the same capped
-//! count and blocked matches. It is used only while it is as fresh as a cached page would be:
-//! made under the current content generation (no write on this instance since), and for
-//! `TTL_MS` after it was made, which bounds what other instances' writes take to show. Past its
-//! TTL without a local write it still answers while a new one is built (once, in the background);
-//! after a local write the listing goes to SQL until the new snapshot is in.
+//! count and blocked matches.
+//!
+//! When it may answer: only while made under the current content generation, so after a write on
+//! this instance listings go to SQL until the index is refreshed. A refresh first reads the
+//! database's catalog version (`catalog_version`, moved by triggers on every change to what
+//! listings show, by any process): unchanged, the snapshot is kept and only re-dated; changed, it
+//! is rebuilt from one statement, off the async runtime. A snapshot is re-checked once it is
+//! `TTL_MS` old (it keeps answering meanwhile), which bounds what other instances' and the CLI's
+//! changes take to show, as for cached pages. Refreshes run one at a time, in the background,
+//! spaced by twice the last one's duration.
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::model::{ItemRow, ListQuery, Section, Sort, StatusFilter, COUNT_UP_TO};
 
-/// How long a snapshot answers without a rebuild (as long as a cached page lives).
+/// How long a snapshot answers before its version is checked again (as long as a cached page
+/// lives).
 pub const TTL_MS: i64 = super::cache::TTL_MS;
-/// Rebuilds start at most this often, and no sooner than twice the last one's duration after it,
+/// Refreshes start at most this often, and no sooner than twice the last one's duration after it,
 /// so writes arriving all the time cost the index at most a third of a core.
 const MIN_GAP: Duration = Duration::from_millis(250);
 
@@ -62,8 +68,12 @@ impl Order {
 
 /// The available items at one moment, with their orders and inverted lists.
 pub struct Snapshot {
-    generation: u64,
-    made_at: i64,
+    /// The content generation it answers for (moved on when a refresh finds nothing changed).
+    generation: AtomicU64,
+    /// The database's catalog version its rows were read at or after.
+    version: i64,
+    /// When its version was last found current.
+    checked_at: AtomicI64,
     /// Newest first (id descending): a position in this list is an item's number everywhere else.
     entries: Vec<Entry>,
     /// Positions in each `Order`, with the SQL order's ties (id descending).
@@ -112,8 +122,9 @@ fn popularity(r: &ItemRow) -> i64 {
 
 impl Snapshot {
     /// Builds a snapshot of `rows` (the available items, with descriptions), read after
-    /// `generation` was current. CPU-bound: run it off the async runtime.
-    pub fn build(mut rows: Vec<ItemRow>, generation: u64, made_at: i64) -> Snapshot {
+    /// `generation` was current and `version` was read at `now`. CPU-bound: run it off the async
+    /// runtime.
+    pub fn build(mut rows: Vec<ItemRow>, generation: u64, version: i64, now: i64) -> Snapshot {
         rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
         let n = rows.len();
         let mut entries = Vec::with_capacity(n);
@@ -175,8 +186,9 @@ impl Snapshot {
             }
         }
         Snapshot {
-            generation,
-            made_at,
+            generation: AtomicU64::new(generation),
+            version,
+            checked_at: AtomicI64::new(now),
             entries,
             orders,
             ranks,
@@ -190,6 +202,17 @@ impl Snapshot {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Nothing listings show has changed since it was made (the database's version is still its
+    /// own, read after `generation` was current): it answers for `generation` from `now` on.
+    pub fn confirm(&self, generation: u64, now: i64) {
+        self.generation.fetch_max(generation, Ordering::AcqRel);
+        self.checked_at.fetch_max(now, Ordering::AcqRel);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -382,7 +405,8 @@ pub struct ListingIndex {
     building: AtomicBool,
     /// When the last rebuild ended and how long it took (ms), for spacing them.
     last_end: std::sync::Mutex<Option<(Instant, Duration)>>,
-    /// Listings answered here, and those that went to SQL although the index serves them.
+    /// Listings answered here, and those that went to SQL although the index serves them (a
+    /// write since the last refresh, or no snapshot yet).
     pub answered: AtomicU64,
     pub missed: AtomicU64,
 }
@@ -396,40 +420,49 @@ pub struct Lookup {
 }
 
 impl ListingIndex {
-    /// The snapshot if it is as fresh as a cached page made under `generation` at `now` would
-    /// be, or past its TTL without a local write (then a rebuild is due too).
+    /// The snapshot if it answers for `generation`, and whether a refresh is due (a write since,
+    /// or its version not checked for `TTL_MS`).
     pub fn lookup(&self, generation: u64, now: i64) -> Lookup {
-        let snapshot = self.snapshot.read().map(|s| s.clone()).unwrap_or_default();
+        let snapshot = self.current();
         match snapshot {
-            Some(s) if s.generation == generation => {
-                let refresh = now < s.made_at || now - s.made_at >= TTL_MS;
+            Some(s) if s.generation.load(Ordering::Acquire) == generation => {
+                let checked = s.checked_at.load(Ordering::Acquire);
+                let refresh = now < checked || now - checked >= TTL_MS;
                 self.answered.fetch_add(1, Ordering::Relaxed);
                 Lookup {
                     snapshot: Some(s),
-                    refresh,
+                    refresh: refresh && self.due(),
                 }
             }
             _ => {
                 self.missed.fetch_add(1, Ordering::Relaxed);
                 Lookup {
                     snapshot: None,
-                    refresh: true,
+                    refresh: self.due(),
                 }
             }
         }
     }
 
-    /// Claims the one rebuild allowed now: `None` when one is running or the last ended too
-    /// recently. The rebuild ends when the returned guard drops (whatever happened to it).
-    pub fn begin(&self) -> Option<Rebuild<'_>> {
-        if let Ok(last) = self.last_end.lock() {
-            if let Some((end, took)) = *last {
-                if end.elapsed() < MIN_GAP.max(took * 2) {
-                    return None;
-                }
-            }
+    pub fn current(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// No refresh is running and the last one ended long enough ago.
+    fn due(&self) -> bool {
+        if self.building.load(Ordering::Acquire) {
+            return false;
         }
-        if self.building.swap(true, Ordering::AcqRel) {
+        match self.last_end.lock().map(|l| *l) {
+            Ok(Some((end, took))) => end.elapsed() >= MIN_GAP.max(took * 2),
+            _ => true,
+        }
+    }
+
+    /// Claims the one refresh allowed now: `None` when one is running or the last ended too
+    /// recently. The refresh ends when the returned guard drops (whatever happened to it).
+    pub fn begin(&self) -> Option<Rebuild<'_>> {
+        if !self.due() || self.building.swap(true, Ordering::AcqRel) {
             return None;
         }
         Some(Rebuild {
@@ -441,9 +474,13 @@ impl ListingIndex {
     /// Puts in `snapshot` unless a newer one is already in.
     fn put(&self, snapshot: Snapshot) {
         if let Ok(mut current) = self.snapshot.write() {
-            let newer = current.as_ref().is_some_and(|c| {
-                (c.generation, c.made_at) > (snapshot.generation, snapshot.made_at)
-            });
+            let key = |s: &Snapshot| {
+                (
+                    s.generation.load(Ordering::Acquire),
+                    s.checked_at.load(Ordering::Acquire),
+                )
+            };
+            let newer = current.as_ref().is_some_and(|c| key(c) > key(&snapshot));
             if !newer {
                 *current = Some(Arc::new(snapshot));
             }
@@ -526,7 +563,7 @@ mod tests {
             row(4, 12, "프로젝터", Some(5000), 7),
             row(5, 11, "100%_할인 텐트", Some(3000), 1),
         ];
-        Snapshot::build(rows, 0, 0)
+        Snapshot::build(rows, 0, 0, 0)
     }
 
     fn query(f: impl FnOnce(&mut ListQuery)) -> ListQuery {
@@ -598,12 +635,20 @@ mod tests {
         assert!(index.lookup(0, 0).refresh);
         let first = index.begin().expect("free");
         assert!(index.begin().is_none(), "one at a time");
-        first.finish(Snapshot::build(vec![], 2, 10));
-        index.put(Snapshot::build(vec![], 1, 20));
+        first.finish(Snapshot::build(vec![], 2, 7, 10));
+        index.put(Snapshot::build(vec![], 1, 7, 20));
         let now = index.lookup(2, 11);
         assert!(now.snapshot.is_some() && !now.refresh);
-        assert!(index.lookup(2, 10 + TTL_MS).refresh, "past its TTL");
         assert!(index.lookup(3, 11).snapshot.is_none(), "a write since");
         assert!(index.begin().is_none(), "spaced");
+        assert!(!index.lookup(2, 10 + TTL_MS).refresh, "due, but spaced");
+        // Found unchanged: it answers for the new generation, checked now.
+        index.current().unwrap().confirm(3, 15);
+        let now = index.lookup(3, 16);
+        assert!(now.snapshot.is_some_and(|s| s.version() == 7));
+        assert!(
+            index.lookup(2, 16).snapshot.is_none(),
+            "never back to an older one"
+        );
     }
 }

@@ -157,20 +157,29 @@ fn indexed_list(state: &AppState, q: &ListQuery) -> Option<(Vec<ItemRow>, i64, b
     Some((found.rows, total, exact))
 }
 
-/// Rebuilds the listing index from the database, unless a rebuild is running or the last one
-/// ended too recently. Reads every available item (one statement), then builds off the async
-/// runtime. Returns whether it rebuilt.
+/// Refreshes the listing index, unless a refresh is running or the last one ended too recently
+/// (then `false`). Reads the catalog version: unchanged since the snapshot was made, the snapshot
+/// answers for the current generation again; changed, every available item is read (one
+/// statement) and a new snapshot is built off the async runtime.
 pub async fn refresh_index(state: &AppState) -> AppResult<bool> {
     let Some(rebuild) = state.cache.index.begin() else {
         return Ok(false);
     };
-    // The generation and time before the read: a write during it makes the snapshot stale.
-    let (generation, made_at) = (state.writes.current(), state.clock.now_ms());
+    // The generation, then the version, then the rows: a write that commits after any of them
+    // moves the generation or the version again, so the next refresh sees it.
+    let (generation, now) = (state.writes.current(), state.clock.now_ms());
+    let version = store::catalog_version(&state.db).await?;
+    if let Some(current) = state.cache.index.current() {
+        if current.version() == version {
+            current.confirm(generation, now);
+            return Ok(true);
+        }
+    }
     let started = std::time::Instant::now();
     let rows = store::available_items(&state.db).await?;
     let read = started.elapsed();
     let snapshot =
-        tokio::task::spawn_blocking(move || index::Snapshot::build(rows, generation, made_at))
+        tokio::task::spawn_blocking(move || index::Snapshot::build(rows, generation, version, now))
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
     tracing::debug!(

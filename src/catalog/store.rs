@@ -231,6 +231,14 @@ pub async fn available_items(db: &Db) -> sqlx::Result<Vec<ItemRow>> {
     f.bind_as(sqlx::query_as(&sql)).fetch_all(&db.read).await
 }
 
+/// The catalog version: moved by triggers with every change to what listings show, by any
+/// process (migration 0020).
+pub async fn catalog_version(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM catalog_version WHERE id = 1")
+        .fetch_one(&db.read)
+        .await
+}
+
 /// What a listing matches, without the viewer's blocks (`list` leaves those out).
 fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     let mut f = Filter::default();

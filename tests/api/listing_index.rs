@@ -198,3 +198,52 @@ async fn listing_index_off_sends_every_listing_to_sql() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn changes_from_other_processes_show_after_the_ttl_and_other_writes_cost_no_rebuild() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("idx_far").await;
+    let item = app.create_item(&owner, json!({"title": "먼 드릴"})).await;
+    app.index_ready().await;
+    let built = app.state.cache.index.current().unwrap();
+
+    // A write that changes nothing listings show (a block between two others): the refresh finds
+    // the catalog version unchanged and keeps the snapshot.
+    app.state
+        .writes
+        .record(egodaeyeo::cache::WriteScope::Content);
+    app.index_ready().await;
+    let kept = app.state.cache.index.current().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&built, &kept), "not rebuilt");
+
+    // Another instance renames the item: no write here, so the index answers as a cached page
+    // would, until its TTL, then finds the new version and rebuilds.
+    sqlx::query("UPDATE items SET title = '바뀐 드릴' WHERE id = $1")
+        .bind(item["id"].as_i64().unwrap())
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    let (_, page) = app.get("/items?q=드릴", None).await;
+    assert_eq!(page["items"][0]["title"], "먼 드릴", "within the TTL");
+    app.state
+        .clock
+        .advance_ms(egodaeyeo::catalog::index::TTL_MS);
+    let mut renamed = false;
+    for i in 0..100 {
+        let (_, page) = app
+            .get(&format!("/items?q=드릴&per_page={}", 5 + i), None)
+            .await;
+        if page["items"][0]["title"] == "바뀐 드릴" {
+            renamed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        renamed,
+        "the rename shows once the snapshot is checked again"
+    );
+    let rebuilt = app.state.cache.index.current().unwrap();
+    assert!(rebuilt.version() > kept.version());
+    app.stop().await;
+}
