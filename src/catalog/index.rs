@@ -40,11 +40,21 @@ pub fn serves(q: &ListQuery) -> bool {
 struct Entry {
     /// The listing's row, without its description (pages carry none).
     row: ItemRow,
-    section: Section,
-    region: u32,
     /// Lowercased, for words.
     title: Box<str>,
     description: Box<str>,
+}
+
+/// What filters test, packed apart from the rows: a walk reads 32 bytes per item, not a row's
+/// scattered strings.
+#[derive(Clone, Copy)]
+struct Key {
+    category: i64,
+    owner: i64,
+    /// `i64::MIN` when the item has no price (no range includes it).
+    price: i64,
+    region: u32,
+    section: Section,
 }
 
 /// The orders other than newest first (which is the entries' own order).
@@ -76,6 +86,7 @@ pub struct Snapshot {
     checked_at: AtomicI64,
     /// Newest first (id descending): a position in this list is an item's number everywhere else.
     entries: Vec<Entry>,
+    keys: Vec<Key>,
     /// Positions in each `Order`, with the SQL order's ties (id descending).
     orders: [Vec<u32>; 3],
     /// Per position, its place in each `Order`.
@@ -128,6 +139,7 @@ impl Snapshot {
         rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
         let n = rows.len();
         let mut entries = Vec::with_capacity(n);
+        let mut keys = Vec::with_capacity(n);
         let mut categories: HashMap<i64, Vec<u32>> = HashMap::new();
         let mut region_numbers: HashMap<String, u32> = HashMap::new();
         let mut regions: Vec<Vec<u32>> = Vec::new();
@@ -158,9 +170,14 @@ impl Snapshot {
             regions[region as usize].push(pos);
             categories.entry(row.category_id).or_default().push(pos);
             owners.entry(row.owner_id).or_default().push(pos);
-            entries.push(Entry {
-                section: Section::parse(&row.section),
+            keys.push(Key {
+                category: row.category_id,
+                owner: row.owner_id,
+                price: row.price.unwrap_or(i64::MIN),
                 region,
+                section: Section::parse(&row.section),
+            });
+            entries.push(Entry {
                 title: title.into(),
                 description: description.into(),
                 row,
@@ -190,6 +207,7 @@ impl Snapshot {
             version,
             checked_at: AtomicI64::new(now),
             entries,
+            keys,
             orders,
             ranks,
             categories,
@@ -222,58 +240,89 @@ impl Snapshot {
     /// The page `store::list` would give for `q` (which the index must serve, see [`serves`]).
     pub fn list(&self, q: &ListQuery) -> Found {
         let words: Vec<String> = q.words.iter().map(|w| w.to_lowercase()).collect();
-        let in_regions: Option<Vec<bool>> = q.region_codes.as_ref().map(|codes| {
-            let mut set = vec![false; self.regions.len()];
-            for c in codes {
-                if let Some(r) = self.region_numbers.get(c) {
-                    set[*r as usize] = true;
+        // A radius's codes or a 시군구's prefix, as a set of region numbers.
+        let in_regions: Option<Vec<bool>> = (q.region_codes.is_some() || q.region_prefix.is_some())
+            .then(|| {
+                let mut set = vec![false; self.regions.len()];
+                for (code, r) in &self.region_numbers {
+                    let listed = q.region_codes.as_ref().is_none_or(|c| c.contains(code));
+                    let under = q
+                        .region_prefix
+                        .as_ref()
+                        .is_none_or(|pre| code.starts_with(pre.as_str()));
+                    set[*r as usize] = listed && under;
                 }
-            }
-            set
-        });
+                set
+            });
+        let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
+        let order = Order::of(q.sort);
+        let n = self.entries.len();
+        // Words of two characters or more: exactly the items having them all, from the pair lists.
+        let with_words = (!words.is_empty() && words.iter().all(|w| w.chars().count() >= 2))
+            .then(|| self.with_words(&words));
+        let check_words: &[String] = if with_words.is_some() { &[] } else { &words };
+        // Many of them in an order of their own: the sort's order is walked, testing each item
+        // against them as a set.
+        let in_words: Option<Vec<bool>> = with_words
+            .as_ref()
+            .filter(|w| order.is_some() && w.len().saturating_mul(8) > n)
+            .map(|w| {
+                let mut set = vec![false; n];
+                for p in w {
+                    set[*p as usize] = true;
+                }
+                set
+            });
+        let (min, max) = (q.min_price, q.max_price);
         let matches = |p: u32| {
-            let e = &self.entries[p as usize];
-            q.section.is_none_or(|s| e.section == s)
-                && q.category_id.is_none_or(|c| e.row.category_id == c)
-                && in_regions.as_ref().is_none_or(|set| set[e.region as usize])
-                && q.region_prefix
-                    .as_ref()
-                    .is_none_or(|pre| e.row.region_code.starts_with(pre.as_str()))
-                && q.min_price
-                    .is_none_or(|m| e.row.price.is_some_and(|p| p >= m))
-                && q.max_price
-                    .is_none_or(|m| e.row.price.is_some_and(|p| p <= m))
-                && words
-                    .iter()
-                    .all(|w| e.title.contains(w.as_str()) || e.description.contains(w.as_str()))
+            let k = &self.keys[p as usize];
+            q.section.is_none_or(|s| k.section == s)
+                && q.category_id.is_none_or(|c| k.category == c)
+                && in_regions.as_ref().is_none_or(|set| set[k.region as usize])
+                && min.is_none_or(|m| k.price != i64::MIN && k.price >= m)
+                && max.is_none_or(|m| k.price != i64::MIN && k.price <= m)
+                && in_words.as_ref().is_none_or(|set| set[p as usize])
+                && (check_words.is_empty() || self.has_words(p, check_words))
         };
         let blocked_owners: HashSet<i64> = q.exclude_owners.iter().copied().collect();
-        let open = |p: u32| !blocked_owners.contains(&self.entries[p as usize].row.owner_id);
+        let open = |p: u32| !blocked_owners.contains(&self.keys[p as usize].owner);
         let blocked = blocked_owners
             .iter()
             .filter_map(|o| self.owners.get(o))
             .flat_map(|ps| ps.iter())
-            .filter(|p| matches(**p))
+            // `matches` leaves the words to the candidates when they give every match.
+            .filter(|p| {
+                matches(**p)
+                    && with_words
+                        .as_ref()
+                        .is_none_or(|w| w.binary_search(p).is_ok())
+            })
             .count() as i64;
-        let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
-        let order = Order::of(q.sort);
-        let positions = match self.candidates(q, &words, in_regions.as_deref()) {
+        let walk_all = |order: Option<Order>| {
+            let walk: Box<dyn Iterator<Item = u32>> = match order {
+                None => Box::new(0..n as u32),
+                Some(o) => Box::new(self.orders[o as usize].iter().copied()),
+            };
+            self.walk(walk, &matches, &open, offset, limit, blocked)
+        };
+        let candidates = match &with_words {
+            Some(w) if w.is_empty() => Candidates::None,
+            Some(w) => Candidates::Some(w.as_slice().into()),
+            None => self.candidates(q, &words, in_regions.as_deref()),
+        };
+        let mut all: Vec<u32> = match candidates {
             Candidates::None => Vec::new(),
             // Newest first is the candidates' own order: walk them as the whole list would be.
             Candidates::Some(c) if order.is_none() => {
                 return self.walk(c.iter().copied(), &matches, &open, offset, limit, blocked)
             }
-            Candidates::Some(c) => c.into_owned(),
-            Candidates::All => {
-                let walk: Box<dyn Iterator<Item = u32>> = match order {
-                    None => Box::new(0..self.entries.len() as u32),
-                    Some(o) => Box::new(self.orders[o as usize].iter().copied()),
-                };
-                return self.walk(walk, &matches, &open, offset, limit, blocked);
+            // Few candidates in another order: all their matches, then the page by rank.
+            Candidates::Some(c) if c.len().saturating_mul(8) <= n => {
+                c.iter().copied().filter(|p| matches(*p)).collect()
             }
+            // Many: the sort's order finds a page and the capped count sooner.
+            Candidates::Some(_) | Candidates::All => return walk_all(order),
         };
-        // Few candidates in another order: all their matches, then the page by rank.
-        let mut all: Vec<u32> = positions.into_iter().filter(|p| matches(*p)).collect();
         let matched = (all.len() as i64).min(COUNT_UP_TO + 1);
         all.retain(|p| open(*p));
         let k = order.map(|o| o as usize).unwrap_or(0);
@@ -293,6 +342,47 @@ impl Snapshot {
             matched,
             blocked,
         }
+    }
+
+    /// Every word is in the item's title or description.
+    fn has_words(&self, p: u32, words: &[String]) -> bool {
+        let e = &self.entries[p as usize];
+        words
+            .iter()
+            .all(|w| e.title.contains(w.as_str()) || e.description.contains(w.as_str()))
+    }
+
+    /// The items having every word (each of two characters or more), newest first: the
+    /// intersection of their pairs' lists is exact for two-character words (a pair lies inside
+    /// one whitespace-separated word of the text), and longer words are checked whole.
+    fn with_words(&self, words: &[String]) -> Vec<u32> {
+        let mut lists: Vec<&[u32]> = Vec::new();
+        let mut pairs = Vec::new();
+        for w in words {
+            pairs.clear();
+            grams_of(w, &mut pairs);
+            for g in &pairs {
+                match self.grams.get(g) {
+                    Some(list) => lists.push(list),
+                    None => return Vec::new(),
+                }
+            }
+        }
+        lists.sort_unstable_by_key(|l| l.len());
+        let Some((first, rest)) = lists.split_first() else {
+            return Vec::new();
+        };
+        let longer: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().count() > 2)
+            .cloned()
+            .collect();
+        first
+            .iter()
+            .copied()
+            .filter(|p| rest.iter().all(|l| l.binary_search(p).is_ok()))
+            .filter(|p| longer.is_empty() || self.has_words(*p, &longer))
+            .collect()
     }
 
     /// Walks `order`, taking the page of open matches and counting matches up to the cap.
@@ -359,29 +449,25 @@ impl Snapshot {
             }
         }
         // A radius or a 시군구: its regions' items, merged into one list when that is smaller.
-        let chosen: Vec<&Vec<u32>> = match (in_regions, &q.region_prefix) {
-            (Some(set), _) => set
-                .iter()
-                .enumerate()
-                .filter(|(_, on)| **on)
-                .map(|(r, _)| &self.regions[r])
-                .collect(),
-            (None, Some(prefix)) => self
-                .region_numbers
-                .iter()
-                .filter(|(code, _)| code.starts_with(prefix.as_str()))
-                .map(|(_, r)| &self.regions[*r as usize])
-                .collect(),
-            (None, None) => {
-                return best.map_or(Candidates::All, |b| Candidates::Some(b.into()));
-            }
+        let Some(set) = in_regions else {
+            return best.map_or(Candidates::All, |b| Candidates::Some(b.into()));
         };
+        let chosen: Vec<&Vec<u32>> = set
+            .iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .map(|(r, _)| &self.regions[r])
+            .collect();
         let size: usize = chosen.iter().map(|l| l.len()).sum();
         if size == 0 {
             return Candidates::None;
         }
-        if best.is_some_and(|b| b.len() <= size) {
-            return Candidates::Some(best.unwrap_or_default().into());
+        if let Some(b) = best.filter(|b| b.len() <= size) {
+            return Candidates::Some(b.into());
+        }
+        // Most of the items: merging and sorting them costs more than the walk skips.
+        if size.saturating_mul(4) > self.entries.len() {
+            return best.map_or(Candidates::All, |b| Candidates::Some(b.into()));
         }
         let mut merged: Vec<u32> = chosen.into_iter().flatten().copied().collect();
         merged.sort_unstable();
@@ -615,6 +701,15 @@ mod tests {
         assert_eq!(
             (ids(&found), found.matched, found.blocked),
             (vec![4, 2], 5, 2)
+        );
+        // Blocked matches are counted by the words too, not by the owner alone.
+        let drills = s.list(&query(|q| {
+            q.words = vec!["드릴".into()];
+            q.exclude_owners = Arc::from([11]);
+        }));
+        assert_eq!(
+            (ids(&drills), drills.matched, drills.blocked),
+            (vec![3, 1], 2, 0)
         );
         let ranged = s.list(&query(|q| {
             q.min_price = Some(2000);
