@@ -241,19 +241,30 @@ impl Snapshot {
     pub fn list(&self, q: &ListQuery) -> Found {
         let words: Vec<String> = q.words.iter().map(|w| w.to_lowercase()).collect();
         // A radius's codes or a 시군구's prefix, as a set of region numbers.
-        let in_regions: Option<Vec<bool>> = (q.region_codes.is_some() || q.region_prefix.is_some())
-            .then(|| {
+        let under = |code: &str| {
+            q.region_prefix
+                .as_ref()
+                .is_none_or(|pre| code.starts_with(pre.as_str()))
+        };
+        let in_regions: Option<Vec<bool>> = match (&q.region_codes, &q.region_prefix) {
+            (None, None) => None,
+            (Some(codes), _) => {
+                let mut set = vec![false; self.regions.len()];
+                for code in codes.iter().filter(|c| under(c)) {
+                    if let Some(r) = self.region_numbers.get(code) {
+                        set[*r as usize] = true;
+                    }
+                }
+                Some(set)
+            }
+            (None, Some(_)) => {
                 let mut set = vec![false; self.regions.len()];
                 for (code, r) in &self.region_numbers {
-                    let listed = q.region_codes.as_ref().is_none_or(|c| c.contains(code));
-                    let under = q
-                        .region_prefix
-                        .as_ref()
-                        .is_none_or(|pre| code.starts_with(pre.as_str()));
-                    set[*r as usize] = listed && under;
+                    set[*r as usize] = under(code);
                 }
-                set
-            });
+                Some(set)
+            }
+        };
         let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
         let order = Order::of(q.sort);
         let n = self.entries.len();

@@ -611,17 +611,20 @@ async fn detail_counted(
         let count = row.view_count + state.views.pending(id);
         (row, count, state.views.seen(id))
     };
-    let images = store::images(&state.db, id).await?;
-    let owner = accounts::public_user(state, row.owner_id).await?;
-    let bookmarked = match viewer {
-        Some(v) => store::is_bookmarked(&state.db, v.id, id).await?,
-        None => false,
+    // Independent reads, at once: a page waits for the slowest, not for their sum.
+    let bookmarked = async {
+        match viewer {
+            Some(v) => Ok(store::is_bookmarked(&state.db, v.id, id).await?),
+            None => Ok::<_, AppError>(false),
+        }
     };
-    let booked = state.rental_facts.booked_from_now(state, id).await?;
-    let reviews = state
-        .rental_facts
-        .reviews_of_item(state, id, viewer)
-        .await?;
+    let (images, owner, bookmarked, booked, reviews) = tokio::try_join!(
+        async { Ok::<_, AppError>(store::images(&state.db, id).await?) },
+        accounts::public_user(state, row.owner_id),
+        bookmarked,
+        state.rental_facts.booked_from_now(state, id),
+        state.rental_facts.reviews_of_item(state, id, viewer),
+    )?;
     Ok((
         ItemDetail {
             summary: summary(state, &row),
