@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use super::model::{ItemRow, ListQuery, Section, Sort, StatusFilter, COUNT_UP_TO};
+use super::model::{has_words, ItemRow, ListQuery, Section, Sort, StatusFilter, COUNT_UP_TO};
 
 /// How long a snapshot answers before its version is checked again (as long as a cached page
 /// lives).
@@ -30,6 +30,8 @@ pub const TTL_MS: i64 = super::cache::TTL_MS;
 /// Refreshes start at most this often, and no sooner than twice the last one's duration after it,
 /// so writes arriving all the time cost the index at most a third of a core.
 const MIN_GAP: Duration = Duration::from_millis(250);
+/// Items a listing may test one-character words on (about 0.1 µs each) before it goes to SQL.
+pub const SHORT_WORD_TESTS: usize = 5_000;
 
 /// What the index answers: available items, not one owner's (their index is small), not
 /// filtered by the owners' 동네 verification (which changes without an item write).
@@ -113,18 +115,9 @@ fn gram(a: char, b: char) -> u64 {
     ((a as u64) << 32) | b as u64
 }
 
-/// The character pairs inside each whitespace-separated word of lowercased `text`, as
-/// `db::bigrams` makes them for the database's indexes.
+/// The character pairs of `text` as the database's bigram index has them (`db::char_pairs`).
 fn grams_of(text: &str, out: &mut Vec<u64>) {
-    for token in text.split_whitespace() {
-        let mut chars = token.chars();
-        if let Some(mut prev) = chars.next() {
-            for c in chars {
-                out.push(gram(prev, c));
-                prev = c;
-            }
-        }
-    }
+    out.extend(crate::db::char_pairs(text).map(|(a, b)| gram(a, b)));
 }
 
 fn popularity(r: &ItemRow) -> i64 {
@@ -237,8 +230,9 @@ impl Snapshot {
         self.entries.is_empty()
     }
 
-    /// The page `store::list` would give for `q` (which the index must serve, see [`serves`]).
-    pub fn list(&self, q: &ListQuery) -> Found {
+    /// The page `store::list` would give for `q` (which the index must serve, see [`serves`]);
+    /// `None` for a one-character word nothing narrows (see `SHORT_WORD_TESTS`).
+    pub fn list(&self, q: &ListQuery) -> Option<Found> {
         let words: Vec<String> = q.words.iter().map(|w| w.to_lowercase()).collect();
         // A radius's codes or a 시군구's prefix, as a set of region numbers.
         let under = |code: &str| {
@@ -268,10 +262,27 @@ impl Snapshot {
         let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
         let order = Order::of(q.sort);
         let n = self.entries.len();
-        // Words of two characters or more: exactly the items having them all, from the pair lists.
-        let with_words = (!words.is_empty() && words.iter().all(|w| w.chars().count() >= 2))
-            .then(|| self.with_words(&words));
-        let check_words: &[String] = if with_words.is_some() { &[] } else { &words };
+        // Words of two characters or more: exactly the items having them all, from the pair
+        // lists. One-character words have no pair and are checked on each candidate.
+        let (long, short): (Vec<String>, Vec<String>) =
+            words.into_iter().partition(|w| w.chars().count() >= 2);
+        let with_words = (!long.is_empty()).then(|| self.with_words(&long));
+        let candidates = match &with_words {
+            Some(w) if w.is_empty() => Candidates::None,
+            Some(w) => Candidates::Some(w.as_slice().into()),
+            None => self.candidates(q, in_regions.as_deref()),
+        };
+        // A one-character word is a substring test per item it may match (filters are tested
+        // first). Past `SHORT_WORD_TESTS` of them the listing goes to SQL, where the slow
+        // family's permits and time limit hold it, rather than holding a runtime thread.
+        let tested = match &candidates {
+            Candidates::None => 0,
+            Candidates::Some(c) => c.len(),
+            Candidates::All => n,
+        };
+        if !short.is_empty() && tested > SHORT_WORD_TESTS {
+            return None;
+        }
         // Many of them in an order of their own: the sort's order is walked, testing each item
         // against them as a set.
         let in_words: Option<Vec<bool>> = with_words
@@ -293,7 +304,7 @@ impl Snapshot {
                 && min.is_none_or(|m| k.price != i64::MIN && k.price >= m)
                 && max.is_none_or(|m| k.price != i64::MIN && k.price <= m)
                 && in_words.as_ref().is_none_or(|set| set[p as usize])
-                && (check_words.is_empty() || self.has_words(p, check_words))
+                && (short.is_empty() || self.has_words(p, &short))
         };
         let blocked_owners: HashSet<i64> = q.exclude_owners.iter().copied().collect();
         let open = |p: u32| !blocked_owners.contains(&self.keys[p as usize].owner);
@@ -316,23 +327,18 @@ impl Snapshot {
             };
             self.walk(walk, &matches, &open, offset, limit, blocked)
         };
-        let candidates = match &with_words {
-            Some(w) if w.is_empty() => Candidates::None,
-            Some(w) => Candidates::Some(w.as_slice().into()),
-            None => self.candidates(q, &words, in_regions.as_deref()),
-        };
         let mut all: Vec<u32> = match candidates {
             Candidates::None => Vec::new(),
             // Newest first is the candidates' own order: walk them as the whole list would be.
             Candidates::Some(c) if order.is_none() => {
-                return self.walk(c.iter().copied(), &matches, &open, offset, limit, blocked)
+                return Some(self.walk(c.iter().copied(), &matches, &open, offset, limit, blocked))
             }
             // Few candidates in another order: all their matches, then the page by rank.
             Candidates::Some(c) if c.len().saturating_mul(8) <= n => {
                 c.iter().copied().filter(|p| matches(*p)).collect()
             }
             // Many: the sort's order finds a page and the capped count sooner.
-            Candidates::Some(_) | Candidates::All => return walk_all(order),
+            Candidates::Some(_) | Candidates::All => return Some(walk_all(order)),
         };
         let matched = (all.len() as i64).min(COUNT_UP_TO + 1);
         all.retain(|p| open(*p));
@@ -344,7 +350,7 @@ impl Snapshot {
             all.truncate(end);
         }
         all.sort_unstable_by_key(rank);
-        Found {
+        Some(Found {
             rows: all
                 .iter()
                 .skip(offset)
@@ -352,15 +358,12 @@ impl Snapshot {
                 .collect(),
             matched,
             blocked,
-        }
+        })
     }
 
-    /// Every word is in the item's title or description.
     fn has_words(&self, p: u32, words: &[String]) -> bool {
         let e = &self.entries[p as usize];
-        words
-            .iter()
-            .all(|w| e.title.contains(w.as_str()) || e.description.contains(w.as_str()))
+        has_words(words, &e.title, &e.description)
     }
 
     /// The items having every word (each of two characters or more), newest first: the
@@ -430,35 +433,16 @@ impl Snapshot {
         }
     }
 
-    /// The smallest list that holds every match, when a filter gives one.
-    fn candidates<'a>(
-        &'a self,
-        q: &ListQuery,
-        words: &[String],
-        in_regions: Option<&[bool]>,
-    ) -> Candidates<'a> {
-        let mut best: Option<&'a [u32]> = None;
-        let mut consider = |list: &'a [u32]| {
-            if best.is_none_or(|b| list.len() < b.len()) {
-                best = Some(list);
-            }
-        };
-        for w in words {
-            let mut chars = Vec::new();
-            grams_of(w, &mut chars);
-            for g in chars {
-                match self.grams.get(&g) {
-                    Some(list) => consider(list),
-                    None => return Candidates::None,
-                }
-            }
-        }
-        if let Some(c) = q.category_id {
-            match self.categories.get(&c) {
-                Some(list) => consider(list),
+    /// The smallest list that holds every match, when a category or a place gives one (words
+    /// give theirs through `with_words`).
+    fn candidates<'a>(&'a self, q: &ListQuery, in_regions: Option<&[bool]>) -> Candidates<'a> {
+        let best: Option<&'a [u32]> = match q.category_id {
+            Some(c) => match self.categories.get(&c) {
+                Some(list) => Some(list),
                 None => return Candidates::None,
-            }
-        }
+            },
+            None => None,
+        };
         // A radius or a 시군구: its regions' items, merged into one list when that is smaller.
         let Some(set) = in_regions else {
             return best.map_or(Candidates::All, |b| Candidates::Some(b.into()));
@@ -503,9 +487,9 @@ pub struct ListingIndex {
     /// When the last rebuild ended and how long it took (ms), for spacing them.
     last_end: std::sync::Mutex<Option<(Instant, Duration)>>,
     /// Listings answered here, and those that went to SQL although the index serves them (a
-    /// write since the last refresh, or no snapshot yet).
-    pub answered: AtomicU64,
-    pub missed: AtomicU64,
+    /// write since the last refresh, no snapshot yet, or a one-character word too wide).
+    answered: AtomicU64,
+    missed: AtomicU64,
 }
 
 /// What the index can do for a listing now.
@@ -525,19 +509,15 @@ impl ListingIndex {
             Some(s) if s.generation.load(Ordering::Acquire) == generation => {
                 let checked = s.checked_at.load(Ordering::Acquire);
                 let refresh = now < checked || now - checked >= TTL_MS;
-                self.answered.fetch_add(1, Ordering::Relaxed);
                 Lookup {
                     snapshot: Some(s),
                     refresh: refresh && self.due(),
                 }
             }
-            _ => {
-                self.missed.fetch_add(1, Ordering::Relaxed);
-                Lookup {
-                    snapshot: None,
-                    refresh: self.due(),
-                }
-            }
+            _ => Lookup {
+                snapshot: None,
+                refresh: self.due(),
+            },
         }
     }
 
@@ -558,11 +538,11 @@ impl ListingIndex {
 
     /// Claims the one refresh allowed now: `None` when one is running or the last ended too
     /// recently. The refresh ends when the returned guard drops (whatever happened to it).
-    pub fn begin(&self) -> Option<Rebuild<'_>> {
+    pub fn begin(&self) -> Option<Refresh<'_>> {
         if !self.due() || self.building.swap(true, Ordering::AcqRel) {
             return None;
         }
-        Some(Rebuild {
+        Some(Refresh {
             index: self,
             started: Instant::now(),
         })
@@ -584,6 +564,16 @@ impl ListingIndex {
         }
     }
 
+    /// Counts a listing the index serves as answered here or gone to SQL.
+    pub fn count(&self, answered: bool) {
+        let counter = if answered {
+            &self.answered
+        } else {
+            &self.missed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// `(name, answered, went to SQL)` since start, for `/metrics` (as a cache's hits and misses).
     pub fn stats(&self, name: &'static str) -> (&'static str, u64, u64) {
         (
@@ -594,19 +584,19 @@ impl ListingIndex {
     }
 }
 
-/// A rebuild in progress (see [`ListingIndex::begin`]).
-pub struct Rebuild<'a> {
+/// A refresh in progress (see [`ListingIndex::begin`]).
+pub struct Refresh<'a> {
     index: &'a ListingIndex,
     started: Instant,
 }
 
-impl Rebuild<'_> {
+impl Refresh<'_> {
     pub fn finish(self, snapshot: Snapshot) {
         self.index.put(snapshot);
     }
 }
 
-impl Drop for Rebuild<'_> {
+impl Drop for Refresh<'_> {
     fn drop(&mut self) {
         if let Ok(mut last) = self.index.last_end.lock() {
             *last = Some((Instant::now(), self.started.elapsed()));
@@ -675,8 +665,8 @@ mod tests {
     #[test]
     fn sorts_break_ties_newest_first_and_put_unpriced_items_last() {
         let s = snapshot();
-        assert_eq!(ids(&s.list(&query(|_| {}))), [5, 4, 3, 2, 1]);
-        let by = |sort| ids(&s.list(&query(|q| q.sort = sort)));
+        assert_eq!(ids(&s.list(&query(|_| {})).unwrap()), [5, 4, 3, 2, 1]);
+        let by = |sort| ids(&s.list(&query(|q| q.sort = sort)).unwrap());
         assert_eq!(by(Sort::Popular), [4, 2, 1, 5, 3]);
         assert_eq!(by(Sort::PriceAsc), [3, 5, 4, 1, 2]);
         assert_eq!(by(Sort::PriceDesc), [4, 1, 5, 3, 2]);
@@ -687,7 +677,7 @@ mod tests {
         let s = snapshot();
         let find = |words: &[&str]| {
             let words = words.iter().map(|w| w.to_string()).collect();
-            ids(&s.list(&query(|q| q.words = words)))
+            ids(&s.list(&query(|q| q.words = words)).unwrap())
         };
         assert_eq!(find(&["드릴"]), [3, 1]);
         assert_eq!(find(&["드릴", "비트"]), [3]);
@@ -707,32 +697,62 @@ mod tests {
             q.offset = 1;
             q.exclude_owners = Arc::from([10]);
         });
-        let found = s.list(&q);
+        let found = s.list(&q).unwrap();
         // Open matches by price: 5 (3000), 4 (5000), 2 (no price); owner 10's two are left out.
         assert_eq!(
             (ids(&found), found.matched, found.blocked),
             (vec![4, 2], 5, 2)
         );
         // Blocked matches are counted by the words too, not by the owner alone.
-        let drills = s.list(&query(|q| {
-            q.words = vec!["드릴".into()];
-            q.exclude_owners = Arc::from([11]);
-        }));
+        let drills = s
+            .list(&query(|q| {
+                q.words = vec!["드릴".into()];
+                q.exclude_owners = Arc::from([11]);
+            }))
+            .unwrap();
         assert_eq!(
             (ids(&drills), drills.matched, drills.blocked),
             (vec![3, 1], 2, 0)
         );
-        let ranged = s.list(&query(|q| {
-            q.min_price = Some(2000);
-            q.max_price = Some(5000);
-            q.category_id = Some(2);
-        }));
+        let ranged = s
+            .list(&query(|q| {
+                q.min_price = Some(2000);
+                q.max_price = Some(5000);
+                q.category_id = Some(2);
+            }))
+            .unwrap();
         assert_eq!((ids(&ranged), ranged.matched), (vec![5, 1], 2));
-        let near = s.list(&query(|q| q.region_codes = Some(vec!["1144069001".into()])));
+        let near = s
+            .list(&query(|q| q.region_codes = Some(vec!["1144069001".into()])))
+            .unwrap();
         assert_eq!(ids(&near), [4, 1]);
-        let prefix = s.list(&query(|q| q.region_prefix = Some("11440".into())));
+        let prefix = s
+            .list(&query(|q| q.region_prefix = Some("11440".into())))
+            .unwrap();
         assert_eq!(prefix.matched, 5);
-        assert!(s.list(&query(|q| q.category_id = Some(99))).rows.is_empty());
+        assert!(s
+            .list(&query(|q| q.category_id = Some(99)))
+            .unwrap()
+            .rows
+            .is_empty());
+    }
+
+    #[test]
+    fn one_character_words_over_too_many_items_go_to_sql() {
+        let rows = (1..=SHORT_WORD_TESTS as i64 + 1)
+            .map(|id| row(id, 10, "물건", None, 0))
+            .collect();
+        let s = Snapshot::build(rows, 0, 0, 0);
+        let one = |f: fn(&mut ListQuery)| {
+            s.list(&query(|q| {
+                q.words = vec!["릴".into()];
+                f(q)
+            }))
+        };
+        assert!(one(|_| {}).is_none(), "every item would be tested");
+        // Narrowed first (a category holds half, a longer word none): answered here.
+        assert!(one(|q| q.category_id = Some(1)).is_some());
+        assert!(one(|q| q.words.push("드릴".into())).is_some_and(|f| f.rows.is_empty()));
     }
 
     #[test]

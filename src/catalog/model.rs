@@ -391,6 +391,15 @@ impl ItemFilter {
     }
 }
 
+/// Whether every word occurs in the title or the description, all of them lowercased: what `q`
+/// means (FTS5 trigram, its LIKE fallback and ILIKE all answer it), checked in memory by the
+/// listing index and by keyword alerts.
+pub fn has_words(words: &[String], title: &str, description: &str) -> bool {
+    words
+        .iter()
+        .all(|w| title.contains(w.as_str()) || description.contains(w.as_str()))
+}
+
 /// Listings count their matches up to this many (and say when there are more), so a page costs
 /// the same however many items match.
 pub const COUNT_UP_TO: i64 = 1_000;

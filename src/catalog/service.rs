@@ -152,7 +152,9 @@ fn indexed_list(state: &AppState, q: &ListQuery) -> Option<(Vec<ItemRow>, i64, b
             }
         });
     }
-    let found = lookup.snapshot?.list(q);
+    let found = lookup.snapshot.and_then(|s| s.list(q));
+    state.cache.index.count(found.is_some());
+    let found = found?;
     let (total, exact) = listing_total(found.matched, found.blocked);
     Some((found.rows, total, exact))
 }
@@ -162,7 +164,7 @@ fn indexed_list(state: &AppState, q: &ListQuery) -> Option<(Vec<ItemRow>, i64, b
 /// answers for the current generation again; changed, every available item is read (one
 /// statement) and a new snapshot is built off the async runtime.
 pub async fn refresh_index(state: &AppState) -> AppResult<bool> {
-    let Some(rebuild) = state.cache.index.begin() else {
+    let Some(refresh) = state.cache.index.begin() else {
         return Ok(false);
     };
     // The generation, then the version, then the rows: a write that commits after any of them
@@ -188,7 +190,7 @@ pub async fn refresh_index(state: &AppState) -> AppResult<bool> {
         total_ms = started.elapsed().as_millis() as u64,
         "listing index rebuilt"
     );
-    rebuild.finish(snapshot);
+    refresh.finish(snapshot);
     Ok(true)
 }
 

@@ -390,14 +390,18 @@ pub fn fts_query(words: &[String]) -> Option<String> {
 /// whitespace, so a word of two or more characters occurs in the text only if all its pairs are
 /// among these.
 pub fn bigrams(text: &str) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
-    for token in text.split_whitespace() {
+    char_pairs(text).map(|(a, b)| gram_token(a, b)).collect()
+}
+
+/// The pairs `bigrams` is made of, in order and repeated as they occur (the in-memory listing
+/// index keeps them as numbers).
+pub fn char_pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
+    text.split_whitespace().flat_map(|token| {
         let chars: Vec<char> = token.chars().flat_map(char::to_lowercase).collect();
-        for pair in chars.windows(2) {
-            out.insert(gram_token(pair[0], pair[1]));
-        }
-    }
-    out
+        (1..chars.len())
+            .map(|i| (chars[i - 1], chars[i]))
+            .collect::<Vec<_>>()
+    })
 }
 
 /// A pair of characters as one plain ASCII token (`g<hex>x<hex>` of their code points), so

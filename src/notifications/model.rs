@@ -360,10 +360,7 @@ pub fn fold_keyword(k: &str) -> String {
 pub fn keyword_matches(keyword: &str, title: &str, description: &str) -> bool {
     let (t, d) = (title.to_lowercase(), description.to_lowercase());
     let words: Vec<String> = keyword.split_whitespace().map(str::to_lowercase).collect();
-    !words.is_empty()
-        && words
-            .iter()
-            .all(|w| t.contains(w.as_str()) || d.contains(w.as_str()))
+    !words.is_empty() && crate::catalog::model::has_words(&words, &t, &d)
 }
 
 #[cfg(test)]
