@@ -1,8 +1,10 @@
 //! Short-lived in-memory caches for hot reads. An entry is served only while no write that may
 //! change it has happened on this instance since it was made (see [`Writes`]) and for at most
 //! its TTL, which bounds staleness from writes elsewhere (other instances, the CLI) and from time
-//! passing (rentals starting, reviews becoming visible). A miss is computed once per key however
-//! many requests miss at once ([`MicroCache::get_or_fill`]).
+//! passing (rentals starting, reviews becoming visible). A caller that can tell an older entry
+//! is unchanged (it was made under a database version that has not moved) may keep it longer
+//! ([`MicroCache::get_or_fill_kept`]). A miss is computed once per key however many requests
+//! miss at once ([`MicroCache::get_or_fill`]).
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,6 +73,9 @@ impl Writes {
     }
 }
 
+/// A caller's say on whether an entry (its value, and when it was made) may still be served.
+pub type Keep<V> = dyn Fn(&V, i64) -> bool + Sync;
+
 struct Entry<V> {
     generation: u64,
     made_at: i64,
@@ -109,8 +114,13 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
         )
     }
 
-    fn fresh(&self, e: &Entry<V>, generation: u64, now: i64) -> bool {
-        e.generation == generation && now >= e.made_at && now - e.made_at < self.ttl_ms
+    /// Made under `generation`, within the TTL, and still wanted by the caller's `keep`
+    /// (given the value and when it was made).
+    fn fresh(&self, e: &Entry<V>, generation: u64, now: i64, keep: &Keep<V>) -> bool {
+        e.generation == generation
+            && now >= e.made_at
+            && now - e.made_at < self.ttl_ms
+            && keep(&e.value, e.made_at)
     }
 
     pub fn get<Q>(&self, key: &Q, generation: u64, now: i64) -> Option<V>
@@ -118,10 +128,18 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.get_kept(key, generation, now, &|_, _| true)
+    }
+
+    fn get_kept<Q>(&self, key: &Q, generation: u64, now: i64, keep: &Keep<V>) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let map = self.map.lock().expect("cache lock");
         let hit = map
             .get(key)
-            .filter(|e| self.fresh(e, generation, now))
+            .filter(|e| self.fresh(e, generation, now, keep))
             .map(|e| e.value.clone());
         drop(map);
         let counter = if hit.is_some() {
@@ -170,10 +188,29 @@ impl<K: Hash + Eq + Clone, V: Clone> MicroCache<K, V> {
     where
         Fut: Future<Output = Result<V, E>>,
     {
-        if let Some(v) = self.get(&key, generation(), now()) {
+        self.get_or_fill_kept(key, generation, now, &|_, _| true, compute)
+            .await
+    }
+
+    /// [`Self::get_or_fill`] where an entry within the TTL is served only while `keep(value,
+    /// made_at)` says so: a cache made with a long TTL serves an old entry only once the caller
+    /// has confirmed nothing it was made from changed, and never past a time the value itself
+    /// names (a booking ending).
+    pub async fn get_or_fill_kept<E, Fut>(
+        &self,
+        key: K,
+        generation: impl Fn() -> u64,
+        now: impl Fn() -> i64,
+        keep: &Keep<V>,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(v) = self.get_kept(&key, generation(), now(), keep) {
             return Ok(v);
         }
-        self.fill(key, generation, now, compute).await
+        self.fill_kept(key, generation, now, keep, compute).await
     }
 
     /// `get_or_fill` for a caller that has just missed with `get`.
@@ -187,6 +224,21 @@ impl<K: Hash + Eq + Clone, V: Clone> MicroCache<K, V> {
     where
         Fut: Future<Output = Result<V, E>>,
     {
+        self.fill_kept(key, generation, now, &|_, _| true, compute)
+            .await
+    }
+
+    async fn fill_kept<E, Fut>(
+        &self,
+        key: K,
+        generation: impl Fn() -> u64,
+        now: impl Fn() -> i64,
+        keep: &Keep<V>,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
         let gate = Gate::new(&self.filling, key.clone());
         let turn = gate.gate.lock().await;
         let made_under = generation();
@@ -195,7 +247,7 @@ impl<K: Hash + Eq + Clone, V: Clone> MicroCache<K, V> {
             .lock()
             .expect("cache lock")
             .get(&key)
-            .filter(|e| self.fresh(e, made_under, now()))
+            .filter(|e| self.fresh(e, made_under, now(), keep))
             .map(|e| e.value.clone());
         let result = match found {
             Some(v) => Ok(v),

@@ -394,19 +394,39 @@ pub fn to_public(state: &AppState, row: &UserRow, stats: ReviewStats) -> PublicU
 /// Public profiles in at most two queries, and none for profiles read in the last few seconds
 /// (every item detail, room and rental shows its people).
 pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, PublicUser>> {
+    public_users_as(state, ids, ProfileRead::Cached).await
+}
+
+/// Where public profiles come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileRead {
+    /// The profiles read in the last few seconds, and the database for the rest.
+    Cached,
+    /// The database: for what is itself kept past the cache's TTL (item pages), which must not
+    /// be made from a profile older than the versions it is stamped with.
+    Fresh,
+}
+
+pub async fn public_users_as(
+    state: &AppState,
+    ids: &[i64],
+    read: ProfileRead,
+) -> AppResult<HashMap<i64, PublicUser>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     let now = state.clock.now_ms();
     let generation = state.writes.current();
     let mut out = HashMap::with_capacity(ids.len());
-    ids.retain(|id| match state.profiles.get(id, generation, now) {
-        Some(u) => {
-            out.insert(*id, u);
-            false
-        }
-        None => true,
-    });
+    if read == ProfileRead::Cached {
+        ids.retain(|id| match state.profiles.get(id, generation, now) {
+            Some(u) => {
+                out.insert(*id, u);
+                false
+            }
+            None => true,
+        });
+    }
     if ids.is_empty() {
         return Ok(out);
     }
@@ -421,7 +441,11 @@ pub async fn public_users(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i6
 }
 
 pub async fn public_user(state: &AppState, id: i64) -> AppResult<PublicUser> {
-    public_users(state, &[id])
+    public_user_as(state, id, ProfileRead::Cached).await
+}
+
+pub async fn public_user_as(state: &AppState, id: i64, read: ProfileRead) -> AppResult<PublicUser> {
+    public_users_as(state, &[id], read)
         .await?
         .remove(&id)
         .ok_or_else(AppError::not_found)

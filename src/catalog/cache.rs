@@ -1,7 +1,16 @@
 //! Micro-cache for the two hottest public reads (item listings and item detail) and for what
 //! personalises a detail (the caller's bookmark and hidden review). See [`crate::cache`] for
 //! when an entry is served.
-use std::sync::Arc;
+//!
+//! An item page is kept past the TTL while the database's page versions (`catalog_version`,
+//! `detail_version`: triggers move them with every change a page shows, made by any process)
+//! have not moved since it was made, re-read at most once a second ([`PageVersions`]). So a page
+//! asked for every few seconds costs no SQL until something on it changes, while a change made
+//! elsewhere still shows within the TTL. Changes that come with time alone are kept exact where
+//! the page shows them (a booking ending, a review on the item or about its owner becoming
+//! visible: [`SharedDetail::until`]); the rest (other instances' view counts, a profile badge
+//! expiring, the score of someone who wrote a review) show within [`DETAIL_MAX_AGE_MS`].
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
@@ -9,6 +18,10 @@ use super::model::ItemDetail;
 use crate::cache::MicroCache;
 
 pub const TTL_MS: i64 = 3000;
+/// How long an unchanged item page is kept at most (see the module's note).
+pub const DETAIL_MAX_AGE_MS: i64 = 60_000;
+/// How often the page versions are read while item pages are asked for.
+pub const VERSIONS_CHECK_MS: i64 = 1000;
 /// Bounds memory. A listing is up to ~40 KB (100 items per page): 2,048 of them stay under 100 MB.
 const MAX_LISTS: usize = 2048;
 /// A count is a key of a few hundred bytes and a number.
@@ -38,13 +51,71 @@ pub struct UserMarks {
     pub hidden_reviews: std::collections::HashSet<i64>,
 }
 
+/// The catalog and detail versions (migrations 0020 and 0021).
+pub type Versions = (i64, i64);
+
+/// A shared item page (no viewer's marks), with what it was made under.
+#[derive(Debug)]
+pub struct SharedDetail {
+    pub detail: ItemDetail,
+    pub stamp: PageStamp,
+}
+
+/// What decides how long a shared item page may be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageStamp {
+    /// The page versions last read before the page's rows were (`None`: unknown, so the page
+    /// lives for the TTL only).
+    pub versions: Option<Versions>,
+    /// When time alone changes the page (the first of its bookings ending, a review becoming
+    /// visible); `i64::MAX` when nothing will.
+    pub until: i64,
+}
+
+impl PageStamp {
+    /// Whether the page, made at `made_at`, may still be served at `now`, given the versions
+    /// last read and when that read began: within the TTL as any entry, and past it only while
+    /// a read begun within the TTL found the versions it was made under.
+    pub fn kept(&self, now: i64, made_at: i64, latest: Option<(Versions, i64)>) -> bool {
+        let confirmed = || {
+            latest.is_some_and(|(v, read_at)| {
+                self.versions == Some(v) && now >= read_at && now - read_at < TTL_MS
+            })
+        };
+        now < self.until && (now - made_at < TTL_MS || confirmed())
+    }
+}
+
+/// The page versions as last read, and when that read began.
+#[derive(Default)]
+pub struct PageVersions {
+    last: Mutex<Option<(Versions, i64)>>,
+    /// One read at a time; the others use the last while it is recent enough.
+    pub reading: tokio::sync::Mutex<()>,
+}
+
+impl PageVersions {
+    pub fn last(&self) -> Option<(Versions, i64)> {
+        *self.last.lock().expect("versions lock")
+    }
+
+    /// A read begun at `read_at` found `v`; an older read finishing late changes nothing.
+    pub fn saw(&self, v: Versions, read_at: i64) {
+        let mut last = self.last.lock().expect("versions lock");
+        if last.is_none_or(|(_, at)| at <= read_at) {
+            *last = Some((v, read_at));
+        }
+    }
+}
+
 pub struct CatalogCache {
     pub lists: MicroCache<String, Bytes>,
     /// Listing counts by what they match (`store::match_key`), under the membership generation.
     pub counts: MicroCache<String, i64>,
     /// Per (viewer, matches): the blocked owners' items among them.
     pub blocked_matches: MicroCache<(i64, String), Arc<std::collections::HashSet<i64>>>,
-    pub details: MicroCache<i64, Arc<ItemDetail>>,
+    pub details: MicroCache<i64, Arc<SharedDetail>>,
+    pub page_versions: PageVersions,
     pub marks: MicroCache<i64, Arc<UserMarks>>,
     pub categories: MicroCache<(), Arc<[super::model::Category]>>,
     /// The available items in memory, for listings (`catalog::index`).
@@ -57,10 +128,58 @@ impl Default for CatalogCache {
             lists: MicroCache::new(MAX_LISTS, TTL_MS),
             counts: MicroCache::new(MAX_COUNTS, TTL_MS),
             blocked_matches: MicroCache::new(MAX_COUNTS, TTL_MS),
-            details: MicroCache::new(MAX_DETAILS, TTL_MS),
+            details: MicroCache::new(MAX_DETAILS, DETAIL_MAX_AGE_MS),
+            page_versions: PageVersions::default(),
             marks: MicroCache::new(MAX_MARKS, TTL_MS),
             categories: MicroCache::new(1, TTL_MS),
             index: Default::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_past_the_ttl_is_kept_only_while_a_recent_read_confirms_its_versions() {
+        let stamp = PageStamp {
+            versions: Some((4, 9)),
+            until: 50_000,
+        };
+        assert!(stamp.kept(2_999, 0, None), "within the TTL, as any entry");
+        assert!(!stamp.kept(3_000, 0, None), "past it, nothing confirms");
+        assert!(stamp.kept(10_000, 0, Some(((4, 9), 9_000))), "confirmed");
+        assert!(
+            !stamp.kept(10_000, 0, Some(((4, 9), 7_000))),
+            "the confirming read is older than the TTL"
+        );
+        assert!(
+            !stamp.kept(10_000, 0, Some(((5, 9), 9_500))),
+            "an item changed"
+        );
+        assert!(
+            !stamp.kept(10_000, 0, Some(((4, 10), 9_500))),
+            "a review came"
+        );
+        assert!(
+            !stamp.kept(50_000, 49_000, Some(((4, 9), 50_000))),
+            "a booking ended"
+        );
+        let unknown = PageStamp {
+            versions: None,
+            until: i64::MAX,
+        };
+        assert!(!unknown.kept(3_000, 0, Some(((4, 9), 2_900))));
+    }
+
+    #[test]
+    fn a_late_read_does_not_replace_a_newer_one() {
+        let w = PageVersions::default();
+        w.saw((1, 1), 1_000);
+        w.saw((1, 0), 900);
+        assert_eq!(w.last(), Some(((1, 1), 1_000)));
+        w.saw((2, 1), 2_000);
+        assert_eq!(w.last(), Some(((2, 1), 2_000)));
     }
 }

@@ -1,7 +1,10 @@
 //! Catalog rules: who sees and edits which item, what a listing may ask for.
 use std::collections::HashMap;
 
-use super::cache::{UserMarks, ViewerMarks, MARKED_MAX};
+use super::cache::{
+    PageStamp, SharedDetail, UserMarks, Versions, ViewerMarks, MARKED_MAX, TTL_MS,
+    VERSIONS_CHECK_MS,
+};
 use super::index;
 use super::model::*;
 use super::store;
@@ -488,17 +491,38 @@ pub async fn detail_for_viewer(
     viewer: Option<AuthUser>,
     id: i64,
 ) -> AppResult<ItemDetail> {
+    let latest = page_versions(state).await;
     let fill = || async {
         let (mut shared, seen) = detail_counted(state, None, id, false).await?;
+        let next_review = state
+            .rental_facts
+            .next_review_visible(state, id, shared.summary.owner_id)
+            .await?;
+        let until = shared
+            .booked
+            .iter()
+            .map(|p| p.end_at.0)
+            .chain(next_review)
+            .min()
+            .unwrap_or(i64::MAX);
         // The cached count leaves out this process's views; each response adds them back.
         shared.view_count -= seen;
-        Ok(std::sync::Arc::new(shared))
+        Ok(std::sync::Arc::new(SharedDetail {
+            detail: shared,
+            stamp: PageStamp {
+                versions: latest.map(|(v, _)| v),
+                until,
+            },
+        }))
     };
     let (writes, clock) = (&state.writes, &state.clock);
+    let now = clock.now_ms();
+    let keep =
+        move |d: &std::sync::Arc<SharedDetail>, made_at: i64| d.stamp.kept(now, made_at, latest);
     let cached = match state
         .cache
         .details
-        .get_or_fill(id, || writes.current(), || clock.now_ms(), fill)
+        .get_or_fill_kept(id, || writes.current(), || clock.now_ms(), &keep, fill)
         .await
     {
         Ok(c) => c,
@@ -508,6 +532,7 @@ pub async fn detail_for_viewer(
         }
         Err(e) => return Err(e),
     };
+    let cached = &cached.detail;
     // Blocked either way: the item does not exist for this viewer.
     if let Some(v) = viewer {
         let owner = cached.summary.owner_id;
@@ -521,10 +546,51 @@ pub async fn detail_for_viewer(
     if viewer.is_none_or(|v| v.id != cached.summary.owner_id) {
         state.views.hit(id);
     }
-    let mut d = (*cached).clone();
+    let mut d = cached.clone();
     d.view_count += state.views.seen(id);
     let d = personalise(state, viewer, d).await?;
     Ok(reveal_moderation(d, viewer))
+}
+
+/// The page versions and when their read began, read again when older than
+/// `VERSIONS_CHECK_MS` (one read at a time: the others go on with the last one while it is
+/// within the TTL). `None` when unknown, and item pages then live for the TTL only: a failed
+/// read costs freshness of nothing, and no request.
+async fn page_versions(state: &AppState) -> Option<(Versions, i64)> {
+    let watch = &state.cache.page_versions;
+    let recent = |within: i64| {
+        let now = state.clock.now_ms();
+        watch
+            .last()
+            .filter(|(_, at)| now >= *at && now - at < within)
+    };
+    if let Some(last) = recent(VERSIONS_CHECK_MS) {
+        return Some(last);
+    }
+    let _turn = match watch.reading.try_lock() {
+        Ok(turn) => turn,
+        Err(_) => {
+            if let Some(last) = recent(TTL_MS) {
+                return Some(last);
+            }
+            let turn = watch.reading.lock().await;
+            if let Some(last) = recent(VERSIONS_CHECK_MS) {
+                return Some(last);
+            }
+            turn
+        }
+    };
+    let read_at = state.clock.now_ms();
+    match store::page_versions(&state.db).await {
+        Ok(v) => {
+            watch.saw(v, read_at);
+            Some((v, read_at))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the page versions failed");
+            recent(TTL_MS)
+        }
+    }
 }
 
 /// The owner and admins see `moderation` (null or "hidden"); everyone else gets no such field.
@@ -622,7 +688,8 @@ async fn detail_counted(
     };
     let (images, owner, bookmarked, booked, reviews) = tokio::try_join!(
         async { Ok::<_, AppError>(store::images(&state.db, id).await?) },
-        accounts::public_user(state, row.owner_id),
+        // Not from the profiles' cache: a page may be kept past its TTL (see `catalog::cache`).
+        accounts::public_user_as(state, row.owner_id, accounts::ProfileRead::Fresh),
         bookmarked,
         state.rental_facts.booked_from_now(state, id),
         state.rental_facts.reviews_of_item(state, id, viewer),

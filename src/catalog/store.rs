@@ -239,6 +239,16 @@ pub async fn catalog_version(db: &Db) -> sqlx::Result<i64> {
         .await
 }
 
+/// The catalog and detail versions at once (migrations 0020 and 0021): an item page made from
+/// rows read after both were seen is unchanged while neither has moved.
+pub async fn page_versions(db: &Db) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT c.n, d.n FROM catalog_version c, detail_version d WHERE c.id = 1 AND d.id = 1",
+    )
+    .fetch_one(&db.read)
+    .await
+}
+
 /// What a listing matches, without the viewer's blocks (`list` leaves those out).
 fn list_filter(db: &Db, q: &ListQuery) -> Filter {
     let mut f = Filter::default();

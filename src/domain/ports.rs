@@ -36,6 +36,14 @@ pub trait RentalFacts: Send + Sync {
         user: i64,
     ) -> BoxFuture<'a, AppResult<Vec<i64>>>;
 
+    /// The next time a review on the item or about its owner becomes visible, if any.
+    fn next_review_visible<'a>(
+        &'a self,
+        state: &'a AppState,
+        item: i64,
+        owner: i64,
+    ) -> BoxFuture<'a, AppResult<Option<i64>>>;
+
     /// Visible review counts and sums of these users.
     fn review_stats<'a>(
         &'a self,

@@ -442,11 +442,19 @@ pub async fn booked_from_now(state: &AppState, item_id: i64) -> AppResult<Vec<Pe
 }
 
 async fn reviews_json(state: &AppState, rows: &[ReviewRow]) -> AppResult<Vec<Review>> {
+    reviews_json_as(state, rows, accounts::ProfileRead::Cached).await
+}
+
+async fn reviews_json_as(
+    state: &AppState,
+    rows: &[ReviewRow],
+    read: accounts::ProfileRead,
+) -> AppResult<Vec<Review>> {
     let ids: Vec<i64> = rows
         .iter()
         .flat_map(|r| [r.author_id, r.subject_id])
         .collect();
-    let users = accounts::public_users(state, &ids).await?;
+    let users = accounts::public_users_as(state, &ids, read).await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -548,7 +556,18 @@ pub async fn reviews_of_item(
         state.clock.now_ms(),
     )
     .await?;
-    reviews_json(state, &rows).await
+    // For item pages, which are kept longer than the profiles' cache.
+    reviews_json_as(state, &rows, accounts::ProfileRead::Fresh).await
+}
+
+/// When an item page next changes with time alone: a review on the item, or about its owner,
+/// becoming visible.
+pub async fn next_review_visible(
+    state: &AppState,
+    item_id: i64,
+    owner: i64,
+) -> AppResult<Option<i64>> {
+    Ok(store::next_review_visible(&state.db, item_id, owner, state.clock.now_ms()).await?)
 }
 
 /// Visible review counts and rating sums received by each of these users (profiles' score).
@@ -603,6 +622,15 @@ impl crate::domain::ports::RentalFacts for Facts {
         user: i64,
     ) -> futures_util::future::BoxFuture<'a, AppResult<Vec<i64>>> {
         Box::pin(hidden_review_items(state, user))
+    }
+
+    fn next_review_visible<'a>(
+        &'a self,
+        state: &'a AppState,
+        item: i64,
+        owner: i64,
+    ) -> futures_util::future::BoxFuture<'a, AppResult<Option<i64>>> {
+        Box::pin(next_review_visible(state, item, owner))
     }
 
     fn review_stats<'a>(

@@ -375,6 +375,28 @@ pub async fn reviews_about_item(
     .await
 }
 
+/// The next time, after `now`, that a review on `item` or about `subject` becomes visible to
+/// others: an item page made before then changes then. Each half is one step down an index.
+pub async fn next_review_visible(
+    db: &Db,
+    item: i64,
+    subject: i64,
+    now: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(t) FROM (\
+         SELECT MIN(visible_at) AS t FROM reviews WHERE item_id = $1 AND visible_at > $3 \
+         UNION ALL \
+         SELECT MIN(visible_at) AS t FROM reviews WHERE subject_id = $2 AND visible_at > $3\
+         ) AS next",
+    )
+    .bind(item)
+    .bind(subject)
+    .bind(now)
+    .fetch_one(&db.read)
+    .await
+}
+
 /// Which of these rentals `author` has reviewed.
 pub async fn reviewed_among(db: &Db, author: i64, rentals: &[i64]) -> sqlx::Result<Vec<i64>> {
     if rentals.is_empty() {

@@ -9,6 +9,7 @@ mod catalog;
 mod chat;
 mod identities;
 mod isolation;
+mod item_pages;
 mod keywords;
 mod lending;
 mod listing_index;
