@@ -554,8 +554,8 @@ pub async fn detail_for_viewer(
 
 /// The page versions and when their read began, read again when older than
 /// `VERSIONS_CHECK_MS` (one read at a time: the others go on with the last one while it is
-/// within the TTL). `None` when unknown, and item pages then live for the TTL only: a failed
-/// read costs freshness of nothing, and no request.
+/// within the TTL). `None` when unknown: item pages then live for the TTL only, so a failed
+/// read fails no request.
 async fn page_versions(state: &AppState) -> Option<(Versions, i64)> {
     let watch = &state.cache.page_versions;
     let recent = |within: i64| {
