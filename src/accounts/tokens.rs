@@ -1,4 +1,15 @@
 //! Access tokens are HS256 JWTs; refresh tokens are random strings stored only as SHA-256 hashes.
+//!
+//! A signed-in client sends the same access token with every request for its 15 minutes, so the
+//! tokens verified recently are remembered (the whole token, its subject, login and expiry): a
+//! request with one of them skips the decoding, the MAC and the JSON, which were most of what a
+//! signed-in page cost more than an anonymous one. Only a token whose signature was checked is
+//! remembered, its expiry is checked on every use, and the key never changes in a process, so the
+//! answer is the one verifying again would give. Whether its login still stands is not decided
+//! here (`accounts::service::check_access`).
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -9,8 +20,21 @@ type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct TokenKeys {
-    secret: Vec<u8>,
+    /// The MAC with the key already absorbed, cloned for each use.
+    keyed: HmacSha256,
+    verified: Arc<RwLock<HashMap<String, Remembered>>>,
 }
+
+/// A verified token's answer and its expiry (epoch ms).
+#[derive(Clone)]
+struct Remembered {
+    verified: Verified,
+    expires_ms: i64,
+}
+
+/// Bounds the memory of remembered tokens (a few hundred bytes each): past it, the expired ones
+/// go, and if most are still live, all of them (they are verified again on their next use).
+const REMEMBERED_MAX: usize = 50_000;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Claims {
@@ -35,7 +59,8 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 impl TokenKeys {
     pub fn new(secret: &[u8]) -> Self {
         TokenKeys {
-            secret: secret.to_vec(),
+            keyed: HmacSha256::new_from_slice(secret).expect("hmac takes any key length"),
+            verified: Arc::default(),
         }
     }
 
@@ -56,26 +81,61 @@ impl TokenKeys {
     /// The user and login of a valid, unexpired token. Tokens without a login (made before
     /// logins were bound to tokens) are refused: the client refreshes.
     pub fn verify(&self, token: &str, now_ms: i64) -> Option<Verified> {
+        let remembered = self
+            .verified
+            .read()
+            .expect("tokens lock")
+            .get(token)
+            .cloned();
+        if let Some(r) = remembered {
+            return (now_ms < r.expires_ms).then_some(r.verified);
+        }
+        let (verified, expires_ms) = self.check(token)?;
+        if now_ms >= expires_ms {
+            return None;
+        }
+        let mut map = self.verified.write().expect("tokens lock");
+        if map.len() >= REMEMBERED_MAX {
+            map.retain(|_, r| now_ms < r.expires_ms);
+            if map.len() >= REMEMBERED_MAX / 2 {
+                map.clear();
+            }
+        }
+        map.insert(
+            token.to_string(),
+            Remembered {
+                verified: verified.clone(),
+                expires_ms,
+            },
+        );
+        Some(verified)
+    }
+
+    /// The signature, header and claims of a token, and its expiry; `None` when any is wrong.
+    fn check(&self, token: &str) -> Option<(Verified, i64)> {
         let (signing_input, sig) = token.rsplit_once('.')?;
         let (header, payload) = signing_input.split_once('.')?;
+        let sig = B64.decode(sig).ok()?;
+        self.mac(signing_input.as_bytes()).verify_slice(&sig).ok()?;
         let header: serde_json::Value = serde_json::from_slice(&B64.decode(header).ok()?).ok()?;
         if header.get("alg")?.as_str()? != "HS256" {
             return None;
         }
-        let sig = B64.decode(sig).ok()?;
-        self.mac(signing_input.as_bytes()).verify_slice(&sig).ok()?;
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-        if claims.exp * 1000 <= now_ms || claims.sid.is_empty() {
+        if claims.sid.is_empty() {
             return None;
         }
-        Some(Verified {
-            user_id: claims.sub.parse().ok()?,
-            family: claims.sid,
-        })
+        Some((
+            Verified {
+                user_id: claims.sub.parse().ok()?,
+                family: claims.sid,
+            },
+            claims.exp.checked_mul(1000)?,
+        ))
     }
 
     fn mac(&self, data: &[u8]) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("hmac takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(data);
         mac
     }
@@ -121,5 +181,32 @@ mod tests {
         let mut bad = t.clone();
         bad.push('x');
         assert_eq!(k.verify(&bad, 1_000_000), None);
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_a_forged_one_is_never_remembered() {
+        let k = TokenKeys::new(b"secret");
+        let t = k.issue(7, "fam", 1_000_000, 60);
+        assert!(k.verify(&t, 1_000_000).is_some(), "verified and remembered");
+        assert!(k.verify(&t, 1_000_000 + 59_999).is_some(), "remembered");
+        assert_eq!(
+            k.verify(&t, 1_000_000 + 60_000),
+            None,
+            "expired all the same"
+        );
+        // Another user's claims under the remembered token's signature: refused, never stored.
+        let (input, sig) = t.rsplit_once('.').unwrap();
+        let (header, _) = input.split_once('.').unwrap();
+        let claims = B64.encode(r#"{"sub":"8","sid":"fam","iat":1000,"exp":1060}"#);
+        let forged = format!("{header}.{claims}.{sig}");
+        assert_eq!(k.verify(&forged, 1_000_000), None);
+        assert_eq!(k.verify(&forged, 1_000_000), None);
+        assert!(!k.verified.read().unwrap().contains_key(&forged));
+        // The memory stays bounded.
+        for i in 0..(REMEMBERED_MAX as i64 + 10) {
+            let t = k.issue(i, "fam", 1_000_000, 60);
+            assert!(k.verify(&t, 1_000_000).is_some());
+        }
+        assert!(k.verified.read().unwrap().len() <= REMEMBERED_MAX);
     }
 }

@@ -54,6 +54,15 @@ pub struct UserMarks {
 /// The catalog and detail versions (migrations 0020 and 0021).
 pub type Versions = (i64, i64);
 
+/// The latest an item page made at `now` is read again: between half the max age and all of it,
+/// spread by item, so pages made together (after a start or a version moving) do not all expire
+/// in the same second.
+pub fn page_expiry(id: i64, now: i64) -> i64 {
+    let half = DETAIL_MAX_AGE_MS / 2;
+    let spread = ((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as i64 % half;
+    now + half + spread
+}
+
 /// A shared item page (no viewer's marks), with what it was made under.
 #[derive(Debug)]
 pub struct SharedDetail {
@@ -68,7 +77,7 @@ pub struct PageStamp {
     /// lives for the TTL only).
     pub versions: Option<Versions>,
     /// When time alone changes the page (the first of its bookings ending, a review becoming
-    /// visible); `i64::MAX` when nothing will.
+    /// visible), or its [`page_expiry`] if sooner.
     pub until: i64,
 }
 
@@ -171,6 +180,20 @@ mod tests {
             until: i64::MAX,
         };
         assert!(!unknown.kept(3_000, 0, Some(((4, 9), 2_900))));
+    }
+
+    #[test]
+    fn pages_expire_between_half_and_all_of_the_max_age_spread_by_item() {
+        let ends: Vec<i64> = (1..=1000).map(|id| page_expiry(id, 0)).collect();
+        assert!(ends
+            .iter()
+            .all(|e| (DETAIL_MAX_AGE_MS / 2..DETAIL_MAX_AGE_MS).contains(e)));
+        let seconds: std::collections::HashSet<i64> = ends.iter().map(|e| e / 1000).collect();
+        assert!(
+            seconds.len() >= 25,
+            "spread over the half: {}",
+            seconds.len()
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 
 use super::cache::{
-    PageStamp, SharedDetail, UserMarks, Versions, ViewerMarks, MARKED_MAX, TTL_MS,
+    page_expiry, PageStamp, SharedDetail, UserMarks, Versions, ViewerMarks, MARKED_MAX, TTL_MS,
     VERSIONS_CHECK_MS,
 };
 use super::index;
@@ -503,6 +503,7 @@ pub async fn detail_for_viewer(
             .iter()
             .map(|p| p.end_at.0)
             .chain(next_review)
+            .chain([page_expiry(id, state.clock.now_ms())])
             .min()
             .unwrap_or(i64::MAX);
         // The cached count leaves out this process's views; each response adds them back.

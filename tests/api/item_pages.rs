@@ -78,7 +78,7 @@ async fn an_unchanged_item_page_is_served_from_memory_past_the_ttl_up_to_its_max
         &[item],
     )
     .await;
-    app.state.clock.advance_ms(10 * TTL_MS);
+    app.state.clock.advance_ms(4 * TTL_MS);
     let kept = page(&app, item).await;
     assert_eq!(misses(&app), filled, "served from memory, no SQL");
     assert!(kept["view_count"].as_i64().unwrap() < 1000, "{kept}");
