@@ -8,7 +8,7 @@
 //! asked for every few seconds costs no SQL until something on it changes, while a change made
 //! elsewhere still shows within the TTL. Changes that come with time alone are kept exact where
 //! the page shows them (a booking ending, a review on the item or about its owner becoming
-//! visible: [`SharedDetail::until`]); the rest (other instances' view counts, a profile badge
+//! visible: [`PageStamp::until`]); the rest (other instances' view counts, a profile badge
 //! expiring, the score of someone who wrote a review) show within [`DETAIL_MAX_AGE_MS`].
 use std::sync::{Arc, Mutex};
 
@@ -82,6 +82,24 @@ pub struct PageStamp {
 }
 
 impl PageStamp {
+    /// The stamp of `page`, made from rows read after `versions`: it ends at the first of its
+    /// bookings ending, `next_review` (a review on it or about its owner becoming visible) and
+    /// its [`page_expiry`].
+    pub fn new(
+        versions: Option<Versions>,
+        page: &ItemDetail,
+        next_review: Option<i64>,
+        now: i64,
+    ) -> Self {
+        let until = page
+            .booked
+            .iter()
+            .map(|p| p.end_at.0)
+            .chain(next_review)
+            .fold(page_expiry(page.summary.id, now), i64::min);
+        PageStamp { versions, until }
+    }
+
     /// Whether the page, made at `made_at`, may still be served at `now`, given the versions
     /// last read and when that read began: within the TTL as any entry, and past it only while
     /// a read begun within the TTL found the versions it was made under.
@@ -100,16 +118,65 @@ impl PageStamp {
 pub struct PageVersions {
     last: Mutex<Option<(Versions, i64)>>,
     /// One read at a time; the others use the last while it is recent enough.
-    pub reading: tokio::sync::Mutex<()>,
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl PageVersions {
-    pub fn last(&self) -> Option<(Versions, i64)> {
+    /// The versions and when their read began: the last read if it began within
+    /// `VERSIONS_CHECK_MS`, else a new one (`read`), one at a time; while one runs, the others
+    /// go on with the last if it is within the TTL. So however many pages are asked for, the
+    /// versions cost at most one read a second. `None` when unknown (never read, or the read
+    /// failed and the last is older than the TTL): pages then live for the TTL only, and a
+    /// failed read fails no request.
+    pub async fn current<E, Fut>(
+        &self,
+        now: impl Fn() -> i64,
+        read: impl FnOnce() -> Fut,
+    ) -> Option<(Versions, i64)>
+    where
+        E: std::fmt::Display,
+        Fut: std::future::Future<Output = Result<Versions, E>>,
+    {
+        let recent = |within: i64| {
+            let now = now();
+            self.last()
+                .filter(|(_, at)| now >= *at && now - at < within)
+        };
+        if let Some(last) = recent(VERSIONS_CHECK_MS) {
+            return Some(last);
+        }
+        let _turn = match self.reading.try_lock() {
+            Ok(turn) => turn,
+            Err(_) => {
+                if let Some(last) = recent(TTL_MS) {
+                    return Some(last);
+                }
+                let turn = self.reading.lock().await;
+                if let Some(last) = recent(VERSIONS_CHECK_MS) {
+                    return Some(last);
+                }
+                turn
+            }
+        };
+        let read_at = now();
+        match read().await {
+            Ok(v) => {
+                self.saw(v, read_at);
+                Some((v, read_at))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the page versions failed");
+                recent(TTL_MS)
+            }
+        }
+    }
+
+    fn last(&self) -> Option<(Versions, i64)> {
         *self.last.lock().expect("versions lock")
     }
 
     /// A read begun at `read_at` found `v`; an older read finishing late changes nothing.
-    pub fn saw(&self, v: Versions, read_at: i64) {
+    fn saw(&self, v: Versions, read_at: i64) {
         let mut last = self.last.lock().expect("versions lock");
         if last.is_none_or(|(_, at)| at <= read_at) {
             *last = Some((v, read_at));
@@ -194,6 +261,55 @@ mod tests {
             "spread over the half: {}",
             seconds.len()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_versions_cost_one_read_a_second_however_many_ask() {
+        use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+        let w = Arc::new(PageVersions::default());
+        let clock = Arc::new(AtomicI64::new(10_000));
+        let reads = Arc::new(AtomicUsize::new(0));
+        let ask = |w: Arc<PageVersions>, clock: Arc<AtomicI64>, reads: Arc<AtomicUsize>| async move {
+            w.current(
+                || clock.load(Ordering::SeqCst),
+                || async {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok::<_, &str>((1, 2))
+                },
+            )
+            .await
+        };
+        let tasks: Vec<_> = (0..50)
+            .map(|_| tokio::spawn(ask(w.clone(), clock.clone(), reads.clone())))
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Some(((1, 2), 10_000)));
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "50 at once: one read");
+        clock.store(10_999, Ordering::SeqCst);
+        ask(w.clone(), clock.clone(), reads.clone()).await;
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "within the second: none");
+        clock.store(11_000, Ordering::SeqCst);
+        assert_eq!(
+            ask(w.clone(), clock.clone(), reads.clone()).await,
+            Some(((1, 2), 11_000))
+        );
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "a second later: one more");
+        // A failed read keeps the last while it is within the TTL, then knows nothing.
+        let fail = |at: i64| {
+            clock.store(at, Ordering::SeqCst);
+            let (w, clock) = (w.clone(), clock.clone());
+            async move {
+                w.current(
+                    || clock.load(Ordering::SeqCst),
+                    || async { Err::<Versions, _>("db down") },
+                )
+                .await
+            }
+        };
+        assert_eq!(fail(12_500).await, Some(((1, 2), 11_000)));
+        assert_eq!(fail(14_000).await, None);
     }
 
     #[test]

@@ -1,10 +1,7 @@
 //! Catalog rules: who sees and edits which item, what a listing may ask for.
 use std::collections::HashMap;
 
-use super::cache::{
-    page_expiry, PageStamp, SharedDetail, UserMarks, Versions, ViewerMarks, MARKED_MAX, TTL_MS,
-    VERSIONS_CHECK_MS,
-};
+use super::cache::{PageStamp, SharedDetail, UserMarks, ViewerMarks, MARKED_MAX};
 use super::index;
 use super::model::*;
 use super::store;
@@ -491,29 +488,28 @@ pub async fn detail_for_viewer(
     viewer: Option<AuthUser>,
     id: i64,
 ) -> AppResult<ItemDetail> {
-    let latest = page_versions(state).await;
+    let latest = state
+        .cache
+        .page_versions
+        .current(|| state.clock.now_ms(), || store::page_versions(&state.db))
+        .await;
     let fill = || async {
         let (mut shared, seen) = detail_counted(state, None, id, false).await?;
         let next_review = state
             .rental_facts
             .next_review_visible(state, id, shared.summary.owner_id)
             .await?;
-        let until = shared
-            .booked
-            .iter()
-            .map(|p| p.end_at.0)
-            .chain(next_review)
-            .chain([page_expiry(id, state.clock.now_ms())])
-            .min()
-            .unwrap_or(i64::MAX);
+        let stamp = PageStamp::new(
+            latest.map(|(v, _)| v),
+            &shared,
+            next_review,
+            state.clock.now_ms(),
+        );
         // The cached count leaves out this process's views; each response adds them back.
         shared.view_count -= seen;
         Ok(std::sync::Arc::new(SharedDetail {
             detail: shared,
-            stamp: PageStamp {
-                versions: latest.map(|(v, _)| v),
-                until,
-            },
+            stamp,
         }))
     };
     let (writes, clock) = (&state.writes, &state.clock);
@@ -551,47 +547,6 @@ pub async fn detail_for_viewer(
     d.view_count += state.views.seen(id);
     let d = personalise(state, viewer, d).await?;
     Ok(reveal_moderation(d, viewer))
-}
-
-/// The page versions and when their read began, read again when older than
-/// `VERSIONS_CHECK_MS` (one read at a time: the others go on with the last one while it is
-/// within the TTL). `None` when unknown: item pages then live for the TTL only, so a failed
-/// read fails no request.
-async fn page_versions(state: &AppState) -> Option<(Versions, i64)> {
-    let watch = &state.cache.page_versions;
-    let recent = |within: i64| {
-        let now = state.clock.now_ms();
-        watch
-            .last()
-            .filter(|(_, at)| now >= *at && now - at < within)
-    };
-    if let Some(last) = recent(VERSIONS_CHECK_MS) {
-        return Some(last);
-    }
-    let _turn = match watch.reading.try_lock() {
-        Ok(turn) => turn,
-        Err(_) => {
-            if let Some(last) = recent(TTL_MS) {
-                return Some(last);
-            }
-            let turn = watch.reading.lock().await;
-            if let Some(last) = recent(VERSIONS_CHECK_MS) {
-                return Some(last);
-            }
-            turn
-        }
-    };
-    let read_at = state.clock.now_ms();
-    match store::page_versions(&state.db).await {
-        Ok(v) => {
-            watch.saw(v, read_at);
-            Some((v, read_at))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "reading the page versions failed");
-            recent(TTL_MS)
-        }
-    }
 }
 
 /// The owner and admins see `moderation` (null or "hidden"); everyone else gets no such field.
