@@ -96,30 +96,29 @@ pub async fn check_access(state: &AppState, token: &str, fresh: bool) -> AppResu
     let Some(v) = state.tokens.verify(token, now) else {
         return Ok(Access::Expired);
     };
-    let session = session_key(&v.family);
-    let valid = |role| Access::Valid {
+    // Remembered for a moment (`accounts::access`); an ended login is forgotten at once.
+    let role = match state.access.get(v.user_id, v.session).filter(|_| !fresh) {
+        Some(role) => role,
+        None => {
+            let epoch = state.access.epoch();
+            match store::auth_info(&state.db, v.user_id, &v.family).await? {
+                Some((role, true)) => {
+                    let role = Role::parse(&role);
+                    state.access.put(v.user_id, v.session, role, epoch);
+                    role
+                }
+                _ => return Ok(Access::Ended),
+            }
+        }
+    };
+    Ok(Access::Valid {
         user: AuthUser {
             id: v.user_id,
             role,
-            session,
+            session: v.session,
         },
-        family: v.family.clone(),
-    };
-    // Remembered for a moment (`accounts::access`); an ended login is forgotten at once.
-    if let Some(role) = state.access.get(v.user_id, session).filter(|_| !fresh) {
-        return Ok(valid(role));
-    }
-    let epoch = state.access.epoch();
-    Ok(
-        match store::auth_info(&state.db, v.user_id, &v.family).await? {
-            Some((role, true)) => {
-                let role = Role::parse(&role);
-                state.access.put(v.user_id, session, role, epoch);
-                valid(role)
-            }
-            _ => Access::Ended,
-        },
-    )
+        family: v.family,
+    })
 }
 
 /// Which requests never use the remembered account state: every state-changing request (its

@@ -52,6 +52,8 @@ struct Claims {
 pub struct Verified {
     pub user_id: i64,
     pub family: String,
+    /// `session_key(family)`, worked out once with the signature rather than on every request.
+    pub session: u64,
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -128,6 +130,7 @@ impl TokenKeys {
         Some((
             Verified {
                 user_id: claims.sub.parse().ok()?,
+                session: session_key(&claims.sid),
                 family: claims.sid,
             },
             claims.exp.checked_mul(1000)?,
@@ -171,6 +174,7 @@ mod tests {
         let ok = Verified {
             user_id: 42,
             family: "fam".into(),
+            session: session_key("fam"),
         };
         assert_eq!(k.verify(&t, 1_000_000), Some(ok));
         let no_login = k.issue(42, "", 1_000_000, 60);

@@ -158,12 +158,13 @@ async fn authenticate_login(
     let ws_token = (request_path(parts) == "/api/v1/ws")
         .then(|| query_token(parts))
         .flatten();
-    let (token, from_cookie) = if let Some(t) = bearer(parts) {
-        (t.to_string(), false)
+    // Borrowed from the header when it comes as a bearer token (most API calls).
+    let (token, from_cookie): (std::borrow::Cow<str>, bool) = if let Some(t) = bearer(parts) {
+        (t.into(), false)
     } else if let Some(t) = ws_token {
-        (t, false)
+        (t.into(), false)
     } else if let Some(t) = cookie(parts, ACCESS_COOKIE) {
-        (t.to_string(), true)
+        (t.into(), true)
     } else {
         return Ok(None);
     };
