@@ -1,9 +1,10 @@
 //! Access tokens are HS256 JWTs; refresh tokens are random strings stored only as SHA-256 hashes.
 //!
 //! A signed-in client sends the same access token with every request for its 15 minutes, so the
-//! tokens verified recently are remembered (the whole token, its subject, login and expiry): a
-//! request with one of them skips the decoding, the MAC and the JSON, which were most of what a
-//! signed-in page cost more than an anonymous one. Only a token whose signature was checked is
+//! tokens verified recently are remembered (the whole token, its subject, login, the login's
+//! session key and expiry): a request with one of them skips the decoding, the MAC, the JSON and
+//! the session key's hash, which were most of what a signed-in page cost more than an anonymous
+//! one. Only a token whose signature was checked is
 //! remembered, its expiry is checked on every use, and the key never changes in a process, so the
 //! answer is the one verifying again would give. Whether its login still stands is not decided
 //! here (`accounts::service::check_access`).
