@@ -73,8 +73,9 @@ impl Writes {
     }
 }
 
-/// A caller's say on whether an entry (its value, and when it was made) may still be served.
-pub type Keep<V> = dyn Fn(&V, i64) -> bool + Sync;
+/// A caller's say on whether an entry may still be served: given its value, when it was made and
+/// the cache's `now` (the one the TTL is checked against).
+pub type Keep<V> = dyn Fn(&V, i64, i64) -> bool + Sync;
 
 struct Entry<V> {
     generation: u64,
@@ -114,13 +115,12 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
         )
     }
 
-    /// Made under `generation`, within the TTL, and still wanted by the caller's `keep`
-    /// (given the value and when it was made).
+    /// Made under `generation`, within the TTL, and still wanted by the caller's `keep`.
     fn fresh(&self, e: &Entry<V>, generation: u64, now: i64, keep: &Keep<V>) -> bool {
         e.generation == generation
             && now >= e.made_at
             && now - e.made_at < self.ttl_ms
-            && keep(&e.value, e.made_at)
+            && keep(&e.value, e.made_at, now)
     }
 
     pub fn get<Q>(&self, key: &Q, generation: u64, now: i64) -> Option<V>
@@ -128,7 +128,7 @@ impl<K: Hash + Eq, V: Clone> MicroCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.get_kept(key, generation, now, &|_, _| true)
+        self.get_kept(key, generation, now, &|_, _, _| true)
     }
 
     fn get_kept<Q>(&self, key: &Q, generation: u64, now: i64, keep: &Keep<V>) -> Option<V>
@@ -188,12 +188,12 @@ impl<K: Hash + Eq + Clone, V: Clone> MicroCache<K, V> {
     where
         Fut: Future<Output = Result<V, E>>,
     {
-        self.get_or_fill_kept(key, generation, now, &|_, _| true, compute)
+        self.get_or_fill_kept(key, generation, now, &|_, _, _| true, compute)
             .await
     }
 
     /// [`Self::get_or_fill`] where an entry within the TTL is served only while `keep(value,
-    /// made_at)` says so: a cache made with a long TTL serves an old entry only once the caller
+    /// made_at, now)` says so: a cache made with a long TTL serves an old entry only once the caller
     /// has confirmed nothing it was made from changed, and never past a time the value itself
     /// names (a booking ending).
     pub async fn get_or_fill_kept<E, Fut>(
@@ -224,7 +224,7 @@ impl<K: Hash + Eq + Clone, V: Clone> MicroCache<K, V> {
     where
         Fut: Future<Output = Result<V, E>>,
     {
-        self.fill_kept(key, generation, now, &|_, _| true, compute)
+        self.fill_kept(key, generation, now, &|_, _, _| true, compute)
             .await
     }
 
@@ -395,5 +395,25 @@ mod tests {
         dropped.abort();
         let _ = dropped.await;
         assert!(c.filling.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn keep_decides_within_the_ttl_and_is_given_the_caches_now() {
+        let c: MicroCache<&'static str, i64> = MicroCache::new(16, 60_000);
+        let fill = |v: i64| move || async move { Ok::<_, ()>(v) };
+        assert_eq!(c.get_or_fill("page", || 1, || 100, fill(1)).await, Ok(1));
+        // The entry was made at 100; a keep that asks for it gets that and the lookup's now.
+        let seen = Arc::new(Mutex::new(None));
+        let asked = seen.clone();
+        let keep = move |_: &i64, made_at: i64, now: i64| {
+            *asked.lock().unwrap() = Some((made_at, now));
+            now < 5_000
+        };
+        let kept = c.get_or_fill_kept("page", || 1, || 4_000, &keep, fill(2));
+        assert_eq!(kept.await, Ok(1), "kept: still served");
+        assert_eq!(*seen.lock().unwrap(), Some((100, 4_000)));
+        let refused = c.get_or_fill_kept("page", || 1, || 5_000, &keep, fill(3));
+        assert_eq!(refused.await, Ok(3), "refused within the TTL: made again");
+        assert_eq!(c.get("page", 1, 5_001), Some(3));
     }
 }

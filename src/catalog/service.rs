@@ -513,9 +513,9 @@ pub async fn detail_for_viewer(
         }))
     };
     let (writes, clock) = (&state.writes, &state.clock);
-    let now = clock.now_ms();
-    let keep =
-        move |d: &std::sync::Arc<SharedDetail>, made_at: i64| d.stamp.kept(now, made_at, latest);
+    let keep = move |d: &std::sync::Arc<SharedDetail>, made_at: i64, now: i64| {
+        d.stamp.kept(now, made_at, latest)
+    };
     let cached = match state
         .cache
         .details

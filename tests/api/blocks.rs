@@ -232,23 +232,9 @@ async fn an_accepted_rental_goes_on_across_a_block() {
     let item = app.create_item(&lender, json!({})).await["id"]
         .as_i64()
         .unwrap();
-    let (s, r) = app
-        .post(
-            &format!("/items/{item}/rentals"),
-            Some(&borrower.token),
-            json!({"start_at": app.at(HOUR), "end_at": app.at(DAY)}),
-        )
+    let rental = app
+        .accepted_rental(&lender, &borrower, item, HOUR, DAY)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
-    let rental = r["id"].as_i64().unwrap();
-    let (s, _) = app
-        .post(
-            &format!("/rentals/{rental}/accept"),
-            Some(&lender.token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
     assert_eq!(
         block(&app, &lender, borrower.id).await,
         StatusCode::NO_CONTENT

@@ -42,23 +42,9 @@ async fn booked_item(app: &TestApp) -> (User, User, i64, i64) {
         .await["id"]
         .as_i64()
         .unwrap();
-    let (s, r) = app
-        .post(
-            &format!("/items/{item}/rentals"),
-            Some(&borrower.token),
-            json!({"start_at": app.at(DAY), "end_at": app.at(2 * DAY)}),
-        )
+    let rental = app
+        .accepted_rental(&lender, &borrower, item, DAY, 2 * DAY)
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
-    let rental = r["id"].as_i64().unwrap();
-    let (s, b) = app
-        .post(
-            &format!("/rentals/{rental}/accept"),
-            Some(&lender.token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
     (lender, borrower, item, rental)
 }
 

@@ -23,7 +23,9 @@ async fn deal(app: &TestApp, extra: Value) -> Deal {
     let item = app.create_item(&lender, extra).await["id"]
         .as_i64()
         .unwrap();
-    let rental = accepted(app, &lender, &borrower, item, DAY, 2 * DAY).await;
+    let rental = app
+        .accepted_rental(&lender, &borrower, item, DAY, 2 * DAY)
+        .await;
     Deal {
         lender,
         borrower,
@@ -31,34 +33,6 @@ async fn deal(app: &TestApp, extra: Value) -> Deal {
         item,
         rental,
     }
-}
-
-async fn accepted(
-    app: &TestApp,
-    lender: &User,
-    borrower: &User,
-    item: i64,
-    from: i64,
-    to: i64,
-) -> i64 {
-    let (s, r) = app
-        .post(
-            &format!("/items/{item}/rentals"),
-            Some(&borrower.token),
-            json!({"start_at": app.at(from), "end_at": app.at(to)}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
-    let id = r["id"].as_i64().unwrap();
-    let (s, r) = app
-        .post(
-            &format!("/rentals/{id}/accept"),
-            Some(&lender.token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{r}");
-    id
 }
 
 async fn rental(app: &TestApp, user: &User, id: i64) -> Value {
@@ -210,7 +184,8 @@ async fn extension_refusals_follow_the_contract() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     // Overlapping another accepted rental of the item.
     let other = app.signup("other").await;
-    accepted(&app, &d.lender, &other, d.item, 2 * DAY + HOUR, 3 * DAY).await;
+    app.accepted_rental(&d.lender, &other, d.item, 2 * DAY + HOUR, 3 * DAY)
+        .await;
     let (s, b) = extend(&app, &d.borrower, d.rental, end + 2 * HOUR).await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     // A second one while one is open.
@@ -318,7 +293,9 @@ async fn an_extension_and_a_competing_accept_of_an_overlapping_request_only_one_
             .await["id"]
             .as_i64()
             .unwrap();
-        let first = accepted(&app, &d.lender, &d.borrower, item, DAY, 2 * DAY).await;
+        let first = app
+            .accepted_rental(&d.lender, &d.borrower, item, DAY, 2 * DAY)
+            .await;
         let end = end_ms(&rental(&app, &d.borrower, first).await);
         let (s, ext) = extend(&app, &d.borrower, first, end + DAY).await;
         assert_eq!(s, StatusCode::CREATED, "{ext}");
@@ -687,7 +664,9 @@ async fn the_deposit_moves_by_the_right_party_in_the_right_state() {
     );
 
     // A second rental on the same item: held, returned item, then withheld with a dispute.
-    let second = accepted(&app, &d.lender, &d.borrower, d.item, 3 * DAY, 4 * DAY).await;
+    let second = app
+        .accepted_rental(&d.lender, &d.borrower, d.item, 3 * DAY, 4 * DAY)
+        .await;
     deposit(&app, &d.lender, second, held).await;
     app.state.clock.advance_ms(3 * DAY + HOUR);
     let (s, _) = app
@@ -722,7 +701,9 @@ async fn the_deposit_moves_by_the_right_party_in_the_right_state() {
         .await["id"]
         .as_i64()
         .unwrap();
-    let none = accepted(&app, &d.lender, &d.stranger, plain, DAY, 2 * DAY).await;
+    let none = app
+        .accepted_rental(&d.lender, &d.stranger, plain, DAY, 2 * DAY)
+        .await;
     assert!(rental(&app, &d.lender, none).await["deposit"].is_null());
     assert_eq!(
         deposit(&app, &d.lender, none, json!({"action": "held"}))
@@ -849,7 +830,9 @@ async fn disputes_open_in_their_window_one_at_a_time_and_admins_resolve_them() {
     app.state.clock.advance_ms(13 * DAY);
     let (s, b) = dispute(&app, &d.borrower, d.rental, json!({"reason": "deposit"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let other = accepted(&app, &d.lender, &d.borrower, d.item, DAY, 2 * DAY).await;
+    let other = app
+        .accepted_rental(&d.lender, &d.borrower, d.item, DAY, 2 * DAY)
+        .await;
     app.state.clock.advance_ms(DAY + HOUR);
     let (s, _) = app
         .post(

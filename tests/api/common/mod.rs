@@ -473,6 +473,36 @@ impl TestApp {
         iso(self.state.clock.now_ms() + offset_ms)
     }
 
+    /// A rental of `item` from `from` to `to` (offsets from now) that `borrower` requested and
+    /// `lender` accepted; returns its id.
+    pub async fn accepted_rental(
+        &self,
+        lender: &User,
+        borrower: &User,
+        item: i64,
+        from: i64,
+        to: i64,
+    ) -> i64 {
+        let (s, r) = self
+            .post(
+                &format!("/items/{item}/rentals"),
+                Some(&borrower.token),
+                json!({"start_at": self.at(from), "end_at": self.at(to)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let id = r["id"].as_i64().unwrap();
+        let (s, r) = self
+            .post(
+                &format!("/rentals/{id}/accept"),
+                Some(&lender.token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        id
+    }
+
     /// Opens (or reopens) the user's chat about an item; returns the room id.
     pub async fn open_chat(&self, user: &User, item_id: i64) -> i64 {
         let (s, b) = self
